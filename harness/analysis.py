@@ -1,0 +1,118 @@
+"""From runs to conclusions: speedups against serial, the fastest configuration, and why.
+
+Pure functions over RunResults; formatting for people happens here as plain strings so the
+CLI and the report say the same thing.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from harness import stats
+from harness.model import RunResult
+
+__all__ = ["baseline_key", "attach_speedups", "best_run", "thread_explanation", "verdict_lines", "recommendations"]
+
+THREAD_BACKENDS = ("threads", "thread-executor")
+
+
+def baseline_key(run: RunResult) -> tuple:
+    """The serial run a run is compared with: same n, scaling, workload and interpreter,
+    and at weak scaling the same worker count (serial then does ``workers`` passes)."""
+    workers = run.workers if run.scaling == "weak" else 1
+    return (run.n, run.scaling, run.workload, run.python, workers)
+
+
+def attach_speedups(runs: Sequence[RunResult]) -> list[RunResult]:
+    """Fill speedup (with its interval), efficiency and Karp-Flatt from the serial runs."""
+    serial = {baseline_key(r): r for r in runs if r.backend == "serial" and r.status == "ok"}
+    out = []
+    for run in runs:
+        base = serial.get(baseline_key(run))
+        if run.status != "ok" or base is None or not run.median_s:
+            out.append(run.replace(speedup=None, speedup_ci95=None, efficiency=None, karp_flatt=None))
+            continue
+        s = stats.speedup(base.median_s, run.median_s)
+        workers_used = 1 if run.backend == "serial" else run.workers
+        interval = stats.speedup_interval(base.ci95_s, run.ci95_s) if base.ci95_s and run.ci95_s else None
+        out.append(run.replace(
+            speedup=s,
+            speedup_ci95=interval,
+            efficiency=stats.efficiency(s, workers_used),
+            karp_flatt=stats.karp_flatt(s, workers_used) if workers_used > 1 else None,
+        ))
+    return out
+
+
+def best_run(runs: Iterable[RunResult]) -> RunResult | None:
+    """The fastest correct parallel configuration by speedup (serial if nothing beat it)."""
+    candidates = [r for r in runs if r.status == "ok" and r.result_ok is not False and r.speedup is not None]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda r: (r.speedup, -r.workers))
+
+
+def thread_explanation(runs: Sequence[RunResult], gil_enabled: bool | None) -> str | None:
+    """One line on why threads did or did not scale, from their measured speedup and CPU load."""
+    threaded = [r for r in runs if r.backend in THREAD_BACKENDS and r.status == "ok" and r.workers > 1
+                and r.speedup is not None]
+    if not threaded:
+        return None
+    best = max(threaded, key=lambda r: r.speedup)
+    busy = f"{best.cpu.busy_cores:.1f} busy cores" if best.cpu else "no CPU samples"
+    figure = f"{best.backend} at {best.workers} workers: speedup {best.speedup:.2f}x, {busy}"
+    if best.speedup >= 1.3:
+        why = ("the GIL is disabled in this interpreter" if gil_enabled is False
+               else "the workload releases the GIL (or waits on I/O) while it works")
+        return f"Threads scaled ({figure}): {why}."
+    if gil_enabled is False:
+        return f"Threads did not scale ({figure}) although the GIL is disabled: look for contention in the workload."
+    load = ""
+    if best.cpu and best.cpu.busy_cores < 1.5:
+        load = "; the CPU monitor shows about one core busy, the GIL's signature"
+    return (f"Threads did not scale ({figure}): the GIL lets one thread run Python bytecode at a time{load}. "
+            "Use processes for pure-Python CPU-bound work.")
+
+
+def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_cpus: int | None) -> list[str]:
+    """The verdict at the top of the report and the end of the CLI summary."""
+    lines: list[str] = []
+    best = best_run(runs)
+    if best is None:
+        lines.append("No speedup could be computed: the sweep needs a successful serial run at the same n.")
+    elif best.backend == "serial" or best.speedup <= 1.05:
+        lines.append(f"Nothing beat serial at n={best.n}: parallel overhead outweighs the work at this size.")
+    else:
+        eff = f", efficiency {best.efficiency:.0%}" if best.efficiency is not None else ""
+        lines.append(f"Fastest: {best.backend} with {best.workers} workers at n={best.n}: "
+                     f"{best.speedup:.2f}x faster than serial{eff}.")
+        if logical_cpus and best.workers > logical_cpus:
+            lines.append(f"It used more workers ({best.workers}) than logical CPUs ({logical_cpus}).")
+    explanation = thread_explanation(runs, gil_enabled)
+    if explanation:
+        lines.append(explanation)
+    failed = [r for r in runs if r.status in ("failed", "timeout")]
+    if failed:
+        lines.append(f"{len(failed)} configuration(s) failed or timed out: " +
+                     "; ".join(f"{r.label}: {r.error}" for r in failed[:3]))
+    wrong = [r for r in runs if r.status == "ok" and r.result_ok is False]
+    if wrong:
+        lines.append(f"{len(wrong)} configuration(s) computed a wrong result: " +
+                     "; ".join(f"{r.label}: {r.error}" for r in wrong[:3]))
+    return lines
+
+
+def recommendations(runs: Sequence[RunResult]) -> list[str]:
+    """Per workload and size, the best backend and worker count."""
+    lines = []
+    groups: dict[tuple, list[RunResult]] = {}
+    for run in runs:
+        groups.setdefault((run.workload, run.n, run.scaling, run.python), []).append(run)
+    for (workload, n, scaling, python), group in groups.items():
+        best = best_run(group)
+        if best is None:
+            continue
+        where = f" on Python {python}" if python else ""
+        lines.append(f"{workload} n={n} ({scaling}){where}: {best.backend} w{best.workers}, "
+                     f"speedup {best.speedup:.2f}x, efficiency {best.efficiency:.0%}")
+    return lines

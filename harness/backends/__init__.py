@@ -1,0 +1,65 @@
+"""The concurrency models, one module each, behind the small interface in ``base``.
+
+The registry maps names to ``module:Class`` strings so that listing backends imports
+nothing heavy: loky and dask are imported only when their backend is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from harness.backends.base import Backend, BackendError, RunTimeout, WorkerFailure
+
+__all__ = [
+    "Backend",
+    "BackendError",
+    "RunTimeout",
+    "WorkerFailure",
+    "BACKEND_NAMES",
+    "STDLIB_BACKENDS",
+    "DEFAULT_BACKENDS",
+    "backend_class",
+    "availability",
+]
+
+_REGISTRY = {
+    "serial": "harness.backends.serial:SerialBackend",
+    "threads": "harness.backends.threads:ThreadsBackend",
+    "processes": "harness.backends.processes:ProcessesBackend",
+    "pool": "harness.backends.pool:PoolBackend",
+    "pool-async": "harness.backends.pool:PoolAsyncBackend",
+    "thread-executor": "harness.backends.executors:ThreadExecutorBackend",
+    "process-executor": "harness.backends.executors:ProcessExecutorBackend",
+    "shared": "harness.backends.shared:SharedBackend",
+    "shared-nolock": "harness.backends.shared:SharedNoLockBackend",
+    "loky": "harness.backends.loky_backend:LokyBackend",
+    "dask": "harness.backends.dask_backend:DaskBackend",
+    "interpreters": "harness.backends.interpreters:InterpretersBackend",
+}
+
+BACKEND_NAMES: tuple[str, ...] = tuple(_REGISTRY)
+# Free of third-party imports: these run inside another interpreter with nothing installed.
+STDLIB_BACKENDS: tuple[str, ...] = (
+    "serial", "threads", "processes", "pool", "pool-async", "thread-executor", "process-executor",
+    "shared", "shared-nolock",
+)
+# The default sweep: every model of the tutorial plus the executors. shared-nolock is a
+# lesson in lost updates, not a contender, so it runs only when asked for.
+DEFAULT_BACKENDS: tuple[str, ...] = (
+    "serial", "threads", "processes", "pool", "pool-async", "thread-executor", "process-executor", "shared",
+)
+
+
+def backend_class(name: str) -> type[Backend]:
+    """The class for a backend name; KeyError for an unknown name."""
+    module_name, _, class_name = _REGISTRY[name].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def availability(name: str) -> str | None:
+    """None when the backend can run here, else the reason it cannot."""
+    try:
+        cls = backend_class(name)
+    except ImportError as exc:
+        return f"cannot import: {exc}"
+    return cls.availability()

@@ -1,0 +1,110 @@
+"""The one small interface every concurrency model implements.
+
+A backend is created for one (workers, start method) configuration. ``start`` builds any
+pool or cluster (timed by the runner as ``startup_s``, outside the repeats); ``run`` executes
+one repeat's tasks and returns one TaskResult per task; ``close`` releases everything, and
+with ``kill=True`` does so at once (after a failure, a timeout or an interrupt).
+
+``run`` must return within its deadline: it raises RunTimeout after killing what it can,
+and WorkerFailure when a worker raised, exited or was killed. It must never wait forever
+on a result that cannot come.
+"""
+
+from __future__ import annotations
+
+import abc
+import multiprocessing
+import os
+import time
+from typing import ClassVar, Sequence
+
+from harness.partition import Task
+
+__all__ = ["Backend", "BackendError", "WorkerFailure", "RunTimeout", "describe_exitcode", "kill_processes"]
+
+
+class BackendError(Exception):
+    """A run could not complete; the message is one line fit for results.json."""
+
+
+class WorkerFailure(BackendError):
+    """A worker raised, exited early, crashed or was killed."""
+
+
+class RunTimeout(BackendError):
+    """A run went past its deadline; its workers were killed (or abandoned, for threads)."""
+
+
+def describe_exitcode(exitcode: int | None) -> str:
+    """'exit code 3' or 'killed by signal 9 (SIGKILL)'."""
+    if exitcode is None:
+        return "still running"
+    if exitcode < 0:
+        import signal
+
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = "unknown"
+        return f"killed by signal {-exitcode} ({name})"
+    return f"exit code {exitcode}"
+
+
+def kill_processes(processes) -> None:
+    """SIGKILL every live process and reap it, so nothing is left behind."""
+    for proc in processes:
+        try:
+            if proc.is_alive():
+                proc.kill()
+        except (OSError, ValueError, AttributeError):
+            pass
+    for proc in processes:
+        try:
+            proc.join(timeout=2)
+        except (OSError, ValueError, AssertionError):
+            pass
+
+
+class Backend(abc.ABC):
+    """Base class: subclasses set the class attributes and override ``run``."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    # "inline": the calling thread; "thread": threads of the harness; "process": child processes.
+    kind: ClassVar[str] = "inline"
+    # True when start() builds something reused across repeats (its cost is startup_s).
+    has_startup: ClassVar[bool] = False
+    uses_start_method: ClassVar[bool] = False
+
+    def __init__(self, workers: int, start_method: str | None = None, **options) -> None:
+        self.workers = workers
+        self.start_method = start_method
+        self.options = options
+        self.parent_pid = os.getpid()
+
+    @property
+    def context(self):
+        return multiprocessing.get_context(self.start_method)
+
+    @classmethod
+    def availability(cls) -> str | None:
+        """None when usable here, else the reason it is not."""
+        return None
+
+    def start(self) -> None:
+        """Build the pool or cluster; the default has nothing to build."""
+
+    @abc.abstractmethod
+    def run(self, ref: str, tasks: Sequence[Task], deadline: float, fn=None) -> list[tuple]:
+        """Execute one repeat: one TaskResult per task, by the ``perf_counter`` deadline."""
+
+    def close(self, kill: bool = False) -> None:
+        """Release everything; ``kill`` means at once, without waiting for work."""
+
+    def child_pids(self) -> list[int]:
+        """Live worker process ids (the runner samples their CPU time and memory)."""
+        return []
+
+    @staticmethod
+    def remaining(deadline: float) -> float:
+        return deadline - time.perf_counter()

@@ -1,0 +1,41 @@
+"""threads: one threading.Thread per worker, sharing the interpreter (and its GIL, if any)."""
+
+from __future__ import annotations
+
+import threading
+
+from harness.backends.base import Backend, RunTimeout, WorkerFailure
+from harness.backends.worker import compute, describe_exception
+
+__all__ = ["ThreadsBackend"]
+
+
+class ThreadsBackend(Backend):
+    name = "threads"
+    description = "one threading.Thread per worker; on a GIL build pure-Python work does not scale"
+    kind = "thread"
+
+    def run(self, ref, tasks, deadline, fn=None):
+        results: list = [None] * len(tasks)
+        errors: list[str] = []
+
+        def target(slot: int, task) -> None:
+            try:
+                results[slot] = compute(ref, task, fn)
+            except BaseException as exc:  # reported as the run's failure, not lost in a thread
+                errors.append(f"worker {task[0]}: {describe_exception(exc)}")
+
+        # Daemon threads: a hung thread cannot be killed, but it must not keep the harness alive.
+        threads = [threading.Thread(target=target, args=(i, t), daemon=True, name=f"harness-worker-{t[0]}")
+                   for i, t in enumerate(tasks)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(max(self.remaining(deadline), 0))
+            if thread.is_alive():
+                raise RunTimeout(
+                    "timed out; threads cannot be killed, so the hung thread was abandoned (daemon)"
+                )
+        if errors:
+            raise WorkerFailure(errors[0])
+        return results

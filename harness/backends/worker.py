@@ -1,0 +1,98 @@
+"""Code that runs inside a worker (thread or process): compute one task and time it.
+
+Stdlib only: it runs in worker processes of any start method and in other interpreters.
+A task result is a plain tuple so it pickles cheaply:
+``(worker, value, start, end, cpu_s, peak_rss_bytes, pid)``, where start and end are
+``time.perf_counter()`` readings. On Linux that is CLOCK_MONOTONIC, one clock for every
+process on the machine, so the parent can place worker spans on its own timeline.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+import traceback
+
+__all__ = ["TaskResult", "load_cached", "peak_rss_bytes", "compute", "compute_in_process", "init_worker_process", "describe_exception"]
+
+TaskResult = tuple  # (worker, value, start, end, cpu_s, peak_rss_bytes, pid)
+
+_FUNCTIONS: dict = {}
+_PR_SET_PDEATHSIG = 1
+
+
+def load_cached(ref: str):
+    fn = _FUNCTIONS.get(ref)
+    if fn is None:
+        from harness.workloads import load_function
+
+        fn = _FUNCTIONS[ref] = load_function(ref)
+    return fn
+
+
+def peak_rss_bytes() -> int | None:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # ru_maxrss is KiB on Linux, bytes on macOS.
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def describe_exception(exc: BaseException) -> str:
+    """One line: the exception type, its message and where it was raised."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
+    text = str(exc).replace("\n", " ").strip()
+    return f"{type(exc).__name__}: {text}{where}" if text else f"{type(exc).__name__}{where}"
+
+
+def compute(ref: str, task: tuple, fn=None) -> TaskResult:
+    """Run one task in the calling thread; CPU time is this thread's."""
+    worker, lo, hi = task
+    fn = fn or load_cached(ref)
+    cpu0 = time.thread_time()
+    start = time.perf_counter()
+    value = fn(lo, hi)
+    end = time.perf_counter()
+    return (worker, value, start, end, time.thread_time() - cpu0, None, None)
+
+
+def compute_in_process(ref: str, task: tuple, whole_process: bool = False) -> TaskResult:
+    """Run one task in a worker process; reports that process's CPU time and peak memory.
+
+    ``whole_process`` counts the CPU the process used since it started (interpreter start-up
+    and unpickling included), for backends that start a fresh process per task.
+    """
+    worker, lo, hi = task
+    fn = load_cached(ref)
+    cpu0 = 0.0 if whole_process else time.process_time()
+    start = time.perf_counter()
+    value = fn(lo, hi)
+    end = time.perf_counter()
+    return (worker, value, start, end, time.process_time() - cpu0, peak_rss_bytes(), os.getpid())
+
+
+def init_worker_process(parent_pid: int | None = None) -> None:
+    """Initializer for every worker process.
+
+    Ctrl-C reaches the whole process group; workers ignore it so the parent alone decides
+    how to stop and kills them itself. PR_SET_PDEATHSIG makes Linux kill a worker when the
+    harness dies, even by SIGKILL, so no orphan keeps burning a core.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+        # The parent may have died between fork and prctl; then nobody would kill us.
+        if parent_pid is not None and os.getppid() != parent_pid:
+            os._exit(1)

@@ -1,0 +1,208 @@
+"""The command line: the only module that prints or exits.
+
+Exit codes: 0 success; 1 a run failed or timed out (run) or a regression was found
+(compare); 2 bad usage or bad input (one line on stderr, no traceback); 130 / 143
+interrupted by SIGINT / SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from typing import Sequence
+
+from harness import __version__
+from harness.backends import BACKEND_NAMES, DEFAULT_BACKENDS
+from harness.config import (
+    MIN_SAMPLE_INTERVAL_S,
+    SCALING_MODES,
+    START_METHODS,
+    ConfigError,
+    RunConfig,
+    parse_backends,
+    parse_sizes,
+    parse_workers,
+)
+
+__all__ = ["main", "build_parser", "UsageError"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_N = "1000000"
+REPORTS_DIR = "reports"
+
+
+class UsageError(Exception):
+    """Bad input found by the CLI; printed as one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (no usage dump) and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_float(option: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number (accepted: seconds > 0)") from None
+        if not value > 0 or value != value or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number > 0 (accepted: seconds > 0)")
+        return value
+
+    return parse
+
+
+def _int_at_least(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer (accepted: integers >= {minimum})") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below {minimum} (accepted: integers >= {minimum})")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="harness",
+        description="Do threads, processes, pools or a cluster pay off for this CPU-bound function, "
+                    "on this machine, by how much, and why?",
+    )
+    parser.add_argument("--version", action="version", version=f"harness {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser(
+        "run", help="run a sweep and write results.json (and the report)",
+        description="Run the workload with every backend across worker counts and sizes. "
+                    "Pool, executor, loky and dask backends start their pool once per configuration and "
+                    "record that as startup_s, outside the timed repeats; 'processes' and 'shared' start "
+                    "fresh processes every repeat, as the tutorial does, so their times include that start-up.",
+    )
+    run.add_argument("--backends", default=",".join(DEFAULT_BACKENDS), metavar="LIST",
+                     help=f"comma list of backends, or 'all' (default: {','.join(DEFAULT_BACKENDS)}; "
+                          f"known: {', '.join(BACKEND_NAMES)})")
+    run.add_argument("--workers", default="auto", metavar="LIST|auto",
+                     help="comma list of worker counts >= 1, or 'auto': powers of two up to twice the "
+                          "logical CPUs (default: auto)")
+    run.add_argument("--n", default=DEFAULT_N, metavar="INT|LIST",
+                     help="work size: items in [0, n); one size or a comma list to find where "
+                          f"parallelism starts to pay; 1e6 notation accepted (default: {DEFAULT_N})")
+    run.add_argument("--scaling", default="strong", choices=SCALING_MODES, metavar="strong|weak",
+                     help="strong: [0, n) split across the workers; weak: every worker computes all of "
+                          "[0, n), and serial does it once per worker (default: strong)")
+    run.add_argument("--repeat", type=_int_at_least(1), default=5, metavar="INT",
+                     help="timed repeats per configuration (default: 5)")
+    run.add_argument("--warmup", type=_int_at_least(0), default=1, metavar="INT",
+                     help="untimed repeats before the timed ones (default: 1)")
+    run.add_argument("--start-method", choices=START_METHODS, default=None, metavar="fork|spawn|forkserver",
+                     help="multiprocessing start method for process backends (default: the platform's)")
+    run.add_argument("--sample-interval", type=_positive_float("--sample-interval"), default=0.1, metavar="SECONDS",
+                     help=f"per-core CPU sampling interval, >= {MIN_SAMPLE_INTERVAL_S} (default: 0.1)")
+    run.add_argument("--no-sampling", action="store_true",
+                     help="do not sample per-core CPU load (the cpu field is null); for measuring the sampler's cost")
+    run.add_argument("--workload", default="poly", metavar="NAME|MODULE:FUNCTION",
+                     help="poly (default), poly-numpy, hash, sleep, or your own MODULE:FUNCTION taking (lo, hi) "
+                          "and returning an int; an ORACLE attribute in that module names its exact oracle (n) -> int")
+    run.add_argument("--timeout", type=_positive_float("--timeout"), default=None, metavar="SECONDS",
+                     help="limit for each repeat; past it the run is marked timeout and its workers killed "
+                          "(default: 60 s plus 10 us per item)")
+    run.add_argument("--flush-every", type=_int_at_least(1), default=None, metavar="K",
+                     help="shared/shared-nolock: add each worker's running sum into shared memory every K items "
+                          "(default: once per worker), to show the cost of the Lock and the lost updates without it")
+    run.add_argument("--out", default=None, metavar="DIR",
+                     help="output folder (default: reports/<UTC timestamp>/, mirrored to reports/latest/)")
+    run.add_argument("--no-report", action="store_true", help="write results.json only, no HTML/PNG report")
+    run.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+    run.add_argument("--resume", default=None, metavar="DIR",
+                     help="continue an interrupted sweep in DIR with its saved configuration, "
+                          "skipping the runs already completed")
+
+    report = sub.add_parser("report", help="build the HTML/PNG/CSV/markdown report from a results.json",
+                            description="Build report.html, the PNG plots, results.csv and summary.md.")
+    report.add_argument("results", metavar="RESULTS.json", help="a results.json written by harness run")
+    report.add_argument("--out", default=None, metavar="DIR", help="output folder (default: beside RESULTS.json)")
+    report.add_argument("--baseline", default=None, metavar="BASELINE.json",
+                        help="add a comparison section against this earlier results file")
+
+    compare = sub.add_parser(
+        "compare", help="compare two results files; exit 1 on a significant regression",
+        description="Per configuration: ratio of medians with its interval and a Mann-Whitney U test. "
+                    "A regression is significant AND slower by more than --threshold. "
+                    "Accepts harness results.json and pytest-benchmark JSON files.")
+    compare.add_argument("baseline", metavar="BASELINE", help="the earlier results (harness or pytest-benchmark JSON)")
+    compare.add_argument("current", metavar="CURRENT", help="the new results")
+    compare.add_argument("--threshold", type=_positive_float("--threshold"), default=10.0, metavar="PCT",
+                         help="slowdown in percent that counts as a regression when significant (default: 10)")
+    compare.add_argument("--alpha", type=_positive_float("--alpha"), default=0.05, metavar="P",
+                         help="significance level of the test, 0 < P < 1 (default: 0.05)")
+    compare.add_argument("--markdown", default=None, metavar="FILE", help="also write the table as markdown to FILE")
+    compare.add_argument("--strict", action="store_true",
+                         help="refuse to compare runs from different machines, Pythons or GIL modes")
+
+    sub.add_parser("list", help="backends and workloads available here, and why any is not",
+                   description="List every backend and workload, with availability here.")
+    sub.add_parser("env", help="machine and interpreter facts, as recorded in results",
+                   description="Print the machine and interpreter facts recorded in results.json.")
+    return parser
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(f"harness: error: {message}\n")
+
+
+def _config_from_args(args) -> RunConfig:
+    import harness.metadata as metadata  # noqa: F401  (cheap; keeps the import site obvious)
+
+    return RunConfig(
+        backends=parse_backends(args.backends, BACKEND_NAMES),
+        workers=parse_workers(args.workers),
+        n=parse_sizes(args.n),
+        scaling=args.scaling,
+        repeat=args.repeat,
+        warmup=args.warmup,
+        start_method=args.start_method,
+        sample_interval_s=args.sample_interval,
+        workload=args.workload,
+        timeout_s=args.timeout,
+        flush_every=args.flush_every,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    if args.command == "run":
+        from harness.cli_run import command_run
+
+        return command_run(args, _config_from_args)
+    if args.command == "report":
+        from harness.cli_report import command_report
+
+        return command_report(args)
+    if args.command == "compare":
+        from harness.cli_report import command_compare
+
+        return command_compare(args)
+    if args.command == "list":
+        from harness.cli_report import command_list
+
+        return command_list(args)
+    if args.command == "env":
+        from harness.metadata import collect_environment, format_environment
+
+        print("\n".join(format_environment(collect_environment())))
+        return EXIT_OK
+    parser.error(f"unknown command {args.command!r}")
+    return EXIT_USAGE

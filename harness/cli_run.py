@@ -1,0 +1,214 @@
+"""``harness run``: validate, sweep with progress, journal every run, save, report, summarise.
+
+Part of the CLI: it prints and returns exit codes. Nothing is written until every option
+has been validated, and an existing results.json is never overwritten (use --resume).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import time
+
+from harness.config import ConfigError, RunConfig
+from harness.suite import build_suite
+from harness.signals import EXIT_SIGINT, EXIT_SIGTERM, Terminated, terminate_as_exception
+
+__all__ = ["command_run", "summary_lines"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(f"harness run: error: {message}\n")
+
+
+def summary_lines(suite) -> list[str]:
+    """Plain-text summary table: backend, workers, n, median, speedup, efficiency, status."""
+    from harness.stability import format_seconds
+
+    header = f"{'backend':<17} {'workers':>7} {'n':>10} {'median':>10} {'speedup':>8} {'effic.':>7} {'busy':>5}  status"
+    lines = [header, "-" * len(header)]
+    for r in suite.runs:
+        median = format_seconds(r.median_s) if r.median_s is not None else "-"
+        speed = f"{r.speedup:.2f}x" if r.speedup is not None else "-"
+        eff = f"{r.efficiency:.0%}" if r.efficiency is not None else "-"
+        busy = f"{r.cpu.busy_cores:.1f}" if r.cpu else "-"
+        status = r.status if r.result_ok is not False else "WRONG RESULT"
+        if r.error:
+            status += f": {r.error}"
+        lines.append(f"{r.backend:<17} {r.workers:>7} {r.n:>10} {median:>10} {speed:>8} {eff:>7} {busy:>5}  {status}")
+    return lines
+
+
+def _resolve_out(args) -> tuple[str, bool]:
+    """The output folder and whether to point reports/latest at it."""
+    if args.resume:
+        return args.resume, os.path.realpath(os.path.dirname(os.path.abspath(args.resume))) == os.path.realpath("reports")
+    if args.out:
+        return args.out, False
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return os.path.join("reports", stamp), True
+
+
+def _point_latest(out: str) -> None:
+    """reports/latest -> the newest sweep, swapped atomically (a symlink renamed into place)."""
+    reports = os.path.dirname(os.path.abspath(out))
+    latest = os.path.join(reports, "latest")
+    if os.path.exists(latest) and not os.path.islink(latest):
+        return  # a real folder someone made: never replace what a user saved
+    tmp = os.path.join(reports, f".latest-{os.getpid()}")
+    os.symlink(os.path.basename(os.path.abspath(out)), tmp)
+    os.replace(tmp, latest)
+
+
+def _progress(quiet: bool):
+    """A rich progress bar on a terminal; nothing when quiet or when stderr is not a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None, (lambda done, total, label: None)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    task = progress.add_task("starting", total=None)
+
+    def update(done: int, total: int, label: str) -> None:
+        progress.update(task, completed=done, total=total, description=label)
+
+    return progress, update
+
+
+def command_run(args, config_from_args) -> int:
+    from harness.storage import RESULTS_NAME, ResultsFileError, append_journal, load_suite, read_journal
+    from harness.workloads import WorkloadError, resolve_workload
+
+    # 1. Validate everything before anything is written.
+    try:
+        if args.resume:
+            previous = load_suite(os.path.join(args.resume, RESULTS_NAME))
+            config = RunConfig(**{**previous.config,
+                                  "backends": tuple(previous.config["backends"]),
+                                  "workers": tuple(previous.config["workers"]),
+                                  "n": tuple(previous.config["n"]) if isinstance(previous.config["n"], list)
+                                  else (previous.config["n"],)})
+            done_runs = read_journal(args.resume)
+            created = previous.created
+        else:
+            config = config_from_args(args)
+            done_runs, created = [], dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        workload = resolve_workload(config.workload)
+    except (ConfigError, WorkloadError, ResultsFileError) as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except (TypeError, KeyError) as exc:
+        _err(f"--resume {args.resume}: its saved configuration is not usable ({exc})")
+        return EXIT_USAGE
+    from harness.backends import availability
+
+    for name in config.backends:
+        reason = availability(name)
+        if reason:
+            _err(f"--backends: {name} is not available here: {reason} (see harness list)")
+            return EXIT_USAGE
+    out, link_latest = _resolve_out(args)
+    results_path = os.path.join(out, RESULTS_NAME)
+    if not args.resume and os.path.exists(results_path):
+        _err(f"--out {out}: already holds {RESULTS_NAME}; choose another folder or continue it with --resume {out}")
+        return EXIT_USAGE
+    if os.path.exists(out) and not os.path.isdir(out):
+        _err(f"--out {out}: exists and is not a folder")
+        return EXIT_USAGE
+
+    from harness.metadata import collect_environment, gil_enabled
+    from harness.stability import busy_machine_warning
+    from harness.storage import save_suite
+
+    environment = collect_environment()
+    sweep_warnings = []
+    try:
+        import psutil
+
+        before = psutil.cpu_percent(interval=0.3, percpu=True)
+        busy = busy_machine_warning(environment["machine"].get("load_avg", [None])[0] if environment["machine"].get("load_avg") else None,
+                                    environment["machine"]["logical_cpus"], before)
+        if busy:
+            sweep_warnings.append(busy)
+    except Exception:  # a missing reading is not worth failing a sweep for
+        pass
+
+    try:
+        os.makedirs(out, exist_ok=True)
+        runs = list(done_runs)
+        save_suite(build_suite(config, runs, environment, created, sweep_warnings, complete=False), results_path)
+        if link_latest:
+            _point_latest(out)
+    except OSError as exc:
+        _err(f"--out {out}: cannot write there ({exc.strerror or exc})")
+        return EXIT_USAGE
+
+    def on_run(run) -> None:
+        runs.append(run)
+        append_journal(out, run)
+        save_suite(build_suite(config, runs, environment, created, sweep_warnings, complete=False), results_path)
+
+    from harness.runner import run_sweep
+    from harness.sampler import CpuSampler
+
+    progress, on_progress = _progress(args.quiet)
+    exit_code = EXIT_OK
+    interrupted = None
+    sampler = None
+    try:
+        with terminate_as_exception():
+            try:
+                sampler = None if getattr(args, "no_sampling", False) else CpuSampler(config.sample_interval_s)
+                if progress:
+                    progress.start()
+                run_sweep(config, workload, sampler=sampler, skip={r.key for r in done_runs},
+                          on_run=on_run, on_progress=on_progress, gil_enabled=gil_enabled())
+            finally:
+                if progress:
+                    progress.stop()
+                if sampler is not None:
+                    sampler.close()
+    except KeyboardInterrupt:
+        interrupted = EXIT_SIGINT
+    except Terminated:
+        interrupted = EXIT_SIGTERM
+
+    suite = build_suite(config, runs, environment, created, sweep_warnings, complete=interrupted is None)
+    save_suite(suite, results_path)
+    if interrupted is not None:
+        sys.stderr.write(f"harness run: interrupted; {len(runs)} completed run(s) saved in {results_path}; "
+                         f"continue with: harness run --resume {out}\n")
+        return interrupted
+
+    report_note = ""
+    if not args.no_report:
+        try:
+            from harness.report import build_report
+
+            t0 = time.perf_counter()
+            build_report(suite, out)
+            report_note = f" and report.html ({time.perf_counter() - t0:.1f} s)"
+        except Exception as exc:  # the results are saved; a report failure must say so, not hide them
+            from harness.backends.worker import describe_exception
+
+            sys.stderr.write(f"harness run: warning: the report could not be built: {describe_exception(exc)}\n")
+    if not args.quiet:
+        from harness.analysis import verdict_lines
+
+        print("\n".join(summary_lines(suite)))
+        print()
+        for line in verdict_lines(suite.runs, gil_enabled(), environment["machine"].get("logical_cpus")):
+            print(line)
+        for warning in suite.warnings:
+            print(f"warning: {warning}")
+        print(f"\nresults.json{report_note} in {out}")
+    failed = [r for r in suite.runs if r.status in ("failed", "timeout")
+              or (r.result_ok is False and r.backend != "shared-nolock")]
+    if failed:
+        exit_code = EXIT_FAILED
+    return exit_code

@@ -1,0 +1,176 @@
+"""RunConfig: what a sweep runs, parsed from strings and validated in one place.
+
+Every parse error is a ConfigError naming the option and what it accepts, so the CLI can
+print one line and exit 2 before anything is written.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from dataclasses import asdict, dataclass
+
+__all__ = [
+    "ConfigError",
+    "RunConfig",
+    "SCALING_MODES",
+    "START_METHODS",
+    "parse_backends",
+    "parse_workers",
+    "parse_sizes",
+    "auto_workers",
+    "default_timeout",
+]
+
+SCALING_MODES = ("strong", "weak")
+START_METHODS = ("fork", "spawn", "forkserver")
+# Below this, psutil's per-core percentages are dominated by tick granularity (10 ms).
+MIN_SAMPLE_INTERVAL_S = 0.05
+
+
+class ConfigError(ValueError):
+    """A bad option value; ``option`` names the flag so the message can say which."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(f"{option}: {message}")
+        self.option = option
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in str(text).split(",") if part.strip()]
+
+
+def _parse_int(option: str, text: str, *, minimum: int) -> int:
+    raw = text.strip().replace("_", "")
+    try:
+        value = int(raw)
+    except ValueError:
+        try:  # accept 1e7 or 10e6 when it denotes an integer
+            as_float = float(raw)
+        except ValueError:
+            raise ConfigError(option, f"{text!r} is not an integer (accepted: integers >= {minimum})") from None
+        if not math.isfinite(as_float) or as_float != int(as_float):
+            raise ConfigError(option, f"{text!r} is not an integer (accepted: integers >= {minimum})")
+        value = int(as_float)
+    if value < minimum:
+        raise ConfigError(option, f"{value} is below {minimum} (accepted: integers >= {minimum})")
+    return value
+
+
+def auto_workers(logical_cpus: int | None = None) -> tuple[int, ...]:
+    """Powers of two up to twice the logical CPUs, so oversubscription shows on the plots."""
+    cpus = logical_cpus or os.cpu_count() or 1
+    counts, p = [], 1
+    while p <= 2 * cpus:
+        counts.append(p)
+        p *= 2
+    return tuple(counts)
+
+
+def parse_workers(text: str, logical_cpus: int | None = None) -> tuple[int, ...]:
+    """``"1,2,4"`` or ``"auto"`` -> sorted unique worker counts (each >= 1)."""
+    parts = _split(text)
+    if not parts:
+        raise ConfigError("--workers", "empty (accepted: a comma list of integers >= 1, or auto)")
+    counts: set[int] = set()
+    for part in parts:
+        if part == "auto":
+            counts.update(auto_workers(logical_cpus))
+        else:
+            counts.add(_parse_int("--workers", part, minimum=1))
+    return tuple(sorted(counts))
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """``"10000000"`` or ``"1e5,1e6,1e7"`` -> sorted unique sizes (each >= 0)."""
+    parts = _split(text)
+    if not parts:
+        raise ConfigError("--n", "empty (accepted: an integer >= 0 or a comma list of them)")
+    return tuple(sorted({_parse_int("--n", part, minimum=0) for part in parts}))
+
+
+def parse_backends(text: str, known: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma list of backend names (or ``all``), in the order given, duplicates dropped."""
+    parts = _split(text)
+    if not parts:
+        raise ConfigError("--backends", f"empty (accepted: {', '.join(known)}, or all)")
+    names: list[str] = []
+    for part in parts:
+        expanded = known if part == "all" else (part,)
+        for name in expanded:
+            if name not in known:
+                raise ConfigError("--backends", f"unknown backend {name!r} (accepted: {', '.join(known)}, or all)")
+            if name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+def default_timeout(n: int, workers: int, scaling: str) -> float:
+    """A generous per-run limit from the work size: 60 s plus 10 us per item of the largest task.
+
+    The slowest backend is serial at weak scaling, which does ``workers`` passes over n.
+    At about 0.3 us per poly item that is ~30x headroom, so only a real hang trips it.
+    """
+    items = n * (workers if scaling == "weak" else 1)
+    return 60.0 + 10e-6 * items
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """One sweep: sizes x backends x worker counts, each repeated ``repeat`` times."""
+
+    backends: tuple[str, ...]
+    workers: tuple[int, ...]
+    n: tuple[int, ...]
+    scaling: str = "strong"
+    repeat: int = 5
+    warmup: int = 1
+    start_method: str | None = None
+    sample_interval_s: float = 0.1
+    workload: str = "poly"
+    timeout_s: float | None = None
+    flush_every: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.backends:
+            raise ConfigError("--backends", "no backend selected")
+        if not self.workers or any(w < 1 for w in self.workers):
+            raise ConfigError("--workers", "accepted: integers >= 1, or auto")
+        if not self.n or any(n < 0 for n in self.n):
+            raise ConfigError("--n", "accepted: integers >= 0")
+        if self.scaling not in SCALING_MODES:
+            raise ConfigError("--scaling", f"unknown mode {self.scaling!r} (accepted: {', '.join(SCALING_MODES)})")
+        if self.repeat < 1:
+            raise ConfigError("--repeat", f"{self.repeat} is below 1 (accepted: integers >= 1)")
+        if self.warmup < 0:
+            raise ConfigError("--warmup", f"{self.warmup} is below 0 (accepted: integers >= 0)")
+        if self.start_method is not None and self.start_method not in START_METHODS:
+            raise ConfigError(
+                "--start-method", f"unknown method {self.start_method!r} (accepted: {', '.join(START_METHODS)})"
+            )
+        if self.start_method is not None and self.start_method not in multiprocessing.get_all_start_methods():
+            raise ConfigError(
+                "--start-method",
+                f"{self.start_method!r} is not available on this platform "
+                f"(accepted here: {', '.join(multiprocessing.get_all_start_methods())})",
+            )
+        if not math.isfinite(self.sample_interval_s) or self.sample_interval_s < MIN_SAMPLE_INTERVAL_S:
+            raise ConfigError(
+                "--sample-interval",
+                f"{self.sample_interval_s} s is too short (accepted: seconds >= {MIN_SAMPLE_INTERVAL_S})",
+            )
+        if self.timeout_s is not None and (not math.isfinite(self.timeout_s) or self.timeout_s <= 0):
+            raise ConfigError("--timeout", f"{self.timeout_s} (accepted: seconds > 0)")
+        if self.flush_every is not None and self.flush_every < 1:
+            raise ConfigError("--flush-every", f"{self.flush_every} (accepted: integers >= 1)")
+
+    def timeout_for(self, n: int, workers: int) -> float:
+        return self.timeout_s if self.timeout_s is not None else default_timeout(n, workers, self.scaling)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["n"] = list(self.n) if len(self.n) > 1 else self.n[0]
+        data["backends"] = list(self.backends)
+        data["workers"] = list(self.workers)
+        return data

@@ -1,0 +1,216 @@
+"""Results as immutable, validated values: what one configuration measured, and a whole sweep.
+
+Bad values are refused in ``__post_init__`` so a corrupt or hand-edited results file cannot
+reach the statistics or the report (storage turns the ValueError into a clear message).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+__all__ = ["STATUSES", "WorkerSpan", "CpuLoad", "RunResult", "Suite"]
+
+STATUSES = ("ok", "failed", "timeout", "skipped")
+
+
+def _check_time(name: str, value: float | None, *, allow_none: bool = True) -> None:
+    if value is None:
+        if not allow_none:
+            raise ValueError(f"{name} is missing")
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if math.isnan(value) or math.isinf(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSpan:
+    """When one worker computed, in seconds from the start of its repeat."""
+
+    worker: int
+    start_s: float
+    end_s: float
+    cpu_s: float | None = None
+    pid: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.end_s < self.start_s:
+            raise ValueError(f"worker {self.worker}: end_s {self.end_s} is before start_s {self.start_s}")
+
+
+@dataclass(frozen=True, slots=True)
+class CpuLoad:
+    """Per-core CPU load (percent, 0-100 per logical CPU) while the timed repeats ran."""
+
+    interval_s: float
+    mean_per_core: tuple[float, ...]
+    busy_cores: float
+    timeline_t_s: tuple[float, ...] = ()
+    timeline_per_core: tuple[tuple[float, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        for value in self.mean_per_core:
+            if math.isnan(value) or value < 0 or value > 100.0001:
+                raise ValueError(f"per-core load must be within 0..100 percent, got {value!r}")
+        if self.timeline_per_core and any(len(series) != len(self.timeline_t_s) for series in self.timeline_per_core):
+            raise ValueError("cpu timeline: every core needs one value per sample time")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "interval_s": self.interval_s,
+            "mean_per_core": list(self.mean_per_core),
+            "busy_cores": self.busy_cores,
+            "timeline": {"t_s": list(self.timeline_t_s), "per_core": [list(s) for s in self.timeline_per_core]},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "CpuLoad":
+        timeline = data.get("timeline") or {}
+        return cls(
+            interval_s=float(data["interval_s"]),
+            mean_per_core=tuple(float(v) for v in data["mean_per_core"]),
+            busy_cores=float(data["busy_cores"]),
+            timeline_t_s=tuple(float(v) for v in timeline.get("t_s", ())),
+            timeline_per_core=tuple(tuple(float(v) for v in s) for s in timeline.get("per_core", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """One configuration (backend x workers x n x scaling x workload), all its timed repeats."""
+
+    backend: str
+    workers: int
+    n: int
+    scaling: str
+    workload: str
+    start_method: str | None
+    status: str
+    error: str | None = None
+    times_s: tuple[float, ...] = ()
+    median_s: float | None = None
+    mean_s: float | None = None
+    stdev_s: float | None = None
+    iqr_s: float | None = None
+    min_s: float | None = None
+    max_s: float | None = None
+    ci95_s: tuple[float, float] | None = None
+    ci_confidence: float | None = None
+    startup_s: float | None = None
+    cpu_time_s: float | None = None
+    cpu_utilization: float | None = None
+    peak_rss_bytes: int | None = None
+    speedup: float | None = None
+    speedup_ci95: tuple[float, float] | None = None
+    efficiency: float | None = None
+    karp_flatt: float | None = None
+    result_ok: bool | None = None
+    cpu: CpuLoad | None = None
+    worker_spans: tuple[WorkerSpan, ...] = ()
+    python: str | None = None
+    gil_enabled: bool | None = None
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
+            raise ValueError(f"workers must be an integer >= 1, got {self.workers!r}")
+        if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 0:
+            raise ValueError(f"n must be an integer >= 0, got {self.n!r}")
+        for t in self.times_s:
+            _check_time("times_s", t, allow_none=False)
+        for name in ("median_s", "mean_s", "stdev_s", "iqr_s", "min_s", "max_s", "startup_s", "cpu_time_s"):
+            _check_time(name, getattr(self, name))
+        if self.status == "ok" and not self.times_s:
+            raise ValueError(f"{self.backend}: status ok but no times_s")
+
+    @property
+    def key(self) -> tuple:
+        """What identifies a configuration across runs and files (for compare and resume)."""
+        return (self.backend, self.workers, self.n, self.scaling, self.workload, self.python)
+
+    @property
+    def label(self) -> str:
+        return f"{self.backend} w{self.workers} n={self.n} {self.scaling}"
+
+    def replace(self, **changes: Any) -> "RunResult":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["times_s"] = list(self.times_s)
+        data["ci95_s"] = list(self.ci95_s) if self.ci95_s else None
+        data["speedup_ci95"] = list(self.speedup_ci95) if self.speedup_ci95 else None
+        data["cpu"] = self.cpu.to_dict() if self.cpu else None
+        data["worker_spans"] = [asdict(s) for s in self.worker_spans]
+        data["warnings"] = list(self.warnings)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunResult":
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        kwargs["times_s"] = tuple(data.get("times_s") or ())
+        for name in ("ci95_s", "speedup_ci95"):
+            if data.get(name) is not None:
+                lo, hi = data[name]
+                kwargs[name] = (lo, hi)
+        kwargs["cpu"] = CpuLoad.from_dict(data["cpu"]) if data.get("cpu") else None
+        kwargs["worker_spans"] = tuple(WorkerSpan(**s) for s in data.get("worker_spans") or ())
+        kwargs["warnings"] = tuple(data.get("warnings") or ())
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class Suite:
+    """A whole sweep: the environment it ran in, its configuration and every run."""
+
+    schema_version: int
+    harness_version: str
+    created: str
+    machine: dict[str, Any]
+    python: dict[str, Any]
+    config: dict[str, Any]
+    runs: tuple[RunResult, ...] = ()
+    warnings: tuple[str, ...] = ()
+    packages: dict[str, Any] = field(default_factory=dict)
+    git_commit: str | None = None
+    complete: bool = True
+
+    def replace(self, **changes: Any) -> "Suite":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "harness_version": self.harness_version,
+            "created": self.created,
+            "complete": self.complete,
+            "machine": self.machine,
+            "python": self.python,
+            "packages": self.packages,
+            "git_commit": self.git_commit,
+            "config": self.config,
+            "runs": [r.to_dict() for r in self.runs],
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Suite":
+        return cls(
+            schema_version=data["schema_version"],
+            harness_version=data["harness_version"],
+            created=data["created"],
+            machine=data["machine"],
+            python=data["python"],
+            config=data["config"],
+            runs=tuple(RunResult.from_dict(r) for r in data["runs"]),
+            warnings=tuple(data.get("warnings") or ()),
+            packages=data.get("packages") or {},
+            git_commit=data.get("git_commit"),
+            complete=bool(data.get("complete", True)),
+        )

@@ -1,0 +1,250 @@
+"""The sweep: sizes x backends x worker counts, each warmed up, then timed repeat by repeat.
+
+Measurement never prints: progress and finished runs go to callbacks, and the CLI decides
+what a person sees. A failed or hung configuration becomes a RunResult with status
+"failed" or "timeout" and the sweep goes on; an interrupt (KeyboardInterrupt, or the
+CLI's SIGTERM exception) kills the running workers and propagates.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, Sequence
+
+from harness import stats
+from harness.backends import BackendError, RunTimeout, backend_class
+from harness.config import RunConfig
+from harness.model import CpuLoad, RunResult, WorkerSpan
+from harness.partition import expected_copies, make_tasks
+from harness.sampler import CpuSamples, SamplerError, mean_per_core
+from harness.stability import sample_warnings
+from harness.workloads import Workload
+
+__all__ = ["Configuration", "Repeat", "plan_configurations", "run_configuration", "run_sweep"]
+
+
+@dataclass(frozen=True, slots=True)
+class Configuration:
+    """One point of the sweep."""
+
+    backend: str
+    workers: int
+    n: int
+
+    def key(self, config: RunConfig, python: str | None) -> tuple:
+        return (self.backend, self.workers, self.n, config.scaling, config.workload, python)
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """One timed repeat: wall and CPU time, the tasks' results, and the load while it ran."""
+
+    wall_s: float
+    cpu_s: float
+    start: float
+    task_results: tuple[tuple, ...]
+    samples: CpuSamples | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(r[1] for r in self.task_results)
+
+
+def plan_configurations(config: RunConfig) -> list[Configuration]:
+    """Every configuration in run order: per size, serial first, so speedups have a baseline.
+
+    At strong scaling serial does the same work at any worker count, so it runs once (w1);
+    at weak scaling its work grows with the worker count, so it runs at each.
+    """
+    plan: list[Configuration] = []
+    for n in config.n:
+        for backend in config.backends:
+            counts = (1,) if backend == "serial" and config.scaling == "strong" else config.workers
+            plan.extend(Configuration(backend, w, n) for w in counts)
+    plan.sort(key=lambda c: (c.n, c.backend != "serial"))
+    return plan
+
+
+def _self_peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _timed_repeat(backend, ref, tasks, deadline, fn, sampler, in_process: bool) -> Repeat:
+    if sampler is not None:
+        sampler.start()
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    try:
+        results = backend.run(ref, tasks, deadline, fn)
+    finally:
+        t1 = time.perf_counter()
+        cpu1 = time.process_time()
+        samples = sampler.stop() if sampler is not None else None
+    cpu = cpu1 - cpu0
+    if not in_process:  # worker processes report their own CPU time
+        cpu += sum(r[4] or 0.0 for r in results)
+    return Repeat(t1 - t0, cpu, t0, tuple(results), samples)
+
+
+def _cpu_load(repeats: Sequence[Repeat], representative: Repeat, interval: float) -> CpuLoad | None:
+    with_samples = [r for r in repeats if r.samples is not None and r.samples.t]
+    if not with_samples:
+        return None
+    # Mean over all timed repeats, weighted by their length; the timeline of one typical repeat.
+    weights = [r.wall_s for r in with_samples]
+    means = [mean_per_core(r.samples) for r in with_samples]
+    cores = len(means[0])
+    total = sum(weights) or 1.0
+    mean = tuple(min(100.0, sum(w * m[c] for w, m in zip(weights, means)) / total) for c in range(cores))
+    chosen = representative.samples if representative.samples and representative.samples.t else with_samples[0].samples
+    start = representative.start if chosen is representative.samples else with_samples[0].start
+    return CpuLoad(
+        interval_s=interval,
+        mean_per_core=tuple(round(v, 2) for v in mean),
+        busy_cores=round(sum(mean) / 100.0, 3),
+        timeline_t_s=tuple(round(t - start, 4) for t in chosen.t),
+        timeline_per_core=tuple(tuple(min(100.0, v) for v in series) for series in chosen.per_core),
+    )
+
+
+def _spans(repeat: Repeat) -> tuple[WorkerSpan, ...]:
+    return tuple(
+        WorkerSpan(worker=r[0], start_s=round(max(r[2] - repeat.start, 0.0), 6),
+                   end_s=round(max(r[3] - repeat.start, r[2] - repeat.start, 0.0), 6),
+                   cpu_s=None if r[4] is None else round(r[4], 6), pid=r[6])
+        for r in sorted(repeat.task_results, key=lambda r: r[0])
+    )
+
+
+def run_configuration(
+    point: Configuration,
+    config: RunConfig,
+    workload: Workload,
+    *,
+    sampler=None,
+    python_label: str | None = None,
+    gil_enabled: bool | None = None,
+) -> RunResult:
+    """Warm up, then time ``config.repeat`` repeats of one configuration."""
+    cls = backend_class(point.backend)
+    start_method = config.start_method if cls.uses_start_method else None
+    copies = expected_copies(point.workers, config.scaling)
+    tasks = make_tasks(point.n, point.workers, config.scaling)
+    expected = workload.expected(point.n, copies)
+    base = dict(backend=point.backend, workers=point.workers, n=point.n, scaling=config.scaling,
+                workload=workload.name, start_method=start_method or (config.start_method if cls.kind == "process" else None),
+                python=python_label, gil_enabled=gil_enabled)
+    timeout = config.timeout_for(point.n, point.workers)
+    # In-process backends can call the function object directly; processes look it up by name.
+    fn = workload.function if cls.kind != "process" else None
+    backend = cls(point.workers, start_method, flush_every=config.flush_every)
+    repeats: list[Repeat] = []
+    startup_s = None
+    try:
+        try:
+            t0 = time.perf_counter()
+            backend.start()
+            startup_s = time.perf_counter() - t0 if cls.has_startup else None
+            for _ in range(config.warmup):
+                backend.run(workload.ref, tasks, time.perf_counter() + timeout, fn)
+            for _ in range(config.repeat):
+                repeats.append(_timed_repeat(backend, workload.ref, tasks, time.perf_counter() + timeout,
+                                             fn, sampler, cls.kind != "process"))
+        except RunTimeout as exc:
+            backend.close(kill=True)
+            return RunResult(**base, status="timeout", error=f"{exc} (limit {timeout:g} s per repeat)",
+                             startup_s=startup_s)
+        except BackendError as exc:
+            backend.close(kill=True)
+            return RunResult(**base, status="failed", error=str(exc), startup_s=startup_s)
+        except SamplerError as exc:
+            backend.close(kill=True)
+            return RunResult(**base, status="failed", error=str(exc), startup_s=startup_s)
+        except Exception as exc:  # a backend bug must not end the sweep
+            from harness.backends.worker import describe_exception
+
+            backend.close(kill=True)
+            return RunResult(**base, status="failed", error=describe_exception(exc), startup_s=startup_s)
+        backend.close()
+    except BaseException:
+        backend.close(kill=True)  # interrupted: no worker may outlive this
+        raise
+
+    times = [r.wall_s for r in repeats]
+    summary = stats.summarize(times)
+    totals = {r.total for r in repeats}
+    result_ok = None if expected is None else totals == {expected}
+    warnings = sample_warnings(times, label=f"{point.backend} w{point.workers} n={point.n}", check_repeats=False)
+    error = None
+    if result_ok is False:
+        got = next(iter(totals - {expected}))
+        lost = " (lost updates)" if point.backend == "shared-nolock" else ""
+        error = f"wrong result{lost}: expected {expected}, got {got}"
+        warnings.append(f"{point.backend} w{point.workers} n={point.n}: {error}")
+    representative = sorted(repeats, key=lambda r: r.wall_s)[len(repeats) // 2]
+    workers_used = 1 if point.backend == "serial" else point.workers
+    cpu_time = stats.median([r.cpu_s for r in repeats])
+    peaks = [r[5] for r in representative.task_results if r[5] is not None]
+    return RunResult(
+        **base,
+        status="ok",
+        error=error,
+        times_s=tuple(times),
+        median_s=summary.median,
+        mean_s=summary.mean,
+        stdev_s=summary.stdev,
+        iqr_s=summary.iqr,
+        min_s=summary.min,
+        max_s=summary.max,
+        ci95_s=(summary.ci_lo, summary.ci_hi),
+        ci_confidence=summary.ci_confidence,
+        startup_s=startup_s,
+        cpu_time_s=cpu_time,
+        cpu_utilization=cpu_time / (summary.median * workers_used) if summary.median > 0 else None,
+        peak_rss_bytes=max(peaks) if peaks else _self_peak_rss(),
+        result_ok=result_ok,
+        cpu=_cpu_load(repeats, representative, config.sample_interval_s),
+        worker_spans=_spans(representative),
+        warnings=tuple(warnings),
+    )
+
+
+@dataclass
+class SweepProgress:
+    """What the CLI's progress bar shows; passed to ``on_progress`` before each configuration."""
+
+    done: int
+    total: int
+    label: str
+    finished: list = field(default_factory=list)
+
+
+def run_sweep(
+    config: RunConfig,
+    workload: Workload,
+    *,
+    sampler=None,
+    skip: Iterable[tuple] = (),
+    on_run: Callable[[RunResult], None] | None = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
+    python_label: str | None = None,
+    gil_enabled: bool | None = None,
+) -> list[RunResult]:
+    """Run every configuration not in ``skip`` (keys of completed runs, for --resume)."""
+    skip = set(skip)
+    plan = [p for p in plan_configurations(config) if p.key(config, python_label) not in skip]
+    results: list[RunResult] = []
+    for index, point in enumerate(plan):
+        if on_progress:
+            on_progress(index, len(plan), f"{point.backend} w{point.workers} n={point.n}")
+        result = run_configuration(point, config, workload, sampler=sampler,
+                                   python_label=python_label, gil_enabled=gil_enabled)
+        results.append(result)
+        if on_run:
+            on_run(result)
+    if on_progress:
+        on_progress(len(plan), len(plan), "done")
+    return results

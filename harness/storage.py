@@ -1,0 +1,165 @@
+"""results.json: a versioned format, written atomically, journaled run by run, validated on load.
+
+SCHEMA_VERSION history:
+  1 -- first release: the fields listed in DESIGN.md (runs with times, statistics, cpu
+       load and worker spans), plus min_s/max_s, ci_confidence, cpu_utilization,
+       peak_rss_bytes, speedup_ci95, karp_flatt, python, gil_enabled, complete.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from typing import Any, Iterable
+
+from harness.model import RunResult, Suite
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ResultsFileError",
+    "JOURNAL_NAME",
+    "RESULTS_NAME",
+    "atomic_write_text",
+    "save_suite",
+    "load_suite",
+    "append_journal",
+    "read_journal",
+    "merge_runs",
+    "suite_from_data",
+]
+
+SCHEMA_VERSION = 1
+RESULTS_NAME = "results.json"
+# Append-only, one run per line, fsynced as each run completes: a crash loses at most the
+# run in progress, and --resume reads it back.
+JOURNAL_NAME = "runs.jsonl"
+
+
+class ResultsFileError(ValueError):
+    """A results file that cannot be used; the message names the file and the problem."""
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    """Write via a temporary file in the same folder, fsync, then os.replace.
+
+    Readers see the old file or the new one, never half of either, even if the writer is
+    killed mid-write.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a valid number")
+
+
+def save_suite(suite: Suite, path: str) -> None:
+    """Write ``suite`` as JSON (NaN and infinity refused) atomically to ``path``."""
+    atomic_write_text(path, json.dumps(suite.to_dict(), indent=1, allow_nan=False) + "\n")
+
+
+def load_suite(path: str) -> Suite:
+    """Read and validate a results file; ResultsFileError says what is wrong with it."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        raise ResultsFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ResultsFileError(f"{path}: is a folder, expected a results.json file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultsFileError(f"{path}: cannot read ({exc})") from None
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as exc:
+        raise ResultsFileError(f"{path}: not valid JSON ({exc}); truncated or not a results file?") from None
+    return suite_from_data(data, path)
+
+
+def suite_from_data(data: Any, path: str = "results") -> Suite:
+    if not isinstance(data, dict) or "schema_version" not in data:
+        raise ResultsFileError(f"{path}: not a harness results file (no schema_version)")
+    version = data["schema_version"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ResultsFileError(f"{path}: schema_version must be an integer, got {version!r}")
+    if version > SCHEMA_VERSION:
+        raise ResultsFileError(
+            f"{path}: schema_version {version} is newer than this harness reads ({SCHEMA_VERSION}); upgrade harness"
+        )
+    if version < 1:
+        raise ResultsFileError(f"{path}: unknown schema_version {version}")
+    try:
+        suite = Suite.from_dict(data)
+    except KeyError as exc:
+        raise ResultsFileError(f"{path}: missing field {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise ResultsFileError(f"{path}: invalid value: {exc}") from None
+    for run in suite.runs:
+        for value in (run.speedup, run.efficiency, run.cpu_time_s):
+            if value is not None and (not isinstance(value, (int, float)) or math.isnan(value)):
+                raise ResultsFileError(f"{path}: {run.label}: invalid number {value!r}")
+    return suite
+
+
+def append_journal(folder: str, run: RunResult) -> None:
+    """Append one completed run to the folder's journal and fsync it."""
+    os.makedirs(folder, exist_ok=True)
+    line = json.dumps(run.to_dict(), allow_nan=False, separators=(",", ":")) + "\n"
+    fd = os.open(os.path.join(folder, JOURNAL_NAME), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_journal(folder: str) -> list[RunResult]:
+    """The runs journaled in ``folder``; a torn last line (a crash mid-write) is ignored."""
+    path = os.path.join(folder, JOURNAL_NAME)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except FileNotFoundError:
+        return []
+    runs: list[RunResult] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            runs.append(RunResult.from_dict(json.loads(line)))
+        except (ValueError, TypeError, KeyError) as exc:
+            if number == len(lines):
+                break  # the run in progress when the writer died
+            raise ResultsFileError(f"{path}: line {number} is not a valid run ({exc})") from None
+    return runs
+
+
+def merge_runs(earlier: Iterable[RunResult], later: Iterable[RunResult]) -> list[RunResult]:
+    """Runs by configuration key; a later run of the same configuration replaces the earlier."""
+    merged: dict[tuple, RunResult] = {}
+    for run in list(earlier) + list(later):
+        merged[run.key] = run
+    return list(merged.values())

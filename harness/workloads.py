@@ -1,0 +1,196 @@
+"""Workloads: the functions a sweep times, each with an exact oracle.
+
+A workload is a function ``(lo, hi) -> int`` over the half-open range [lo, hi) whose
+results add up across chunks, plus an oracle ``(n) -> int`` giving the exact total for
+[0, n). Every run checks its total against the oracle, so a backend that loses or
+duplicates work is caught, not timed.
+
+This module is stdlib-only on purpose: ``--python PATH`` runs the stdlib backends inside
+another interpreter with nothing installed there (numpy is imported lazily, inside the
+``poly-numpy`` workload only).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+__all__ = [
+    "Workload",
+    "WorkloadError",
+    "poly",
+    "poly_oracle",
+    "poly_numpy",
+    "hash_bytes",
+    "hash_oracle",
+    "sleep_items",
+    "BUILTIN_WORKLOADS",
+    "resolve_workload",
+    "load_function",
+]
+
+
+class WorkloadError(ValueError):
+    """A workload name or MODULE:FUNCTION reference that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """A named workload: ``function(lo, hi) -> int`` and an optional exact ``oracle(n) -> int``.
+
+    ``ref`` is what a worker process needs to find the function again (``module:qualname``),
+    so workloads travel to workers by name rather than by pickled code, which keeps the
+    spawn and forkserver start methods and other interpreters working.
+    """
+
+    name: str
+    ref: str
+    function: Callable[[int, int], int]
+    oracle: Callable[[int], int] | None
+    releases_gil: bool = False
+    description: str = ""
+
+    def expected(self, n: int, copies: int = 1) -> int | None:
+        """The exact total for ``copies`` passes over [0, n), or None without an oracle."""
+        if self.oracle is None:
+            return None
+        return copies * self.oracle(n)
+
+
+def poly(lo: int, hi: int) -> int:
+    """The tutorial's loop: sum of i + i**2 + i**3 over [lo, hi)."""
+    res = 0
+    for i in range(lo, hi):
+        res += i + i**2 + i**3
+    return res
+
+
+def poly_oracle(n: int) -> int:
+    """Closed form of ``poly(0, n)``: sums of i, i^2 and i^3 over [0, n)."""
+    if n <= 0:
+        return 0
+    return n * (n - 1) // 2 + (n - 1) * n * (2 * n - 1) // 6 + (n * (n - 1) // 2) ** 2
+
+
+_MASK64 = (1 << 64) - 1
+# Bounded blocks keep memory flat at any n (n = 10^9 would need 8 GB as one array).
+_NUMPY_BLOCK = 1 << 16
+
+
+def poly_numpy(lo: int, hi: int) -> int:
+    """``poly`` vectorised with numpy in bounded blocks, exact modulo 2**64.
+
+    numpy's uint64 arithmetic wraps, so the result is the true sum mod 2**64; the oracle
+    reduces the same way. numpy releases the GIL inside its kernels, so threads scale.
+    """
+    import numpy as np
+
+    total = 0
+    for start in range(lo, hi, _NUMPY_BLOCK):
+        i = np.arange(start, min(start + _NUMPY_BLOCK, hi), dtype=np.uint64)
+        i2 = i * i
+        total = (total + int((i + i2 + i2 * i).sum(dtype=np.uint64))) & _MASK64
+    return total
+
+
+def poly_numpy_oracle(n: int) -> int:
+    return poly_oracle(n) & _MASK64
+
+
+# 4 KiB blocks: hashlib releases the GIL only for buffers over 2 KiB, and a block per item
+# keeps the total independent of how the range is split across workers.
+HASH_BLOCK_BYTES = 4096
+_HASH_PATTERN = bytes(range(256)) * (HASH_BLOCK_BYTES // 256)
+
+
+def hash_bytes(lo: int, hi: int) -> int:
+    """sha256 of 4 KiB blocks [lo, hi) (n counts blocks), summing each digest's first 8 bytes.
+
+    hashlib releases the GIL while it hashes a large buffer, so threads scale.
+    """
+    total = 0
+    sha256 = hashlib.sha256
+    for i in range(lo, hi):
+        digest = sha256(_HASH_PATTERN)
+        digest.update(i.to_bytes(8, "little"))  # makes each block distinct
+        total += int.from_bytes(digest.digest()[:8], "little")
+    return total
+
+
+@functools.lru_cache(maxsize=32)
+def hash_oracle(n: int) -> int:
+    """The exact total for [0, n), computed once serially (sha256 has no closed form)."""
+    return hash_bytes(0, n)
+
+
+def sleep_items(lo: int, hi: int) -> int:
+    """Sleep 1 ms per item: the I/O-bound case, where threads win even with a GIL."""
+    for _ in range(lo, hi):
+        time.sleep(0.001)
+    return hi - lo
+
+
+def sleep_oracle(n: int) -> int:
+    return max(n, 0)
+
+
+BUILTIN_WORKLOADS: dict[str, Workload] = {
+    w.name: w
+    for w in (
+        Workload("poly", "harness.workloads:poly", poly, poly_oracle, False,
+                 "the tutorial's loop: sum of i + i**2 + i**3 (pure Python, holds the GIL)"),
+        Workload("poly-numpy", "harness.workloads:poly_numpy", poly_numpy, poly_numpy_oracle, True,
+                 "the same sum vectorised with numpy, exact mod 2**64 (releases the GIL)"),
+        Workload("hash", "harness.workloads:hash_bytes", hash_bytes, hash_oracle, True,
+                 "sha256 over n blocks of 4 KiB (hashlib releases the GIL)"),
+        Workload("sleep", "harness.workloads:sleep_items", sleep_items, sleep_oracle, True,
+                 "1 ms sleep per item: I/O-bound, threads win even with the GIL"),
+    )
+}
+
+
+def load_function(ref: str) -> Callable:
+    """Import ``module:qualname`` and return the attribute; raises WorkloadError."""
+    module_name, sep, qualname = ref.partition(":")
+    if not sep or not module_name or not qualname:
+        raise WorkloadError(f"workload reference {ref!r} is not MODULE:FUNCTION")
+    try:
+        obj = importlib.import_module(module_name)
+    except Exception as exc:  # an import error in user code is bad input, not a crash
+        raise WorkloadError(f"cannot import module {module_name!r}: {type(exc).__name__}: {exc}") from None
+    for part in qualname.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise WorkloadError(f"module {module_name!r} has no attribute {qualname!r}") from None
+    if not callable(obj):
+        raise WorkloadError(f"{ref!r} is not callable")
+    return obj
+
+
+def resolve_workload(name: str) -> Workload:
+    """A built-in workload by name, or a user's ``MODULE:FUNCTION``.
+
+    A user module may name its oracle with a module attribute ``ORACLE`` (a callable
+    ``(n) -> int``, or the name of one in that module); without it, runs record
+    ``result_ok`` as the agreement between backends instead of against an oracle.
+    """
+    if name in BUILTIN_WORKLOADS:
+        return BUILTIN_WORKLOADS[name]
+    if ":" not in name:
+        raise WorkloadError(
+            f"unknown workload {name!r}; accepted: {', '.join(BUILTIN_WORKLOADS)} or MODULE:FUNCTION"
+        )
+    function = load_function(name)
+    module = importlib.import_module(name.partition(":")[0])
+    oracle = getattr(module, "ORACLE", None)
+    if isinstance(oracle, str):
+        oracle = load_function(f"{module.__name__}:{oracle}")
+    if oracle is not None and not callable(oracle):
+        raise WorkloadError(f"ORACLE in {module.__name__!r} is not callable")
+    releases_gil = bool(getattr(module, "RELEASES_GIL", False))
+    return Workload(name, name, function, oracle, releases_gil, (function.__doc__ or "").strip().split("\n")[0])
