@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--flush-every", type=_int_at_least(1), default=None, metavar="K",
                      help="shared/shared-nolock: add each worker's running sum into shared memory every K items "
                           "(default: once per worker), to show the cost of the Lock and the lost updates without it")
+    run.add_argument("--dask-scheduler", default=None, metavar="tcp://HOST:PORT",
+                     help="dask backend: run on this existing cluster instead of an embedded LocalCluster "
+                          "(the worker count then comes from the cluster)")
     run.add_argument("--out", default=None, metavar="DIR",
                      help="output folder (default: reports/<UTC timestamp>/, mirrored to reports/latest/)")
     run.add_argument("--no-report", action="store_true", help="write results.json only, no HTML/PNG report")
@@ -174,6 +177,7 @@ def _config_from_args(args) -> RunConfig:
         workload=args.workload,
         timeout_s=args.timeout,
         flush_every=args.flush_every,
+        dask_scheduler=args.dask_scheduler,
     )
 
 

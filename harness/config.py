@@ -131,6 +131,7 @@ class RunConfig:
     workload: str = "poly"
     timeout_s: float | None = None
     flush_every: int | None = None
+    dask_scheduler: str | None = None
 
     def __post_init__(self) -> None:
         if not self.backends:
@@ -162,6 +163,8 @@ class RunConfig:
             )
         if self.timeout_s is not None and (not math.isfinite(self.timeout_s) or self.timeout_s <= 0):
             raise ConfigError("--timeout", f"{self.timeout_s} (accepted: seconds > 0)")
+        if self.dask_scheduler is not None and not self.dask_scheduler.startswith(("tcp://", "tls://", "inproc://")):
+            raise ConfigError("--dask-scheduler", f"{self.dask_scheduler!r} (accepted: an address like tcp://HOST:PORT)")
         if self.flush_every is not None and self.flush_every < 1:
             raise ConfigError("--flush-every", f"{self.flush_every} (accepted: integers >= 1)")
 

@@ -140,7 +140,8 @@ def run_configuration(
     timeout = config.timeout_for(point.n, point.workers)
     # In-process backends can call the function object directly; processes look it up by name.
     fn = workload.function if cls.kind != "process" else None
-    backend = cls(point.workers, start_method, flush_every=config.flush_every)
+    backend = cls(point.workers, start_method, flush_every=config.flush_every,
+                  dask_scheduler=config.dask_scheduler)
     repeats: list[Repeat] = []
     startup_s = None
     try:
