@@ -80,7 +80,11 @@ class Backend(abc.ABC):
         self.workers = workers
         self.start_method = start_method
         self.options = options
-        self.parent_pid = os.getpid()
+        # Workers check that their parent is still this process (see init_worker_process);
+        # under forkserver their parent is the fork server, so there is nothing to check.
+        method = start_method or multiprocessing.get_start_method(allow_none=True) or \
+            multiprocessing.get_context().get_start_method()
+        self.parent_pid = None if method == "forkserver" else os.getpid()
 
     @property
     def context(self):
