@@ -1,0 +1,66 @@
+"""The per-core load view: the sampler's arithmetic, and what it shows for real runs."""
+
+import os
+import time
+
+import pytest
+
+from harness.config import RunConfig
+from harness.metadata import gil_enabled
+from harness.runner import run_sweep
+from harness.sampler import CpuSampler, CpuSamples, mean_per_core
+from harness.workloads import resolve_workload
+
+
+def test_mean_per_core_is_time_weighted():
+    samples = CpuSamples(start=0.0, t=(0.1, 0.4), per_core=((100.0, 0.0), (0.0, 50.0)))
+    # core 0: 100% for 0.1 s, 0% for 0.3 s -> 25%; core 1: 0% then 50% for 0.3 s -> 37.5%
+    assert mean_per_core(samples) == pytest.approx((25.0, 37.5))
+    assert mean_per_core(CpuSamples(0.0, (), ())) == ()
+
+
+def test_sampler_process_sees_a_busy_core():
+    with CpuSampler(0.05) as sampler:
+        assert sampler.pid != os.getpid()
+        sampler.start()
+        end = time.perf_counter() + 0.5
+        while time.perf_counter() < end:
+            pass
+        samples = sampler.stop()
+    assert len(samples.t) >= 5
+    assert len(samples.per_core) == os.cpu_count()
+    assert max(mean_per_core(samples)) > 70
+
+
+def test_sampler_gives_a_reading_for_a_repeat_shorter_than_the_interval():
+    with CpuSampler(0.5) as sampler:
+        sampler.start()
+        time.sleep(0.05)
+        samples = sampler.stop()
+    assert len(samples.t) == 1
+
+
+def test_no_sampler_thread_lives_in_the_harness():
+    import threading
+
+    with CpuSampler(0.05) as sampler:
+        sampler.start()
+        assert threading.active_count() == 1  # sampling happens in another process
+        sampler.stop()
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs at least 2 logical CPUs")
+def test_load_view_shows_one_core_for_serial_two_for_processes_one_for_threads():
+    config = RunConfig(backends=("serial", "processes", "threads"), workers=(2,), n=(1_500_000,),
+                       repeat=2, warmup=0, sample_interval_s=0.05)
+    with CpuSampler(config.sample_interval_s) as sampler:
+        runs = {r.backend: r for r in run_sweep(config, resolve_workload("poly"), sampler=sampler)}
+    serial, processes, threads = runs["serial"].cpu, runs["processes"].cpu, runs["threads"].cpu
+    assert 0.6 <= serial.busy_cores <= 1.5, serial.busy_cores
+    assert processes.busy_cores >= 1.5, processes.busy_cores
+    if gil_enabled():
+        assert threads.busy_cores <= 1.5, threads.busy_cores
+    for cpu in (serial, processes, threads):
+        assert len(cpu.mean_per_core) == os.cpu_count()
+        assert len(cpu.timeline_t_s) >= 2
+        assert all(len(series) == len(cpu.timeline_t_s) for series in cpu.timeline_per_core)
