@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dask-scheduler", default=None, metavar="tcp://HOST:PORT",
                      help="dask backend: run on this existing cluster instead of an embedded LocalCluster "
                           "(the worker count then comes from the cluster)")
+    run.add_argument("--python", action="append", default=[], metavar="PATH", dest="pythons",
+                     help="also run the stdlib backends inside this interpreter (repeatable; nothing needs to be "
+                          "installed there), e.g. a free-threaded 3.13t, to compare interpreters side by side")
     run.add_argument("--out", default=None, metavar="DIR",
                      help="output folder (default: reports/<UTC timestamp>/, mirrored to reports/latest/)")
     run.add_argument("--no-report", action="store_true", help="write results.json only, no HTML/PNG report")
@@ -178,6 +181,7 @@ def _config_from_args(args) -> RunConfig:
         timeout_s=args.timeout,
         flush_every=args.flush_every,
         dask_scheduler=args.dask_scheduler,
+        pythons=tuple(args.pythons),
     )
 
 

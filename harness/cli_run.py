@@ -25,10 +25,15 @@ def _err(message: str) -> None:
 
 
 def summary_lines(suite) -> list[str]:
-    """Plain-text summary table: backend, workers, n, median, speedup, efficiency, status."""
+    """Plain-text summary table: backend, workers, n, median, speedup, efficiency, busy cores, status.
+
+    A python column appears when the sweep ran in several interpreters (--python).
+    """
     from harness.stability import format_seconds
 
-    header = f"{'backend':<17} {'workers':>7} {'n':>10} {'median':>10} {'speedup':>8} {'effic.':>7} {'busy':>5}  status"
+    several = len({r.python for r in suite.runs}) > 1
+    py = f"{'python':<9} " if several else ""
+    header = f"{py}{'backend':<17} {'workers':>7} {'n':>10} {'median':>10} {'speedup':>8} {'effic.':>7} {'busy':>5}  status"
     lines = [header, "-" * len(header)]
     for r in suite.runs:
         median = format_seconds(r.median_s) if r.median_s is not None else "-"
@@ -38,7 +43,8 @@ def summary_lines(suite) -> list[str]:
         status = r.status if r.result_ok is not False else "WRONG RESULT"
         if r.error:
             status += f": {r.error}"
-        lines.append(f"{r.backend:<17} {r.workers:>7} {r.n:>10} {median:>10} {speed:>8} {eff:>7} {busy:>5}  {status}")
+        prefix = f"{(r.python or '-'):<9} " if several else ""
+        lines.append(f"{prefix}{r.backend:<17} {r.workers:>7} {r.n:>10} {median:>10} {speed:>8} {eff:>7} {busy:>5}  {status}")
     return lines
 
 
@@ -112,6 +118,25 @@ def command_run(args, config_from_args) -> int:
         if reason:
             _err(f"--backends: {name} is not available here: {reason} (see harness list)")
             return EXIT_USAGE
+    other_python_config = None
+    if config.pythons:
+        from dataclasses import replace
+
+        from harness.backends import STDLIB_BACKENDS
+        from harness.external import ExternalPythonError, probe_interpreter
+
+        stdlib_only = tuple(b for b in config.backends if b in STDLIB_BACKENDS)
+        if not stdlib_only:
+            _err("--python: none of the chosen backends is stdlib-only (accepted there: "
+                 f"{', '.join(STDLIB_BACKENDS)})")
+            return EXIT_USAGE
+        other_python_config = replace(config, backends=stdlib_only, pythons=())
+        for path in config.pythons:
+            try:
+                probe_interpreter(path)
+            except ExternalPythonError as exc:
+                _err(f"--python {exc}")
+                return EXIT_USAGE
     out, link_latest = _resolve_out(args)
     results_path = os.path.join(out, RESULTS_NAME)
     if not args.resume and os.path.exists(results_path):
@@ -153,8 +178,13 @@ def command_run(args, config_from_args) -> int:
         append_journal(out, run)
         save_suite(build_suite(config, runs, environment, created, sweep_warnings, complete=False), results_path)
 
+    from harness.external import python_label, run_in_interpreter
     from harness.runner import run_sweep
     from harness.sampler import CpuSampler
+
+    from harness.external import ExternalPythonError as ExternalPythonError_
+
+    main_label = python_label(environment["python"]["version"], gil_enabled())
 
     progress, on_progress = _progress(args.quiet)
     exit_code = EXIT_OK
@@ -166,13 +196,21 @@ def command_run(args, config_from_args) -> int:
                 sampler = None if getattr(args, "no_sampling", False) else CpuSampler(config.sample_interval_s)
                 if progress:
                     progress.start()
-                run_sweep(config, workload, sampler=sampler, skip={r.key for r in done_runs},
-                          on_run=on_run, on_progress=on_progress, gil_enabled=gil_enabled())
+                skip = {r.key for r in done_runs}
+                run_sweep(config, workload, sampler=sampler, skip=skip, on_run=on_run, on_progress=on_progress,
+                          python_label=main_label, gil_enabled=gil_enabled())
+                for path in config.pythons:
+                    run_in_interpreter(path, other_python_config.to_dict(), skip=[list(k) for k in skip],
+                                       sampler_python=None if sampler is None else sys.executable,
+                                       on_run=on_run, on_progress=on_progress)
             finally:
                 if progress:
                     progress.stop()
                 if sampler is not None:
                     sampler.close()
+    except ExternalPythonError_ as exc:
+        sys.stderr.write(f"harness run: error: --python {exc}\n")
+        exit_code = EXIT_FAILED
     except KeyboardInterrupt:
         interrupted = EXIT_SIGINT
     except Terminated:

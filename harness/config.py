@@ -132,6 +132,8 @@ class RunConfig:
     timeout_s: float | None = None
     flush_every: int | None = None
     dask_scheduler: str | None = None
+    # Other interpreters (--python) that also run the stdlib backends, side by side.
+    pythons: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.backends:
@@ -176,4 +178,5 @@ class RunConfig:
         data["n"] = list(self.n) if len(self.n) > 1 else self.n[0]
         data["backends"] = list(self.backends)
         data["workers"] = list(self.workers)
+        data["pythons"] = list(self.pythons)
         return data
