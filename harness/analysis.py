@@ -11,7 +11,8 @@ from typing import Iterable, Sequence
 from harness import stats
 from harness.model import RunResult
 
-__all__ = ["baseline_key", "attach_speedups", "best_run", "cores_used", "thread_explanation", "verdict_lines", "recommendations"]
+__all__ = ["baseline_key", "attach_speedups", "best_run", "cores_used", "thread_explanation", "verdict_lines", "recommendations",
+           "lock_cost_lines"]
 
 THREAD_BACKENDS = ("threads", "thread-executor")
 
@@ -112,6 +113,7 @@ def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_c
     if failed:
         lines.append(f"{len(failed)} configuration(s) failed or timed out: " +
                      "; ".join(f"{r.label}: {r.error}" for r in failed[:3]))
+    lines.extend(lock_cost_lines(runs))
     wrong = [r for r in runs if r.status == "ok" and r.result_ok is False]
     if wrong:
         lines.append(f"{len(wrong)} configuration(s) computed a wrong result: " +
@@ -132,4 +134,26 @@ def recommendations(runs: Sequence[RunResult]) -> list[str]:
         where = f" on Python {python}" if python else ""
         lines.append(f"{workload} n={n} ({scaling}){where}: {best.backend} w{best.workers}, "
                      f"speedup {best.speedup:.2f}x, efficiency {best.efficiency:.0%}")
+    return lines
+
+
+def lock_cost_lines(runs: Sequence[RunResult]) -> list[str]:
+    """The tutorial's Lock lesson, measured: shared (with Lock) against shared-nolock.
+
+    The Lock costs time; going without it costs correctness. Both figures, side by side.
+    """
+    locked = {(r.workers, r.n, r.scaling, r.workload, r.python): r for r in runs
+              if r.backend == "shared" and r.status == "ok"}
+    lines = []
+    for run in runs:
+        if run.backend != "shared-nolock" or run.status != "ok":
+            continue
+        twin = locked.get((run.workers, run.n, run.scaling, run.workload, run.python))
+        if twin is None or not run.median_s:
+            continue
+        cost = (twin.median_s - run.median_s) / run.median_s
+        outcome = "lost updates (wrong total)" if run.result_ok is False else "happened to stay exact"
+        exact = "exact" if twin.result_ok else "WRONG"
+        lines.append(f"Lock at {run.workers} workers, n={run.n}: shared (with Lock) {twin.median_s * 1000:.1f} ms, "
+                     f"{exact}; shared-nolock {run.median_s * 1000:.1f} ms, {outcome}; the Lock cost {cost:+.0%}.")
     return lines

@@ -236,12 +236,17 @@ def command_run(args, config_from_args) -> int:
 
             sys.stderr.write(f"harness run: warning: the report could not be built: {describe_exception(exc)}\n")
     if not args.quiet:
-        from harness.analysis import verdict_lines
+        from harness.analysis import recommendations, verdict_lines
 
         print("\n".join(summary_lines(suite)))
         print()
         for line in verdict_lines(suite.runs, gil_enabled(), environment["machine"].get("logical_cpus")):
             print(line)
+        recommended = recommendations(suite.runs)
+        if len(recommended) > 1:
+            print("Recommendation per workload and size:")
+            for line in recommended:
+                print(f"  {line}")
         for warning in suite.warnings:
             print(f"warning: {warning}")
         print(f"\nresults.json{report_note} in {out}")

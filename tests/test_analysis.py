@@ -1,0 +1,72 @@
+"""Speedups, the verdict and the Lock lesson, on literal runs and on real ones."""
+
+import os
+
+import pytest
+
+from harness.analysis import attach_speedups, best_run, lock_cost_lines, recommendations, thread_explanation, verdict_lines
+from harness.config import RunConfig
+from harness.model import RunResult
+from harness.runner import run_sweep
+from harness.workloads import resolve_workload
+
+
+def _run(backend, workers, median, cpu_time=None, n=100, scaling="strong", result_ok=True, status="ok"):
+    return RunResult(backend=backend, workers=workers, n=n, scaling=scaling, workload="poly", start_method=None,
+                     status=status, times_s=(median,) if status == "ok" else (), median_s=median if status == "ok" else None,
+                     ci95_s=(median * 0.9, median * 1.1) if status == "ok" else None,
+                     cpu_time_s=cpu_time, result_ok=result_ok if status == "ok" else None)
+
+
+def test_speedup_efficiency_and_karp_flatt_from_literal_medians():
+    runs = attach_speedups([_run("serial", 1, 2.0), _run("pool", 2, 1.25), _run("pool", 4, 0.8)])
+    serial, pool2, pool4 = runs
+    assert serial.speedup == 1.0 and serial.efficiency == 1.0 and serial.karp_flatt is None
+    assert pool2.speedup == pytest.approx(1.6)
+    assert pool2.efficiency == pytest.approx(0.8)
+    assert pool2.karp_flatt == pytest.approx(0.25)
+    assert pool4.speedup == pytest.approx(2.5)
+    assert pool2.speedup_ci95 == pytest.approx((1.8 / 1.375, 2.2 / 1.125))
+    assert best_run(runs) is pool4
+
+
+def test_weak_scaling_compares_with_serial_at_the_same_worker_count():
+    runs = attach_speedups([_run("serial", 1, 1.0, scaling="weak"), _run("serial", 2, 2.0, scaling="weak"),
+                            _run("processes", 2, 1.0, scaling="weak")])
+    assert runs[2].speedup == pytest.approx(2.0)
+
+
+def test_no_serial_means_no_speedup_and_failed_runs_have_none():
+    runs = attach_speedups([_run("pool", 2, 1.0), _run("serial", 1, 2.0, status="failed")])
+    assert runs[0].speedup is None and runs[0].efficiency is None
+    assert "No speedup could be computed" in verdict_lines(runs, True, 2)[0]
+
+
+def test_thread_explanation_gil_vs_released():
+    gil = attach_speedups([_run("serial", 1, 1.0, 1.0), _run("threads", 2, 1.02, 1.02)])
+    assert "did not scale" in thread_explanation(gil, True) and "GIL" in thread_explanation(gil, True)
+    released = attach_speedups([_run("serial", 1, 1.0, 1.0), _run("threads", 2, 0.55, 1.1)])
+    assert "releases the GIL" in thread_explanation(released, True)
+    free = attach_speedups([_run("serial", 1, 1.0, 1.0), _run("threads", 2, 0.55, 1.1)])
+    assert "GIL is disabled" in thread_explanation(free, False)
+    waiting = attach_speedups([_run("serial", 1, 1.0, 0.01), _run("threads", 4, 0.26, 0.02)])
+    assert "wait" in thread_explanation(waiting, True)
+
+
+def test_lock_cost_and_recommendations():
+    runs = attach_speedups([_run("serial", 1, 1.0), _run("shared", 2, 1.2),
+                            _run("shared-nolock", 2, 1.0, result_ok=False)])
+    (line,) = lock_cost_lines(runs)
+    assert "lost updates" in line and "+20%" in line
+    assert recommendations(runs) == ["poly n=100 (strong): serial w1, speedup 1.00x, efficiency 100%"]
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="lost updates need two workers running at once")
+def test_shared_nolock_loses_updates_and_shared_stays_exact():
+    config = RunConfig(backends=("shared", "shared-nolock"), workers=(2,), n=(200_000,), repeat=1, warmup=0,
+                       flush_every=10)
+    runs = {r.backend: r for r in run_sweep(config, resolve_workload("poly"))}
+    assert runs["shared"].status == "ok" and runs["shared"].result_ok is True
+    nolock = runs["shared-nolock"]
+    assert nolock.status == "ok"  # never a crash
+    assert nolock.result_ok is False and "lost updates" in nolock.error
