@@ -166,7 +166,7 @@ def _err(message: str) -> None:
 
 
 def _config_from_args(args) -> RunConfig:
-    import harness.metadata as metadata  # noqa: F401  (cheap; keeps the import site obvious)
+    from harness.metadata import python_facts
 
     return RunConfig(
         backends=parse_backends(args.backends, BACKEND_NAMES),
@@ -175,7 +175,8 @@ def _config_from_args(args) -> RunConfig:
         scaling=args.scaling,
         repeat=args.repeat,
         warmup=args.warmup,
-        start_method=args.start_method,
+        # Record the method actually used, not 'default': the default differs across platforms and versions.
+        start_method=args.start_method or python_facts()["default_start_method"],
         sample_interval_s=args.sample_interval,
         workload=args.workload,
         timeout_s=args.timeout,

@@ -135,7 +135,7 @@ def run_configuration(
     tasks = make_tasks(point.n, point.workers, config.scaling)
     expected = workload.expected(point.n, copies)
     base = dict(backend=point.backend, workers=point.workers, n=point.n, scaling=config.scaling,
-                workload=workload.name, start_method=start_method or (config.start_method if cls.kind == "process" else None),
+                workload=workload.name, start_method=start_method,
                 python=python_label, gil_enabled=gil_enabled)
     timeout = config.timeout_for(point.n, point.workers)
     # In-process backends can call the function object directly; processes look it up by name.
