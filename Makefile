@@ -24,19 +24,32 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 ## Save the default sweep as the CI baseline, then compare a new sweep against it.
+## (exit 1 from a run means a configuration failed: still worth saving and comparing.)
 baseline: $(STAMP)
-	$(BIN)/harness run --out reports/baseline-run --quiet $(ARGS) || true
+	rm -rf reports/baseline-run
+	$(BIN)/harness run --out reports/baseline-run --quiet --no-report $(ARGS) || test $$? -eq 1
 	cp reports/baseline-run/results.json reports/baseline.json
 	rm -rf reports/baseline-run
 
 compare: $(STAMP)
+	@test -f reports/baseline.json || { echo "make compare: no reports/baseline.json; run make baseline first" >&2; exit 2; }
 	rm -rf reports/compare-run
-	$(BIN)/harness run --out reports/compare-run --quiet $(ARGS)
+	$(BIN)/harness run --out reports/compare-run --quiet $(ARGS) || test $$? -eq 1
 	$(BIN)/harness compare reports/baseline.json reports/compare-run/results.json --markdown reports/compare.md
+
+## Benchmarks of the harness itself (ratios measured side by side; see each script's docstring).
+bench-gate: $(STAMP)
+	$(BIN)/python benchmarks/gate_trials.py $(GATE_ARGS)
+
+bench-sampler: $(STAMP)
+	$(BIN)/python benchmarks/sampler_overhead.py
+
+bench-pyperf: $(STAMP)
+	$(BIN)/python benchmarks/pyperf_agreement.py
 
 ## The pytest-benchmark suite at realistic sizes.
 benchmarks: $(STAMP)
-	$(BIN)/python -m pytest benchmarks --benchmark-only
+	$(BIN)/python -m pytest benchmarks --benchmark-only --benchmark-json=reports/benchmarks.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info

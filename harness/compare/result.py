@@ -1,0 +1,203 @@
+"""Baseline vs current, configuration by configuration: a verdict for each, pure values out.
+
+Configurations are matched by key (harness: ``RunResult.key``; pytest-benchmark: the
+test's full name). Failed runs and one-sided configurations get a row of their own, never
+a ratio. Facts that make the two sides incomparable (another CPU, Python or GIL mode)
+become warnings, or a CompareError under ``strict``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from harness.compare.inputs import FACTS, KIND_HARNESS, CompareError, Entry, Side, read_side, side_from
+from harness.compare.rule import (
+    METHOD_CI_OVERLAP, METHOD_MANN_WHITNEY, RegressionCheck, evidence_from_samples, evidence_from_summaries,
+)
+from harness.stats import median
+
+__all__ = ["VERDICTS", "Row", "Comparison", "compare_files", "compare_sides", "compare_suites"]
+
+VERDICTS = ("regression", "improvement", "no change", "only in baseline", "only in current", "failed")
+_METHODS = (None, METHOD_MANN_WHITNEY, METHOD_CI_OVERLAP)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One configuration's comparison. ``ratio`` is current median / baseline median."""
+
+    label: str
+    key: tuple
+    baseline_median_s: float | None
+    current_median_s: float | None
+    ratio: float | None
+    ratio_ci: tuple[float, float] | None
+    p_value: float | None
+    method: str | None
+    verdict: str
+    note: str | None = None
+    baseline_count: int = 0
+    current_count: int = 0
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {self.verdict!r}")
+        if self.method not in _METHODS:
+            raise ValueError(f"method must be mann-whitney, ci-overlap or None, got {self.method!r}")
+        if self.p_value is not None and not 0.0 <= self.p_value <= 1.0:
+            raise ValueError(f"p_value must be within 0..1, got {self.p_value!r}")
+
+    @property
+    def change_pct(self) -> float | None:
+        """How much slower (+) or faster (-) the current median is, in percent."""
+        return None if self.ratio is None else (self.ratio - 1.0) * 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Every row, the warnings about the comparison itself, and the rule that decided."""
+
+    rows: tuple[Row, ...]
+    warnings: tuple[str, ...]
+    threshold_pct: float
+    alpha: float
+    baseline_name: str = "baseline"
+    current_name: str = "current"
+
+    @property
+    def has_regression(self) -> bool:
+        return any(row.verdict == "regression" for row in self.rows)
+
+    def counts(self) -> dict[str, int]:
+        """Rows per verdict, in VERDICTS order, verdicts with no rows left out."""
+        found = [row.verdict for row in self.rows]
+        return {verdict: found.count(verdict) for verdict in VERDICTS if verdict in found}
+
+
+def _environment_differences(baseline: Side, current: Side) -> list[tuple[str, str]]:
+    """(what it means, detail) for each fact both sides know and disagree on."""
+    differences = []
+    for fact, title, meaning in FACTS:
+        b, c = baseline.facts.get(fact), current.facts.get(fact)
+        if b is not None and c is not None and b != c:
+            differences.append((meaning, f"{title} {b!r} in {baseline.name} but {c!r} in {current.name}"))
+    return differences
+
+
+def _one_python_each(baseline: Side, current: Side) -> bool:
+    """True when each side ran one interpreter (harness files can hold several, keyed apart).
+
+    Then the interpreter is left out of matching and labels: a baseline on 3.11 and a
+    current run on 3.12 hold the same configurations measured on different Pythons (which
+    the environment check warns about), not two disjoint sets.
+    """
+    return all(len({entry.python for entry in side.entries}) <= 1 for side in (baseline, current))
+
+
+def _failed_row(label: str, b: Entry, c: Entry) -> Row:
+    reasons = [f"{which} {entry.status}" + (f": {entry.error}" if entry.error else "")
+               for which, entry in (("baseline", b), ("current", c)) if entry.status != "ok"]
+    return Row(label, b.key, b.median_s if b.status == "ok" else None, c.median_s if c.status == "ok" else None,
+               None, None, None, None, "failed", "; ".join(reasons), b.count, c.count)
+
+
+def _note(verdict: str, ratio: float, significant: bool, check: RegressionCheck, reason: str | None) -> str | None:
+    notes = [reason] if reason else []
+    if verdict == "no change":
+        beyond = ratio > check.slower_than or ratio < check.faster_than
+        if significant and not beyond:
+            notes.append(f"a real change, within the {check.threshold_pct:g}% threshold")
+        elif beyond and not significant:
+            notes.append(f"beyond the {check.threshold_pct:g}% threshold but not significant: noise")
+    return "; ".join(notes) or None
+
+
+def _compare_entries(label: str, b: Entry, c: Entry, check: RegressionCheck, alpha: float, warnings: list[str]) -> Row:
+    if b.status != "ok" or c.status != "ok":
+        return _failed_row(label, b, c)
+    if b.n is not None and c.n is not None and b.n != c.n:
+        warnings.append(f"{label}: n is {b.n} in the baseline but {c.n} in the current run; "
+                        "the ratio compares different amounts of work")
+    if b.has_samples and c.has_samples:
+        b_med, c_med = median(b.times_s), median(c.times_s)
+        evidence = evidence_from_samples(b.times_s, c.times_s, alpha)
+    else:
+        b_med, c_med = b.median_s, c.median_s
+        if b_med is None or c_med is None:
+            return Row(label, b.key, b_med, c_med, None, None, None, None, "failed",
+                       "no timings on one side", b.count, c.count)
+        evidence = evidence_from_summaries((b_med, b.iqr_s, b.count), (c_med, c.iqr_s, c.count))
+    ratio = c_med / b_med if b_med > 0 else None
+    verdict = check.verdict(ratio, evidence.significant)
+    note = (_note(verdict, ratio, evidence.significant, check, evidence.reason) if ratio is not None
+            else "the baseline median is 0 s: no ratio")
+    return Row(label, b.key, b_med, c_med, ratio, evidence.ratio_ci, evidence.p_value, evidence.method,
+               verdict, note, b.count, c.count)
+
+
+def compare_sides(baseline: Side, current: Side, threshold_pct: float = 10.0, alpha: float = 0.05,
+                  strict: bool = False) -> Comparison:
+    """The comparison of two loaded sides (see :func:`compare_suites`)."""
+    if not 0.0 < alpha < 1.0:
+        raise CompareError(f"alpha must be a probability 0 < P < 1, got {alpha!r}")
+    try:
+        check = RegressionCheck(float(threshold_pct))
+    except (TypeError, ValueError) as exc:
+        raise CompareError(f"threshold: {exc}") from None
+    if baseline.kind != current.kind:
+        raise CompareError(f"{baseline.name} is a {baseline.kind} file but {current.name} a {current.kind} file; "
+                           "compare files of one kind")
+    warnings = list(baseline.warnings) + list(current.warnings)
+    differences = _environment_differences(baseline, current)
+    if differences and strict:
+        raise CompareError("refusing to compare (strict): " + "; ".join(f"{m}: {d}" for m, d in differences))
+    warnings += [f"{meaning}: {detail}; the timings may differ for that reason alone"
+                 for meaning, detail in differences]
+    one_python = _one_python_each(baseline, current)
+    # A harness key ends with the interpreter label (None in files written without one).
+    strip_python = one_python and baseline.kind == KIND_HARNESS
+
+    def match(entry: Entry) -> tuple:
+        return entry.key[:-1] if strip_python else entry.key
+
+    def label(entry: Entry) -> str:
+        return entry.label if one_python else entry.title
+
+    current_by_key = {match(entry): entry for entry in current.entries}
+    baseline_keys = {match(entry) for entry in baseline.entries}
+    rows = []
+    for b in baseline.entries:
+        c = current_by_key.get(match(b))
+        if c is None:
+            rows.append(Row(label(b), b.key, b.median_s, None, None, None, None, None, "only in baseline",
+                            None, b.count, 0))
+        else:
+            rows.append(_compare_entries(label(b), b, c, check, alpha, warnings))
+    rows += [Row(label(c), c.key, None, c.median_s, None, None, None, None, "only in current",
+                 None, 0, c.count)
+             for c in current.entries if match(c) not in baseline_keys]
+    if not rows:
+        warnings.append("neither side has any configuration to compare")
+    return Comparison(tuple(rows), tuple(warnings), check.threshold_pct, alpha, baseline.name, current.name)
+
+
+def compare_suites(baseline: Any, current: Any, threshold_pct: float = 10.0, alpha: float = 0.05,
+                   strict: bool = False) -> Comparison:
+    """Compare two Suites or loaded JSON dicts (harness results or pytest-benchmark).
+
+    A regression is a configuration whose current median is more than ``threshold_pct``
+    percent slower than the baseline's AND whose difference is significant at ``alpha``
+    (Mann-Whitney U, or non-overlapping median intervals when too few samples for the test).
+    Raises CompareError for unusable input, and under ``strict`` for runs from different
+    machines, Pythons or GIL modes (otherwise those are warnings).
+    """
+    return compare_sides(side_from(baseline, "baseline"), side_from(current, "current"),
+                         threshold_pct=threshold_pct, alpha=alpha, strict=strict)
+
+
+def compare_files(baseline_path: str, current_path: str, threshold_pct: float = 10.0, alpha: float = 0.05,
+                  strict: bool = False) -> Comparison:
+    """:func:`compare_suites` on two files, each a harness results.json or pytest-benchmark JSON."""
+    return compare_sides(read_side(baseline_path), read_side(current_path),
+                         threshold_pct=threshold_pct, alpha=alpha, strict=strict)

@@ -1,0 +1,412 @@
+"""harness.compare: the decision rule on synthetic samples, both file formats, and the CLI's exit codes.
+
+Samples are drawn with random.Random(seed) so every verdict here is reproducible.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+
+import pytest
+
+import harness.compare as compare
+from harness.compare import (
+    CompareError, Comparison, RegressionCheck, Row, compare_files, compare_suites, evidence_from_samples,
+    format_markdown, format_table, ratio_interval, smallest_p,
+)
+from harness.model import RunResult, Suite
+from harness.storage import SCHEMA_VERSION, save_suite
+
+MACHINE = {"cpu_model": "Test CPU 3000", "logical_cpus": 8, "physical_cpus": 4, "affinity": list(range(8))}
+PYTHON = {"implementation": "CPython", "version": "3.11.7", "gil_enabled": True}
+
+
+def samples(seed: int, center: float, noise: float, count: int) -> list[float]:
+    """``count`` timings around ``center`` with relative Gaussian noise ``noise``."""
+    rng = random.Random(seed)
+    return [center * (1.0 + rng.gauss(0.0, noise)) for _ in range(count)]
+
+
+def run(backend: str = "serial", workers: int = 1, times=(1.0,), status: str = "ok", n: int = 1000,
+        **extra) -> RunResult:
+    times = tuple(times) if status == "ok" else ()
+    return RunResult(backend=backend, workers=workers, n=n, scaling="strong", workload="poly", start_method=None,
+                     status=status, times_s=times, median_s=sorted(times)[len(times) // 2] if times else None,
+                     **extra)
+
+
+def suite(*runs: RunResult, machine=None, python=None, complete: bool = True) -> Suite:
+    return Suite(schema_version=SCHEMA_VERSION, harness_version="0.1.0", created="2024-01-01T00:00:00+00:00",
+                 machine=dict(MACHINE, **(machine or {})), python=dict(PYTHON, **(python or {})),
+                 config={}, runs=tuple(runs), complete=complete)
+
+
+def one_row(baseline_times, current_times, **kwargs) -> Row:
+    comparison = compare_suites(suite(run(times=baseline_times)), suite(run(times=current_times)), **kwargs)
+    assert len(comparison.rows) == 1
+    return comparison.rows[0]
+
+
+def test_exported_names():
+    assert sorted(compare.__all__) == sorted([
+        "CompareError", "Comparison", "Entry", "Evidence", "METHOD_CI_OVERLAP", "METHOD_MANN_WHITNEY",
+        "RegressionCheck", "Row", "Side", "VERDICTS", "compare_files", "compare_sides", "compare_suites",
+        "evidence_from_samples", "evidence_from_summaries", "format_markdown", "format_table", "mann_whitney_p",
+        "ratio_interval", "read_side", "side_from", "smallest_p", "summary_line",
+    ])
+
+
+# --- the decision rule -------------------------------------------------------------------------
+
+
+def test_identical_distributions_are_no_change():
+    row = one_row(samples(1, 1.0, 0.02, 10), samples(2, 1.0, 0.02, 10))
+    assert row.verdict == "no change"
+    assert row.method == "mann-whitney"
+    assert row.p_value > 0.05
+    assert row.ratio == pytest.approx(1.0, abs=0.03)
+
+
+def test_twenty_percent_slower_with_low_noise_is_a_regression():
+    row = one_row(samples(3, 1.0, 0.01, 10), samples(4, 1.2, 0.01, 10))
+    assert row.verdict == "regression"
+    assert row.method == "mann-whitney"
+    assert row.p_value < 0.001  # no overlap at all: the exact test's extreme
+    assert row.ratio == pytest.approx(1.2, abs=0.02)
+    lo, hi = row.ratio_ci
+    assert 1.1 < lo <= row.ratio <= hi < 1.3
+
+
+def test_twenty_percent_slower_with_two_samples_falls_back_to_interval_overlap():
+    row = one_row(samples(5, 1.0, 0.01, 2), samples(6, 1.2, 0.01, 2))
+    assert row.method == "ci-overlap"
+    assert row.p_value is None  # 2 vs 2 can never reach p < 0.05: no test was run
+    assert row.verdict == "regression"
+    assert "cannot reach" in row.note
+
+
+def test_two_samples_that_overlap_are_no_change_even_when_the_medians_differ():
+    row = one_row([1.0, 1.5], [1.3, 1.8])  # medians 24% apart, ranges overlapping
+    assert row.method == "ci-overlap"
+    assert row.verdict == "no change"
+    assert "not significant" in row.note
+
+
+def test_single_samples_are_decided_by_the_threshold_alone():
+    assert one_row([1.0], [1.2]).verdict == "regression"
+    row = one_row([1.0], [1.05])
+    assert row.verdict == "no change" and "threshold alone" in row.note
+
+
+def test_five_percent_slower_is_significant_but_below_the_threshold():
+    row = one_row(samples(7, 1.0, 0.005, 10), samples(8, 1.05, 0.005, 10))
+    assert row.p_value < 0.05
+    assert row.verdict == "no change"
+    assert "within the 10% threshold" in row.note
+    # ... and a regression once the threshold is below the change.
+    assert one_row(samples(7, 1.0, 0.005, 10), samples(8, 1.05, 0.005, 10), threshold_pct=3).verdict == "regression"
+
+
+def test_improvement_is_detected():
+    row = one_row(samples(9, 1.0, 0.01, 7), samples(10, 0.8, 0.01, 7))
+    assert row.verdict == "improvement"
+    assert row.ratio == pytest.approx(0.8, abs=0.02)
+
+
+def test_large_noisy_change_is_not_significant():
+    # 15% slower in the medians, but the spread is wider than the change: noise, not a regression.
+    row = one_row([1.0, 1.5, 0.7, 1.2, 0.9], [1.15, 0.8, 1.6, 1.0, 1.3])
+    assert row.verdict == "no change"
+    assert row.p_value > 0.05
+
+
+@pytest.mark.parametrize("n1, n2, p", [(2, 2, 1 / 3), (3, 3, 0.1), (4, 4, 2 / 70), (5, 5, 2 / 252), (1, 9, 0.2),
+                                        (0, 5, 1.0)])
+def test_smallest_achievable_p(n1, n2, p):
+    assert smallest_p(n1, n2) == pytest.approx(p)
+
+
+def test_smallest_p_is_what_scipy_gives_for_fully_separated_samples():
+    from harness.compare import mann_whitney_p
+
+    assert mann_whitney_p([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]) == pytest.approx(smallest_p(5, 5))
+
+
+def test_ratio_interval_excludes_one_exactly_when_intervals_are_disjoint():
+    assert ratio_interval((1.0, 2.0), (3.0, 4.0)) == (1.5, 4.0)
+    assert ratio_interval((1.0, 2.0), (1.5, 4.0))[0] < 1.0
+    assert ratio_interval((0.0, 2.0), (1.0, 1.0)) is None
+
+
+def test_evidence_picks_the_test_by_sample_count():
+    assert evidence_from_samples([1.0] * 3, [2.0] * 3, 0.05).method == "ci-overlap"  # best p 0.1
+    assert evidence_from_samples([1.0, 1.1, 1.2, 1.3], [2.0, 2.1, 2.2, 2.3], 0.05).method == "mann-whitney"
+
+
+def test_identical_constant_samples_are_no_change():
+    row = one_row([1.0] * 5, [1.0] * 5)
+    assert row.verdict == "no change"
+    assert row.p_value == 1.0
+
+
+@pytest.mark.parametrize("text, threshold", [("median:10%", 10.0), ("15%", 15.0), ("2.5", 2.5)])
+def test_regression_check_parses(text, threshold):
+    check = RegressionCheck.parse(text)
+    assert check.threshold_pct == threshold
+    assert check.verdict(1.0 + threshold / 100 + 0.01, True) == "regression"
+    assert check.verdict(1.0 + threshold / 100 + 0.01, False) == "no change"
+
+
+@pytest.mark.parametrize("text", ["mean:10%", "fast", "median:-5%", ""])
+def test_regression_check_refuses(text):
+    with pytest.raises(ValueError):
+        RegressionCheck.parse(text)
+
+
+# --- configurations, failures, environments --------------------------------------------------------
+
+
+def test_configurations_on_one_side_only_are_reported():
+    base = suite(run("serial", times=[1.0] * 5), run("pool", 2, times=[0.6] * 5))
+    head = suite(run("serial", times=[1.0] * 5), run("threads", 2, times=[1.1] * 5))
+    comparison = compare_suites(base, head)
+    verdicts = {row.label: row.verdict for row in comparison.rows}
+    assert verdicts == {"serial w1 n=1000 strong": "no change", "pool w2 n=1000 strong": "only in baseline",
+                        "threads w2 n=1000 strong": "only in current"}
+    assert not comparison.has_regression
+
+
+@pytest.mark.parametrize("side", ["baseline", "current"])
+def test_failed_runs_are_reported_not_compared(side):
+    ok, failed = run(times=[1.0] * 5), run(status="failed", error="worker 0 killed by signal 9")
+    base, head = (failed, ok) if side == "baseline" else (ok, failed)
+    comparison = compare_suites(suite(base), suite(head))
+    (row,) = comparison.rows
+    assert row.verdict == "failed" and row.ratio is None
+    assert f"{side} failed: worker 0 killed" in row.note
+    assert not comparison.has_regression
+
+
+def test_wrong_result_counts_as_failed():
+    head = run(times=[2.0] * 5, result_ok=False, error="wrong result: expected 1, got 2")
+    (row,) = compare_suites(suite(run(times=[1.0] * 5)), suite(head)).rows
+    assert row.verdict == "failed"
+    assert "wrong result" in row.note
+
+
+def test_different_machine_warns_and_strict_refuses():
+    base = suite(run(times=[1.0] * 5))
+    head = suite(run(times=[1.0] * 5), machine={"logical_cpus": 4}, python={"gil_enabled": False})
+    comparison = compare_suites(base, head)
+    assert any("different machines" in w and "logical CPUs" in w for w in comparison.warnings)
+    assert any("different GIL modes" in w for w in comparison.warnings)
+    with pytest.raises(CompareError, match="strict.*logical CPUs.*GIL") as info:
+        compare_suites(base, head, strict=True)
+    assert "\n" not in str(info.value)
+    assert compare_suites(base, suite(run(times=[1.0] * 5)), strict=True).warnings == ()
+
+
+def test_one_interpreter_per_side_is_matched_across_python_versions():
+    base = suite(run(times=[1.0] * 5, python="3.11.7"))
+    head = suite(run(times=[1.0] * 5, python="3.12.1"), python={"version": "3.12.1"})
+    comparison = compare_suites(base, head)
+    (row,) = comparison.rows
+    assert row.verdict == "no change" and row.label == "serial w1 n=1000 strong"
+    assert row.key == ("serial", 1, 1000, "strong", "poly", "3.11.7")  # the run's own key, for the report
+    assert any("different Pythons" in w and "3.12.1" in w for w in comparison.warnings)
+
+
+def test_files_with_and_without_interpreter_labels_still_match():
+    (row,) = compare_suites(suite(run(times=[1.0] * 5)), suite(run(times=[1.0] * 5, python="3.11.7"))).rows
+    assert row.verdict == "no change"
+
+
+def test_sides_with_several_interpreters_match_by_interpreter():
+    base = suite(run(times=[1.0] * 5, python="3.11.7"), run(times=[1.0] * 5, python="3.13.0t"))
+    head = suite(run(times=[1.0] * 5, python="3.11.7"), run(times=[2.0] * 5, python="3.13.0t"))
+    rows = {row.label: row.verdict for row in compare_suites(base, head).rows}
+    assert rows == {"serial w1 n=1000 strong [3.11.7]": "no change", "serial w1 n=1000 strong [3.13.0t]": "regression"}
+
+
+def test_loaded_dicts_are_accepted_and_bad_ones_refused():
+    base = suite(run(times=samples(11, 1.0, 0.01, 6))).to_dict()
+    head = suite(run(times=samples(12, 1.3, 0.01, 6))).to_dict()
+    assert compare_suites(base, head).has_regression
+    with pytest.raises(CompareError, match="schema_version 99 is newer"):
+        compare_suites(dict(base, schema_version=99), head)
+    with pytest.raises(CompareError, match="neither a harness results file"):
+        compare_suites({"hello": 1}, head)
+
+
+def test_incomplete_sweep_warns():
+    comparison = compare_suites(suite(run(times=[1.0] * 5), complete=False), suite(run(times=[1.0] * 5)))
+    assert any("interrupted sweep" in w for w in comparison.warnings)
+
+
+def test_comparison_is_frozen_and_validated():
+    comparison = compare_suites(suite(run(times=[1.0] * 5)), suite(run(times=[1.0] * 5)))
+    assert isinstance(comparison, Comparison)
+    with pytest.raises(AttributeError):
+        comparison.alpha = 0.1
+    with pytest.raises(ValueError):
+        Row("x", ("x",), 1.0, 1.0, 1.0, None, None, None, "slower")
+    with pytest.raises(CompareError, match="alpha"):
+        compare_suites(suite(), suite(), alpha=1.5)
+
+
+# --- pytest-benchmark JSON ------------------------------------------------------------------------
+
+
+def benchmark_json(medians: dict, data: bool = True, seed: int = 0, machine=None, extra=None) -> dict:
+    benches = []
+    for i, (name, center) in enumerate(medians.items()):
+        times = samples(seed + i, center, 0.01, 5)
+        ordered = sorted(times)
+        stats = {"min": ordered[0], "max": ordered[-1], "mean": sum(times) / 5, "median": ordered[2],
+                 "iqr": ordered[3] - ordered[1], "rounds": 5, "iterations": 1, "stddev": 0.01}
+        if data:
+            stats["data"] = times
+        benches.append({"group": "strong-w2", "name": f"test_backend[{name}]",
+                        "fullname": f"benchmarks/test_backend_benchmarks.py::test_backend[{name}]",
+                        "params": {}, "extra_info": dict({"n": 2_000_000, "result_ok": True}, **(extra or {})),
+                        "stats": stats})
+    info = {"node": "ci", "processor": "x86_64", "python_implementation": "CPython", "python_version": "3.11.7",
+            "cpu": {"brand_raw": "Test CPU 3000", "count": 8}, "gil_enabled": True, **(machine or {})}
+    return {"machine_info": info, "commit_info": {}, "benchmarks": benches, "datetime": "2024-01-01",
+            "version": "5.1.0"}
+
+
+def write(tmp_path, name: str, data) -> str:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return str(path)
+
+
+def test_pytest_benchmark_files_use_raw_samples(tmp_path):
+    base = write(tmp_path, "base.json", benchmark_json({"serial-w1-strong": 1.0, "pool-w2-strong": 0.6}))
+    head = write(tmp_path, "head.json", benchmark_json({"serial-w1-strong": 1.0, "pool-w2-strong": 0.8}, seed=10))
+    comparison = compare_files(base, head)
+    rows = {row.label: row for row in comparison.rows}
+    assert rows["test_backend[pool-w2-strong]"].verdict == "regression"
+    assert rows["test_backend[pool-w2-strong]"].method == "mann-whitney"
+    assert rows["test_backend[serial-w1-strong]"].verdict == "no change"
+    assert comparison.warnings == ()
+
+
+def test_pytest_benchmark_without_data_falls_back_to_summaries_with_a_warning(tmp_path):
+    base = write(tmp_path, "base.json", benchmark_json({"pool-w2-strong": 0.6}, data=False))
+    head = write(tmp_path, "head.json", benchmark_json({"pool-w2-strong": 0.8}, data=False, seed=10))
+    comparison = compare_files(base, head)
+    (row,) = comparison.rows
+    assert row.method == "ci-overlap" and row.p_value is None
+    assert row.verdict == "regression"
+    assert any("no raw samples" in w and "--benchmark-save-data" in w for w in comparison.warnings)
+
+
+def test_pytest_benchmark_failed_result_and_size_mismatch(tmp_path):
+    base = write(tmp_path, "base.json", benchmark_json({"pool-w2-strong": 0.6}))
+    wrong = write(tmp_path, "wrong.json", benchmark_json({"pool-w2-strong": 0.6}, extra={"result_ok": False}))
+    smaller = write(tmp_path, "small.json", benchmark_json({"pool-w2-strong": 0.6}, extra={"n": 2000}))
+    assert compare_files(base, wrong).rows[0].verdict == "failed"
+    assert any("n is 2000000 in the baseline but 2000" in w for w in compare_files(base, smaller).warnings)
+
+
+def test_pytest_benchmark_machine_mismatch_and_mixed_kinds(tmp_path):
+    base = write(tmp_path, "base.json", benchmark_json({"serial-w1-strong": 1.0}))
+    other = write(tmp_path, "other.json",
+                  benchmark_json({"serial-w1-strong": 1.0}, machine={"python_version": "3.13.0"}))
+    assert any("different Pythons" in w for w in compare_files(base, other).warnings)
+    with pytest.raises(CompareError, match="strict"):
+        compare_files(base, other, strict=True)
+    harness_file = str(tmp_path / "results.json")
+    save_suite(suite(run(times=[1.0] * 5)), harness_file)
+    with pytest.raises(CompareError, match="compare files of one kind"):
+        compare_files(base, harness_file)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"machine_info": {}, "benchmarks": {}}, "benchmarks must be a list"),
+    ({"machine_info": {}, "benchmarks": [{"name": "t"}]}, "missing stats"),
+    ({"machine_info": {}, "benchmarks": [{"name": "t", "stats": {"median": "fast"}}]}, "stats.median"),
+    ({"machine_info": {}, "benchmarks": [{"name": "t", "stats": {"median": 1.0, "data": [1.0, -2.0]}}]}, "stats.data"),
+])
+def test_malformed_pytest_benchmark_files_are_refused(tmp_path, bad, message):
+    with pytest.raises(CompareError, match=message):
+        compare_files(write(tmp_path, "bad.json", bad), write(tmp_path, "ok.json", benchmark_json({"a": 1.0})))
+
+
+# --- formatting -------------------------------------------------------------------------------------
+
+
+def test_table_and_markdown():
+    base = suite(run("serial", times=samples(13, 1.0, 0.01, 6)), run("pool", 2, times=[0.5] * 5))
+    head = suite(run("serial", times=samples(14, 1.25, 0.01, 6)), run("threads", 2, times=[1.1] * 5),
+                 machine={"cpu_model": "Other CPU"})
+    comparison = compare_suites(base, head)
+    lines = format_table(comparison)
+    assert "significant at alpha 0.05" in lines[0]
+    assert any(line.startswith("warning: different machines") for line in lines)
+    header = next(i for i, line in enumerate(lines) if line.startswith("configuration"))
+    # Every row starts its verdict column where the header's does: aligned.
+    column = lines[header].index("verdict")
+    for line in lines[header + 1:header + 4]:
+        assert line[column:].split()[0] in ("regression", "only")
+    assert lines[-1] == "1 regression, 1 only in baseline, 1 only in current: REGRESSION"
+
+    markdown = format_markdown(comparison)
+    assert "| Configuration | Baseline | Current |" in markdown
+    assert "| **regression** |" in markdown
+    assert "> **Warning:** different machines" in markdown
+    assert markdown.rstrip().endswith("**1 regression, 1 only in baseline, 1 only in current: REGRESSION**")
+
+
+def test_import_stays_light():
+    code = "import sys, harness.compare; print(sorted(m for m in ('scipy', 'pandas', 'numpy') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+# --- the CLI: exit codes ------------------------------------------------------------------------------
+
+
+def test_cli_exit_codes_for_no_change_and_regression(tmp_path, cli):
+    base, same, slow = (str(tmp_path / name) for name in ("base.json", "same.json", "slow.json"))
+    save_suite(suite(run(times=samples(15, 1.0, 0.01, 6))), base)
+    save_suite(suite(run(times=samples(16, 1.0, 0.01, 6))), same)
+    save_suite(suite(run(times=samples(17, 1.3, 0.01, 6))), slow)
+    ok = cli("compare", base, same)
+    assert ok.returncode == 0, ok.stderr
+    assert "no regression" in ok.stdout
+    markdown = tmp_path / "summary.md"
+    bad = cli("compare", base, slow, "--markdown", markdown)
+    assert bad.returncode == 1, bad.stderr
+    assert "REGRESSION" in bad.stdout
+    assert "| **regression** |" in markdown.read_text()
+    # A threshold above the change makes the same pair pass.
+    assert cli("compare", base, slow, "--threshold", "40").returncode == 0
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"schema_version": 1, "harness_version": "0.1.0", "runs": [{"backe', "not valid JSON"),
+    ("this is not JSON at all\n", "not valid JSON"),
+    (json.dumps({"schema_version": 99, "runs": []}), "schema_version 99 is newer"),
+])
+def test_cli_bad_input_exits_2_with_one_line(tmp_path, cli, content, message):
+    good = str(tmp_path / "good.json")
+    save_suite(suite(run(times=[1.0] * 5)), good)
+    bad = write(tmp_path, "bad.json", content)
+    for args in ((bad, good), (good, bad)):
+        result = cli("compare", *args)
+        assert result.returncode == 2
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+        assert message in result.stderr and "Traceback" not in result.stderr
+        assert result.stdout == ""
+
+
+def test_cli_missing_file_exits_2(tmp_path, cli):
+    result = cli("compare", tmp_path / "nope.json", tmp_path / "nope2.json")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "no such file" in result.stderr
