@@ -68,7 +68,9 @@ def format_table(comparison: Comparison) -> list[str]:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|")
+    """Escape for a markdown table cell: labels carry user-supplied workload names, and a
+    job summary renders raw HTML, so <, > and & are escaped too."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
 
 
 def format_markdown(comparison: Comparison) -> str:

@@ -1,0 +1,122 @@
+"""Build the whole report for a Suite: report.html, the PNG figures, results.csv and summary.md.
+
+Nothing here prints; the CLI says where the files went. Each file is written to a
+temporary name and renamed into place, so a browser or CI step reading the folder while
+a report is rebuilt sees the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+from harness.model import Suite
+
+__all__ = ["build_report", "page_context"]
+
+NUMERIC_COLUMNS = ("workers", "n", "median", "IQR", "speedup", "speedup CI", "efficiency",
+                   "CPU util.", "busy cores", "start-up", "peak memory")
+
+
+def _write(path: str, data: bytes) -> str:
+    # Not tempfile.mkstemp: its 0600 mode would survive the rename and hide the report from a
+    # web server or a colleague; open(..., "xb") honours the umask like any other file.
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder or ".", f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def _facts(suite: Suite) -> list[tuple[str, str]]:
+    """The one-line facts under the title: what ran, where, on which interpreter."""
+    machine, python, config = suite.machine or {}, suite.python or {}, suite.config or {}
+    gil = {True: "GIL enabled", False: "free-threaded (no GIL)"}.get(python.get("gil_enabled"), "GIL unknown")
+    sizes = sorted({r.n for r in suite.runs}) or []
+    facts = [
+        ("machine", f"{machine.get('cpu_model', 'unknown CPU')}, {machine.get('logical_cpus', '?')} logical CPUs"),
+        ("Python", f"{python.get('implementation', '')} {python.get('version', '?')} ({gil})".strip()),
+        ("n", ", ".join(f"{n:,}" for n in sizes) or "–"),
+        ("workers", ", ".join(str(w) for w in sorted({r.workers for r in suite.runs})) or "–"),
+        ("repeats", str(config.get("repeat", "?"))),
+        ("created", suite.created),
+    ]
+    if suite.git_commit:
+        facts.append(("commit", suite.git_commit[:10]))
+    return facts
+
+
+def _row_classes(runs) -> list[str]:
+    return ["bad" if r.status in ("failed", "timeout") or r.result_ok is False else
+            "skip" if r.status == "skipped" else "" for r in runs]
+
+
+def page_context(suite: Suite, plots, verdict, recommendations, comparison, files) -> dict[str, Any]:
+    """Everything report.html shows, as plain values for the template."""
+    from harness.report.html import figure_view, table_view
+    from harness.report.tables import (
+        break_even_frame, display_runs, environment_frame, runs_frame, sorted_runs,
+    )
+
+    workloads = ", ".join(sorted({r.workload for r in suite.runs})) or str(suite.config.get("workload", ""))
+    results = display_runs(runs_frame(suite))
+    return {
+        "title": f"Concurrency report: {workloads}" if workloads else "Concurrency report",
+        "facts": _facts(suite),
+        "verdict": list(verdict),
+        "recommendations": list(recommendations),
+        "complete": suite.complete,
+        "warnings": list(suite.warnings),
+        "figures": [figure_view(p) for p in plots],
+        "results": table_view(results, numeric=[c for c in results.columns if c in NUMERIC_COLUMNS
+                                                or c.startswith("median CI")], wrap=("error",),
+                              row_class=_row_classes(sorted_runs(suite))),
+        "break_even": table_view(break_even_frame(suite)),
+        "environment": table_view(environment_frame(suite), wrap=("value",)),
+        "comparison": comparison,
+        "repeat": suite.config.get("repeat", "?"),
+        "harness_version": suite.harness_version,
+        "files": files,
+    }
+
+
+def build_report(suite: Suite, out_dir: str, *, baseline: Suite | None = None) -> list[str]:
+    """Write the report files into ``out_dir`` (created if needed); return their paths, page first."""
+    from harness.analysis import recommendations, verdict_lines
+    from harness.report.comparison import comparison_section
+    from harness.report.html import render_html
+    from harness.report.markdown import summary_markdown
+    from harness.report.plots import PLOT_SPECS, render_plots
+    from harness.report.tables import repeats_frame
+
+    os.makedirs(out_dir or ".", exist_ok=True)
+    machine, python = suite.machine or {}, suite.python or {}
+    verdict = verdict_lines(suite.runs, python.get("gil_enabled"), machine.get("logical_cpus"))
+    best = recommendations(suite.runs)
+    comparison = comparison_section(baseline, suite) if baseline is not None else None
+    plots = render_plots(suite)
+
+    figure_paths = [_write(os.path.join(out_dir, f"{p.name}.png"), p.png) for p in plots]
+    # A figure from an earlier report in this folder that this sweep has no data for (a
+    # one-size rerun leaves no time-vs-size) would contradict the page beside it.
+    for name in {spec[0] for spec in PLOT_SPECS} - {p.name for p in plots}:
+        stale = os.path.join(out_dir, f"{name}.png")
+        if os.path.isfile(stale):
+            os.unlink(stale)
+    csv_path = _write(os.path.join(out_dir, "results.csv"),
+                      repeats_frame(suite).to_csv(index=False).encode("utf-8"))
+    summary = summary_markdown(suite, verdict, best, comparison and comparison.get("markdown"))
+    md_path = _write(os.path.join(out_dir, "summary.md"), summary.encode("utf-8"))
+    files = ["summary.md", "results.csv"] + [os.path.basename(p) for p in figure_paths]
+    page = render_html(page_context(suite, plots, verdict, best, comparison, files))
+    html_path = _write(os.path.join(out_dir, "report.html"), page.encode("utf-8"))
+    return [html_path, md_path, csv_path, *figure_paths]

@@ -1,0 +1,83 @@
+"""summary.md: the verdict and one table, in GitHub-flavoured markdown for a CI job summary."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Sequence
+
+from harness.model import Suite
+
+__all__ = ["escape_cell", "markdown_table", "neutralise_html", "summary_markdown"]
+
+# The only tags the included comparison markdown may keep: a collapsible notes block.
+_ALLOWED_TAG = re.compile(r"&lt;(/?(?:details|summary))>")
+
+
+def escape_cell(text: object) -> str:
+    """Text safe inside a markdown table cell and against raw HTML in the renderer.
+
+    GitHub renders inline HTML in job summaries, so a workload name or an error message
+    must not be able to open a tag; a pipe would split the cell; a newline ends the row.
+    """
+    value = str(text)
+    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|")):
+        value = value.replace(raw, safe)
+    return " ".join(value.split())
+
+
+def neutralise_html(markdown: str) -> str:
+    """Markdown from elsewhere with every ``<`` escaped but <details>/<summary>.
+
+    Escaping ``<`` alone is enough to stop a tag from opening, and leaves ``>`` blockquotes
+    and the rest of the markdown as written.
+    """
+    return _ALLOWED_TAG.sub(r"<\1>", markdown.replace("<", "&lt;"))
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]], right: Sequence[bool] = ()) -> list[str]:
+    """A pipe table; ``right`` marks the columns to right-align (numbers)."""
+    align = ["--:" if (right[i] if i < len(right) else False) else "---" for i in range(len(header))]
+    lines = ["| " + " | ".join(escape_cell(h) for h in header) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(escape_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _title(suite: Suite) -> str:
+    machine, python = suite.machine or {}, suite.python or {}
+    workloads = sorted({r.workload for r in suite.runs}) or [str(suite.config.get("workload", "?"))]
+    gil = {True: "GIL", False: "free-threaded"}.get(python.get("gil_enabled"), "GIL unknown")
+    return (f"harness: {', '.join(workloads)} on {machine.get('cpu_model', 'unknown CPU')} "
+            f"({machine.get('logical_cpus', '?')} logical CPUs), "
+            f"{python.get('implementation', 'Python')} {python.get('version', '')} ({gil})")
+
+
+def summary_markdown(suite: Suite, verdict: Sequence[str], recommendations: Sequence[str] = (),
+                     comparison_markdown: str | None = None) -> str:
+    """The whole summary.md: title, verdict, results table, recommendations, warnings count."""
+    from harness.report.tables import sorted_runs
+    from harness.stability import format_seconds
+
+    lines = [f"## {escape_cell(_title(suite))}", ""]
+    if not suite.complete:
+        lines += ["**This sweep did not finish: the results below are partial.**", ""]
+    lines += [f"- {escape_cell(v)}" for v in verdict] + [""]
+    rows = []
+    for r in sorted_runs(suite):
+        status = r.status if r.result_ok is not False else "wrong result"
+        if r.error:
+            status += f": {r.error}"
+        rows.append((r.backend, r.workers, f"{r.n:,}",
+                     format_seconds(r.median_s) if r.median_s is not None else "–",
+                     f"{r.speedup:.2f}×" if r.speedup is not None else "–",
+                     f"{r.efficiency:.0%}" if r.efficiency is not None else "–", status))
+    lines += markdown_table(("backend", "workers", "n", "median", "speedup", "efficiency", "status"), rows,
+                            right=(False, True, True, True, True, True, False))
+    if recommendations:
+        lines += ["", "**Best per size:**", ""] + [f"- {escape_cell(r)}" for r in recommendations]
+    if suite.warnings:
+        lines += ["", f"{len(suite.warnings)} stability warning(s): see report.html."]
+    if comparison_markdown:
+        # compare.format_markdown escapes pipes but passes result strings (workload names)
+        # through; GitHub would render a tag in them.
+        lines += ["", "### Compared with the baseline", "", neutralise_html(comparison_markdown).rstrip()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,189 @@
+"""Pure functions that turn runs into what the plots and tables show.
+
+No matplotlib or pandas here: choosing which runs a figure shows, the colour a backend
+always gets, and the break-even size are plain computations, tested with literal numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from harness.model import RunResult
+
+__all__ = [
+    "BACKEND_STYLE", "THREAD_BACKENDS", "BreakEven", "backend_colour", "backend_marker", "backend_order",
+    "best_parallel_backend", "best_time_by_size", "break_even_size", "break_even_sizes", "plotted_runs",
+    "primary_group", "runs_at", "sizes", "time_unit",
+]
+
+THREAD_BACKENDS = ("threads", "thread-executor")
+
+# A fixed colour and marker per backend name, so "pool" is the same green in every figure
+# and every report; markers keep the lines apart for readers who cannot tell colours apart.
+BACKEND_STYLE: dict[str, tuple[str, str]] = {
+    "serial": ("#222222", "s"),
+    "threads": ("#1f77b4", "^"),
+    "thread-executor": ("#17becf", "v"),
+    "processes": ("#d62728", "o"),
+    "pool": ("#2ca02c", "D"),
+    "pool-async": ("#bcbd22", "d"),
+    "process-executor": ("#ff7f0e", "P"),
+    "shared": ("#9467bd", "X"),
+    "shared-nolock": ("#e377c2", "x"),
+    "loky": ("#8c564b", "h"),
+    "dask": ("#393b79", "*"),
+    "interpreters": ("#ad494a", "p"),
+}
+# For names not above (plugins, future backends): a stable pick by checksum, never by order,
+# so adding a backend to a sweep does not repaint the others.
+_SPARE_COLOURS = ("#637939", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1",
+                  "#636363", "#9c9ede", "#cedb9c", "#e7969c", "#de9ed6")
+_SPARE_MARKERS = ("o", "s", "^", "v", "D", "P", "X", "h")
+
+
+def backend_colour(name: str) -> str:
+    """The colour ``name`` gets in every figure."""
+    if name in BACKEND_STYLE:
+        return BACKEND_STYLE[name][0]
+    return _SPARE_COLOURS[zlib.crc32(name.encode()) % len(_SPARE_COLOURS)]
+
+
+def backend_marker(name: str) -> str:
+    """The marker ``name`` gets in every figure."""
+    if name in BACKEND_STYLE:
+        return BACKEND_STYLE[name][1]
+    return _SPARE_MARKERS[zlib.crc32(name.encode()) % len(_SPARE_MARKERS)]
+
+
+def backend_order(runs: Iterable[RunResult], configured: Sequence[str] = ()) -> list[str]:
+    """Backends in the order the sweep was configured, then any others by first appearance."""
+    seen = list(dict.fromkeys(r.backend for r in runs))
+    ordered = [b for b in configured if b in seen]
+    return ordered + [b for b in seen if b not in ordered]
+
+
+def primary_group(runs: Sequence[RunResult]) -> tuple[str, str] | None:
+    """(workload, scaling) with the most runs: the figures show one comparable family."""
+    counts = Counter((r.workload, r.scaling) for r in runs)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def plotted_runs(runs: Sequence[RunResult]) -> list[RunResult]:
+    """The runs figures draw: successful, correct, and of the primary workload and scaling.
+
+    Failed, timed-out, skipped and wrong-result runs stay in the tables only: a time for a
+    wrong answer is not a time worth comparing.
+    """
+    group = primary_group(runs)
+    return [r for r in runs if r.status == "ok" and r.result_ok is not False and r.median_s is not None
+            and (r.workload, r.scaling) == group]
+
+
+def sizes(runs: Iterable[RunResult]) -> list[int]:
+    """The distinct problem sizes, ascending."""
+    return sorted({r.n for r in runs})
+
+
+def runs_at(runs: Iterable[RunResult], n: int) -> dict[str, list[RunResult]]:
+    """Runs at size ``n`` per backend, each list sorted by worker count."""
+    out: dict[str, list[RunResult]] = {}
+    for run in runs:
+        if run.n == n:
+            out.setdefault(run.backend, []).append(run)
+    return {b: sorted(rs, key=lambda r: r.workers) for b, rs in out.items()}
+
+
+def best_parallel_backend(runs: Iterable[RunResult], n: int) -> str | None:
+    """The non-thread parallel backend with the highest speedup at ``n`` (for the Amdahl fit).
+
+    Threads are left out because on a GIL build their curve measures the lock, not the
+    serial fraction of the work; backends measured at one worker count cannot be fitted.
+    """
+    best, best_speedup = None, -math.inf
+    for backend, group in runs_at(runs, n).items():
+        if backend == "serial" or backend in THREAD_BACKENDS or len({r.workers for r in group}) < 2:
+            continue
+        # Judged on runs with more than one worker: a lucky one-worker repeat says nothing of scaling.
+        top = max((r.speedup for r in group if r.speedup is not None and r.workers > 1), default=None)
+        if top is not None and top > best_speedup:
+            best, best_speedup = backend, top
+    return best
+
+
+def best_time_by_size(runs: Iterable[RunResult]) -> dict[str, dict[int, float]]:
+    """Per backend and size, the best median over worker counts (seconds)."""
+    out: dict[str, dict[int, float]] = {}
+    for run in runs:
+        per_n = out.setdefault(run.backend, {})
+        if run.median_s is not None and (run.n not in per_n or run.median_s < per_n[run.n]):
+            per_n[run.n] = run.median_s
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class BreakEven:
+    """The size from which a backend beats serial.
+
+    ``interpolated`` is False when the backend already won at the smallest size measured
+    (the true break-even lies somewhere below, so ``n`` is an upper bound).
+    """
+
+    n: float
+    interpolated: bool
+
+
+def break_even_size(ns: Sequence[float], serial_s: Sequence[float], parallel_s: Sequence[float]) -> BreakEven | None:
+    """Where a parallel backend first beats serial, interpolating between measured sizes.
+
+    ``ns`` ascending, with the serial and parallel times at each. The crossing of the time
+    ratio through 1 is interpolated linearly in log(n) and log(ratio), as times grow as
+    power laws in n. None when the parallel backend never wins.
+    """
+    if not len(ns) == len(serial_s) == len(parallel_s):
+        raise ValueError("ns, serial_s and parallel_s need one value per size")
+    if any(b <= a for a, b in zip(ns, ns[1:])):
+        raise ValueError("ns must be strictly ascending")
+    previous = None
+    for n, s, p in zip(ns, serial_s, parallel_s):
+        if n <= 0 or s <= 0 or p <= 0:
+            raise ValueError("sizes and times must be positive")
+        log_ratio = math.log(p / s)  # > 0: parallel is slower
+        if log_ratio < 0:
+            if previous is None:
+                return BreakEven(float(n), interpolated=False)
+            n0, r0 = previous
+            frac = r0 / (r0 - log_ratio)
+            return BreakEven(math.exp(math.log(n0) + frac * (math.log(n) - math.log(n0))), interpolated=True)
+        previous = (n, log_ratio)
+    return None
+
+
+def break_even_sizes(runs: Sequence[RunResult]) -> dict[str, BreakEven | None]:
+    """Break-even size of each parallel backend against serial, over the sizes both measured.
+
+    Empty when serial was not measured or fewer than two sizes were swept.
+    """
+    best = best_time_by_size(runs)
+    serial = best.get("serial", {})
+    out: dict[str, BreakEven | None] = {}
+    for backend, per_n in best.items():
+        if backend == "serial":
+            continue
+        common = sorted(n for n in set(per_n) & set(serial) if n > 0 and per_n[n] > 0 and serial[n] > 0)
+        if len(common) < 2:
+            continue
+        out[backend] = break_even_size(common, [serial[n] for n in common], [per_n[n] for n in common])
+    return out
+
+
+def time_unit(max_seconds: float) -> tuple[float, str]:
+    """(factor, unit) that shows durations up to ``max_seconds`` with readable numbers."""
+    if max_seconds >= 1:
+        return 1.0, "s"
+    if max_seconds >= 1e-3:
+        return 1e3, "ms"
+    return 1e6, "µs"

@@ -1,0 +1,211 @@
+"""The report's tables as pandas DataFrames: raw values for files, formatted text for the page.
+
+``runs_frame`` and ``repeats_frame`` keep numbers as numbers (results.csv, notebooks);
+``display_runs`` turns them into the strings a reader sees. pandas is imported inside the
+functions so ``import harness`` stays light.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from harness.model import RunResult, Suite
+from harness.report.series import backend_order, break_even_sizes, plotted_runs
+
+__all__ = [
+    "REPEAT_COLUMNS", "break_even_frame", "display_runs", "environment_frame", "repeats_frame", "runs_frame",
+    "sorted_runs",
+]
+
+
+def sorted_runs(suite: Suite) -> list[RunResult]:
+    """Runs by size, then backend in configured order, then worker count."""
+    order = {b: i for i, b in enumerate(backend_order(suite.runs, suite.config.get("backends") or ()))}
+    return sorted(suite.runs, key=lambda r: (r.workload, r.scaling, r.n, order[r.backend], r.workers))
+
+
+def runs_frame(suite: Suite):
+    """One row per configuration, with every statistic the report shows, as numbers."""
+    import pandas as pd
+
+    rows = []
+    for r in sorted_runs(suite):
+        ci = r.ci95_s or (None, None)
+        sci = r.speedup_ci95 or (None, None)
+        rows.append({
+            "backend": r.backend, "workers": r.workers, "n": r.n, "scaling": r.scaling, "workload": r.workload,
+            "median_s": r.median_s, "iqr_s": r.iqr_s, "ci95_lo_s": ci[0], "ci95_hi_s": ci[1],
+            "ci_confidence": r.ci_confidence, "speedup": r.speedup, "speedup_ci95_lo": sci[0],
+            "speedup_ci95_hi": sci[1], "efficiency": r.efficiency, "cpu_utilization": r.cpu_utilization,
+            "busy_cores": r.cpu.busy_cores if r.cpu else None, "startup_s": r.startup_s,
+            "peak_rss_bytes": r.peak_rss_bytes, "result_ok": r.result_ok, "status": r.status, "error": r.error,
+        })
+    return pd.DataFrame(rows)
+
+
+REPEAT_COLUMNS = (
+    "backend", "workers", "n", "repeat", "time_s", "scaling", "workload", "start_method", "python", "status",
+    "error", "result_ok", "median_s", "speedup", "efficiency", "cpu_time_s", "cpu_utilization", "busy_cores",
+    "startup_s", "peak_rss_bytes",
+)
+
+
+def repeats_frame(suite: Suite):
+    """Tidy results: one row per configuration and timed repeat (results.csv).
+
+    A configuration with no timed repeat (failed, timed out, skipped) still gets one row,
+    with an empty ``repeat`` and ``time_s``, so its status and error are not lost.
+    """
+    import pandas as pd
+
+    rows = []
+    for r in sorted_runs(suite):
+        common = {
+            "backend": r.backend, "workers": r.workers, "n": r.n, "scaling": r.scaling, "workload": r.workload,
+            "start_method": r.start_method, "python": r.python, "status": r.status, "error": r.error,
+            "result_ok": r.result_ok, "median_s": r.median_s, "speedup": r.speedup, "efficiency": r.efficiency,
+            "cpu_time_s": r.cpu_time_s, "cpu_utilization": r.cpu_utilization,
+            "busy_cores": r.cpu.busy_cores if r.cpu else None, "startup_s": r.startup_s,
+            "peak_rss_bytes": r.peak_rss_bytes,
+        }
+        for i, t in enumerate(r.times_s or (None,)):
+            rows.append({**common, "repeat": i if t is not None else None, "time_s": t})
+    frame = pd.DataFrame(rows, columns=list(REPEAT_COLUMNS))
+    for column in ("repeat", "peak_rss_bytes"):
+        frame[column] = frame[column].astype("Int64")  # integers with gaps, not 0.0, 1.0, NaN
+    return frame
+
+
+def _seconds(value: float | None) -> str:
+    from harness.stability import format_seconds
+
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else format_seconds(value)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _interval(lo, hi, fmt) -> str:
+    """"35.2–52.1 ms": the unit once when both ends share it, else both in full."""
+    if _missing(lo) or _missing(hi):
+        return "–"
+    a, b = fmt(lo), fmt(hi)
+    a_num, _, a_unit = a.rpartition(" ")
+    b_num, _, b_unit = b.rpartition(" ")
+    if a_num and a_unit == b_unit:
+        return f"{a_num}–{b_num} {a_unit}"
+    return f"{a} – {b}"
+
+
+def _result(ok: Any) -> str:
+    return "–" if _missing(ok) else "correct" if ok else "WRONG"
+
+
+def display_runs(frame):
+    """``runs_frame`` as the strings the page shows, with readable headers and units.
+
+    Workload and scaling columns appear only when they vary within the sweep.
+    """
+    import pandas as pd
+
+    if frame.empty:
+        return pd.DataFrame()
+    out = pd.DataFrame({"backend": frame["backend"], "workers": frame["workers"].map(str),
+                        "n": frame["n"].map(lambda n: f"{n:,}")})
+    for column in ("workload", "scaling"):
+        if frame[column].nunique() > 1:
+            out[column] = frame[column]
+    out["median"] = frame["median_s"].map(_seconds)
+    out["IQR"] = frame["iqr_s"].map(_seconds)
+
+    # Fewer than 6 repeats cannot reach 95%: say what the interval actually covers, once in
+    # the header when every row shares it, else in each cell.
+    confidences = {round(c, 4) for c in frame["ci_confidence"].dropna()}
+    shared = confidences.pop() if len(confidences) == 1 else None
+    header = "median CI" if shared is None else f"median CI ({shared:.0%})"
+
+    def ci(row) -> str:
+        text = _interval(row.ci95_lo_s, row.ci95_hi_s, _seconds)
+        if shared is None and text != "–" and not _missing(row.ci_confidence) and row.ci_confidence < 0.95:
+            text += f" ({row.ci_confidence:.0%})"
+        return text
+
+    out[header] = [ci(row) for row in frame.itertuples()]
+    out["speedup"] = frame["speedup"].map(lambda s: "–" if _missing(s) else f"{s:.2f}×")
+    out["speedup CI"] = [_interval(row.speedup_ci95_lo, row.speedup_ci95_hi, lambda v: f"{v:.2f}×")
+                               for row in frame.itertuples()]
+    out["efficiency"] = frame["efficiency"].map(lambda e: "–" if _missing(e) else f"{e:.0%}")
+    out["CPU util."] = frame["cpu_utilization"].map(lambda u: "–" if _missing(u) else f"{u:.0%}")
+    out["busy cores"] = frame["busy_cores"].map(lambda b: "–" if _missing(b) else f"{b:.1f}")
+    out["start-up"] = frame["startup_s"].map(_seconds)
+    out["peak memory"] = frame["peak_rss_bytes"].map(lambda b: "–" if _missing(b) else f"{b / 2**20:,.1f} MiB")
+    out["result"] = frame["result_ok"].map(_result)
+    out["status"] = frame["status"]
+    out["error"] = frame["error"].map(lambda e: "" if _missing(e) else str(e))
+    # Columns with nothing to say in this sweep (no pools: no start-up; no failures: no
+    # error) only push the informative ones off a laptop screen.
+    empty = [c for c in ("start-up", "speedup CI", "peak memory", "error") if (out[c].isin(["–", ""])).all()]
+    return out.drop(columns=empty).reset_index(drop=True)
+
+
+def break_even_frame(suite: Suite):
+    """Per parallel backend, the size from which it beats serial; None for a one-size sweep."""
+    import pandas as pd
+
+    crossings = break_even_sizes(plotted_runs(suite.runs))
+    if not crossings:
+        return None
+    rows = []
+    for backend in backend_order(suite.runs, suite.config.get("backends") or ()):
+        if backend not in crossings:
+            continue
+        be = crossings[backend]
+        text = ("never, at the sizes measured" if be is None else f"n ≈ {be.n:,.0f}" if be.interpolated
+                else f"already at the smallest size (n = {be.n:,.0f})")
+        rows.append({"backend": backend, "beats serial from": text})
+    return pd.DataFrame(rows)
+
+
+def _ranges(values: list[int]) -> str:
+    """[0, 1, 2, 3, 8] -> "0-3,8": a 128-CPU affinity list in a few characters."""
+    parts = []
+    start = prev = values[0]
+    for value in list(values[1:]) + [None]:
+        if value is not None and value == prev + 1:
+            prev = value
+            continue
+        # Only runs of three or more become ranges: [1, 2, 4] reads better as it is.
+        parts.append(f"{start}-{prev}" if prev - start >= 2 else ",".join(map(str, range(start, prev + 1))))
+        start = prev = value
+    return ",".join(parts)
+
+
+def _compact(value: Any) -> str:
+    """A fact as one short line: integer lists as ranges, dicts as key=value."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_compact(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            return _ranges(list(value))
+        return ", ".join(_compact(v) for v in value)
+    return "–" if value is None else str(value)
+
+
+def _fact(key: str, value: Any) -> str:
+    if key.endswith("_bytes") and isinstance(value, int) and not isinstance(value, bool):
+        return f"{value / 2**30:,.1f} GiB ({value:,} bytes)"
+    return _compact(value)
+
+
+def environment_frame(suite: Suite):
+    """Machine, interpreter, packages, configuration and provenance as (fact, value) rows."""
+    import pandas as pd
+
+    rows = [("harness version", suite.harness_version), ("created (UTC)", suite.created),
+            ("git commit", suite.git_commit or "–"), ("complete sweep", "yes" if suite.complete else "NO")]
+    for section, facts in (("machine", suite.machine), ("python", suite.python), ("config", suite.config),
+                           ("package", suite.packages)):
+        rows += [(f"{section}.{key}", _fact(key, value)) for key, value in (facts or {}).items()]
+    return pd.DataFrame(rows, columns=["fact", "value"])
