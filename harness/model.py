@@ -112,6 +112,7 @@ class RunResult:
     worker_spans: tuple[WorkerSpan, ...] = ()
     python: str | None = None
     gil_enabled: bool | None = None
+    recomputed_tasks: int | None = None  # dask only: tasks re-run after a worker was lost
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:

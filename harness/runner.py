@@ -60,9 +60,17 @@ def plan_configurations(config: RunConfig) -> list[Configuration]:
     at weak scaling its work grows with the worker count, so it runs at each.
     """
     plan: list[Configuration] = []
+    # A backend on an existing cluster (dask with --dask-scheduler) has as many workers as
+    # that cluster has; it says so through an optional classmethod fixed_workers(config).
+    fixed = {}
+    for backend in config.backends:
+        ask = getattr(backend_class(backend), "fixed_workers", None)
+        fixed[backend] = ask(config) if ask is not None else None
     for n in config.n:
         for backend in config.backends:
             counts = (1,) if backend == "serial" and config.scaling == "strong" else config.workers
+            if fixed[backend] is not None:
+                counts = (fixed[backend],)
             plan.extend(Configuration(backend, w, n) for w in counts)
     plan.sort(key=lambda c: (c.n, c.backend != "serial"))
     return plan
@@ -131,11 +139,13 @@ def run_configuration(
     """Warm up, then time ``config.repeat`` repeats of one configuration."""
     cls = backend_class(point.backend)
     start_method = config.start_method if cls.uses_start_method else None
+    # loky and dask choose their own start method; record what they really use.
+    recorded = getattr(cls, "recorded_start_method", None)
     copies = expected_copies(point.workers, config.scaling)
     tasks = make_tasks(point.n, point.workers, config.scaling)
     expected = workload.expected(point.n, copies)
     base = dict(backend=point.backend, workers=point.workers, n=point.n, scaling=config.scaling,
-                workload=workload.name, start_method=start_method,
+                workload=workload.name, start_method=start_method or (recorded(config) if recorded else None),
                 python=python_label, gil_enabled=gil_enabled)
     timeout = config.timeout_for(point.n, point.workers)
     # In-process backends can call the function object directly; processes look it up by name.
@@ -179,6 +189,12 @@ def run_configuration(
     totals = {r.total for r in repeats}
     result_ok = None if expected is None else totals == {expected}
     warnings = sample_warnings(times, label=f"{point.backend} w{point.workers} n={point.n}", check_repeats=False)
+    # Dask silently recomputes a task whose worker died: such a timing is not clean.
+    recomputed = getattr(backend, "recomputed_by_run", None)
+    recomputed_tasks = sum(recomputed[config.warmup:]) if recomputed else None
+    if recomputed_tasks:
+        warnings.append(f"{point.backend} w{point.workers} n={point.n}: dask recomputed {recomputed_tasks} task(s) "
+                        "during the timed repeats (a worker died or lost its results); those times include it")
     error = None
     if result_ok is False:
         got = next(iter(totals - {expected}))
@@ -209,6 +225,7 @@ def run_configuration(
         result_ok=result_ok,
         cpu=_cpu_load(repeats, representative, config.sample_interval_s),
         worker_spans=_spans(representative),
+        recomputed_tasks=recomputed_tasks,
         warnings=tuple(warnings),
     )
 
