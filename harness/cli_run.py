@@ -86,6 +86,26 @@ def _progress(quiet: bool):
     return progress, update
 
 
+def _exit_now_if_threads_abandoned(code: int) -> int:
+    """Exit at once when a timed-out worker thread still runs; else return ``code``.
+
+    Threads cannot be killed. A hung thread-executor worker is not a daemon and
+    concurrent.futures joins it at interpreter exit, so a normal exit would wait for it,
+    maybe forever. Everything is saved and every process backend closed by now, so
+    os._exit (after flushing) loses nothing.
+    """
+    from harness.backends.base import abandoned_threads
+
+    stuck = abandoned_threads()
+    if not stuck:
+        return code
+    sys.stderr.write(f"harness run: {len(stuck)} worker thread(s) still running after a timeout cannot be stopped; "
+                     "exiting without waiting for them\n")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def command_run(args, config_from_args) -> int:
     from harness.storage import RESULTS_NAME, ResultsFileError, append_journal, load_suite, read_journal
     from harness.workloads import WorkloadError, resolve_workload
@@ -165,6 +185,10 @@ def command_run(args, config_from_args) -> int:
 
     try:
         os.makedirs(out, exist_ok=True)
+        if args.resume:  # a killed run can leave half-written temporaries beside results.json
+            from harness.storage import remove_stale_temporaries
+
+            remove_stale_temporaries(out)
         runs = list(done_runs)
         save_suite(build_suite(config, runs, environment, created, sweep_warnings, complete=False), results_path)
         if link_latest:
@@ -221,7 +245,7 @@ def command_run(args, config_from_args) -> int:
     if interrupted is not None:
         sys.stderr.write(f"harness run: interrupted; {len(runs)} completed run(s) saved in {results_path}; "
                          f"continue with: harness run --resume {out}\n")
-        return interrupted
+        return _exit_now_if_threads_abandoned(interrupted)
 
     report_note = ""
     if not args.no_report:
@@ -254,4 +278,4 @@ def command_run(args, config_from_args) -> int:
               or (r.result_ok is False and r.backend != "shared-nolock")]
     if failed:
         exit_code = EXIT_FAILED
-    return exit_code
+    return _exit_now_if_threads_abandoned(exit_code)

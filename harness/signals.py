@@ -1,7 +1,17 @@
-"""Turning SIGTERM into an exception, so a terminated sweep cleans up like a Ctrl-C one."""
+"""Turning SIGTERM into an exception, so a terminated sweep cleans up like a Ctrl-C one.
+
+A child forked during the sweep inherits the parent's Python-level handlers until its own
+initializer (``worker.init_worker_process``) resets them. A SIGTERM in that window (Pool
+terminate() SIGTERMs a replacement worker it has just forked; a service manager signals
+the whole process group) would raise Terminated inside the child and print a traceback.
+So while the handler is installed, every forked child resets SIGTERM to its default and
+ignores SIGINT (the parent alone decides how to stop, as in init_worker_process) the
+moment it is forked.
+"""
 
 from __future__ import annotations
 
+import os
 import signal
 from contextlib import contextmanager
 
@@ -10,20 +20,38 @@ __all__ = ["Terminated", "terminate_as_exception", "EXIT_SIGINT", "EXIT_SIGTERM"
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
 
+_active = False
+_fork_hook_registered = False
+
 
 class Terminated(BaseException):
     """SIGTERM arrived; a BaseException so ``except Exception`` in cleanup code lets it pass."""
 
 
+def _reset_in_forked_child() -> None:
+    global _active
+    if _active:
+        _active = False
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextmanager
 def terminate_as_exception():
+    global _active, _fork_hook_registered
+
     def on_term(signum, frame):
         # Later SIGTERMs during cleanup are ignored: cleanup must finish to save results.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise Terminated()
 
+    if not _fork_hook_registered and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_reset_in_forked_child)
+        _fork_hook_registered = True
     previous = signal.signal(signal.SIGTERM, on_term)
+    _active = True
     try:
         yield
     finally:
+        _active = False
         signal.signal(signal.SIGTERM, previous)

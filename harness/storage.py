@@ -3,7 +3,7 @@
 SCHEMA_VERSION history:
   1 -- first release: the fields listed in DESIGN.md (runs with times, statistics, cpu
        load and worker spans), plus min_s/max_s, ci_confidence, cpu_utilization,
-       peak_rss_bytes, speedup_ci95, karp_flatt, python, gil_enabled, complete.
+       peak_rss_bytes, speedup_ci95, karp_flatt, python, gil_enabled, recomputed_tasks, complete.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ __all__ = [
     "read_journal",
     "merge_runs",
     "suite_from_data",
+    "remove_stale_temporaries",
 ]
 
 SCHEMA_VERSION = 1
@@ -35,6 +36,19 @@ RESULTS_NAME = "results.json"
 # Append-only, one run per line, fsynced as each run completes: a crash loses at most the
 # run in progress, and --resume reads it back.
 JOURNAL_NAME = "runs.jsonl"
+
+
+_TMP_PREFIX, _TMP_SUFFIX = ".tmp-", ".json"
+
+
+def _default_file_mode() -> int:
+    """0o666 less the umask: what open() would give; mkstemp's 0o600 would hide results from others."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _default_file_mode()
 
 
 class ResultsFileError(ValueError):
@@ -49,8 +63,9 @@ def atomic_write_text(path: str, text: str) -> None:
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=_TMP_SUFFIX, dir=folder)
     try:
+        os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -115,7 +130,7 @@ def suite_from_data(data: Any, path: str = "results") -> Suite:
         suite = Suite.from_dict(data)
     except KeyError as exc:
         raise ResultsFileError(f"{path}: missing field {exc}") from None
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, AttributeError) as exc:  # AttributeError: a list or number where an object belongs
         raise ResultsFileError(f"{path}: invalid value: {exc}") from None
     for run in suite.runs:
         for value in (run.speedup, run.efficiency, run.cpu_time_s):
@@ -125,15 +140,31 @@ def suite_from_data(data: Any, path: str = "results") -> Suite:
 
 
 def append_journal(folder: str, run: RunResult) -> None:
-    """Append one completed run to the folder's journal and fsync it."""
+    """Append one completed run to the folder's journal and fsync it.
+
+    A crash mid-append leaves a torn last line without its newline. Appending after it
+    would glue the next run onto the fragment and turn a harmless torn tail into a corrupt
+    line in the middle, so the fragment is cut off first.
+    """
     os.makedirs(folder, exist_ok=True)
-    line = json.dumps(run.to_dict(), allow_nan=False, separators=(",", ":")) + "\n"
-    fd = os.open(os.path.join(folder, JOURNAL_NAME), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    data = (json.dumps(run.to_dict(), allow_nan=False, separators=(",", ":")) + "\n").encode()
+    fd = os.open(os.path.join(folder, JOURNAL_NAME), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, line.encode())
+        _drop_torn_tail(fd)
+        written = 0
+        while written < len(data):  # os.write may write less than asked
+            written += os.write(fd, data[written:])
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _drop_torn_tail(fd: int) -> None:
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    content = os.pread(fd, size, 0)
+    os.ftruncate(fd, content.rfind(b"\n") + 1)  # 0 when the only line is torn
 
 
 def read_journal(folder: str) -> list[RunResult]:
@@ -150,11 +181,32 @@ def read_journal(folder: str) -> list[RunResult]:
             continue
         try:
             runs.append(RunResult.from_dict(json.loads(line)))
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             if number == len(lines):
                 break  # the run in progress when the writer died
             raise ResultsFileError(f"{path}: line {number} is not a valid run ({exc})") from None
     return runs
+
+
+def remove_stale_temporaries(folder: str) -> list[str]:
+    """Delete temporary files a killed writer left in ``folder``; returns their names.
+
+    atomic_write_text cannot clean up after SIGKILL. Call only on a folder no other
+    harness is writing to (a --resume of it).
+    """
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        if name.startswith(_TMP_PREFIX) and name.endswith(_TMP_SUFFIX):
+            try:
+                os.unlink(os.path.join(folder, name))
+                removed.append(name)
+            except OSError:
+                pass
+    return removed
 
 
 def merge_runs(earlier: Iterable[RunResult], later: Iterable[RunResult]) -> list[RunResult]:

@@ -15,12 +15,18 @@ from __future__ import annotations
 import abc
 import multiprocessing
 import os
+import threading
 import time
-from typing import ClassVar, Sequence
+import weakref
+from typing import ClassVar, Iterable, Sequence
 
 from harness.partition import Task
 
-__all__ = ["Backend", "BackendError", "WorkerFailure", "RunTimeout", "describe_exitcode", "kill_processes"]
+__all__ = ["Backend", "BackendError", "WorkerFailure", "RunTimeout", "describe_exitcode", "kill_processes",
+           "abandon_threads", "abandoned_threads"]
+
+# Threads a backend gave up on after a timeout (they cannot be killed).
+_ABANDONED: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
 
 
 class BackendError(Exception):
@@ -65,6 +71,16 @@ def kill_processes(processes) -> None:
             pass
 
 
+def abandon_threads(threads: Iterable[threading.Thread]) -> None:
+    """Record worker threads left running after a timeout."""
+    _ABANDONED.update(t for t in list(threads) if t.is_alive())
+
+
+def abandoned_threads(include_daemon: bool = False) -> list[threading.Thread]:
+    """Abandoned threads still running; by default only those that would block interpreter exit."""
+    return [t for t in list(_ABANDONED) if t.is_alive() and (include_daemon or not t.daemon)]
+
+
 class Backend(abc.ABC):
     """Base class: subclasses set the class attributes and override ``run``."""
 
@@ -80,11 +96,9 @@ class Backend(abc.ABC):
         self.workers = workers
         self.start_method = start_method
         self.options = options
-        # Workers check that their parent is still this process (see init_worker_process);
-        # under forkserver their parent is the fork server, so there is nothing to check.
-        method = start_method or multiprocessing.get_start_method(allow_none=True) or \
-            multiprocessing.get_context().get_start_method()
-        self.parent_pid = None if method == "forkserver" else os.getpid()
+        # Workers die with this process (see init_worker_process); under forkserver their
+        # parent is the fork server, which outlives us, so they watch this pid themselves.
+        self.parent_pid = os.getpid()
 
     @property
     def context(self):

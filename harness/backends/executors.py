@@ -2,16 +2,28 @@
 
 ProcessPoolExecutor notices a dead worker by itself (BrokenProcessPool); the parent still
 waits in slices so a hung worker ends at the deadline, killed, rather than never.
+
+A hung *thread* cannot be killed: after a thread-executor timeout it is abandoned. Its
+thread is not a daemon, and concurrent.futures joins its threads at interpreter exit, so
+the backend records it with ``base.abandon_threads``; ``harness run`` saves the results
+and then ends the process with os._exit rather than wait on it forever.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import signal
+import time
 
-from harness.backends.base import Backend, RunTimeout, WorkerFailure, describe_exitcode, kill_processes
-from harness.backends.worker import compute, compute_in_process, describe_exception, init_worker_process
+from harness.backends.base import (Backend, RunTimeout, WorkerFailure, abandon_threads, describe_exitcode,
+                                   kill_processes)
+from harness.backends.worker import (compute, compute_in_process, describe_exception, describe_system_exit,
+                                     init_worker_process)
 
 __all__ = ["ThreadExecutorBackend", "ProcessExecutorBackend"]
+
+# How long to wait for a dead worker's exit code to become readable (it names the cause).
+_EXITCODE_WAIT_S = 1.0
 
 
 class _ExecutorBackend(Backend):
@@ -20,21 +32,27 @@ class _ExecutorBackend(Backend):
     def __init__(self, workers, start_method=None, **options):
         super().__init__(workers, start_method, **options)
         self._executor = None
+        self._processes: list = []
 
     def _collect(self, futures, deadline):
         done, not_done = cf.wait(futures, timeout=max(self.remaining(deadline), 0),
                                  return_when=cf.FIRST_EXCEPTION)
         for future in futures:
             if future.done() and future.exception() is not None:
+                message = self._describe_failure(future.exception())  # before close() forgets the workers
                 self.close(kill=True)
-                raise WorkerFailure(self._describe_failure(future.exception()))
+                raise WorkerFailure(message)
         if not_done:
+            if self.kind == "thread":  # they cannot be killed: record them (see the module docstring)
+                abandon_threads(self._executor._threads)
             self.close(kill=True)
             raise RunTimeout(self._timeout_text)
         return [f.result() for f in futures]
 
     def _describe_failure(self, exc: BaseException) -> str:
-        return describe_exception(exc)
+        if isinstance(exc, SystemExit):
+            return describe_system_exit(exc)
+        return str(exc) if isinstance(exc, _WorkerError) else describe_exception(exc)
 
     def close(self, kill=False):
         executor, self._executor = self._executor, None
@@ -56,14 +74,29 @@ class ThreadExecutorBackend(_ExecutorBackend):
     def run(self, ref, tasks, deadline, fn=None):
         if self._executor is None:
             raise WorkerFailure("the executor is not running (closed after an earlier failure)")
-        return self._collect([self._executor.submit(compute, ref, task, fn) for task in tasks], deadline)
+        return self._collect([self._executor.submit(_thread_task, ref, task, fn) for task in tasks], deadline)
+
+
+class _WorkerError(RuntimeError):
+    """A worker's one-line failure, already prefixed with its worker number."""
+
+
+def _thread_task(ref, task, fn):
+    try:
+        return compute(ref, task, fn)
+    except SystemExit as exc:
+        raise _WorkerError(f"worker {task[0]}: {describe_system_exit(exc)}") from None
+    except Exception as exc:
+        raise _WorkerError(f"worker {task[0]}: {describe_exception(exc)}") from None
 
 
 def _executor_task(ref, task):
     try:
         return compute_in_process(ref, task)
+    except SystemExit as exc:  # the executor would send it back as a result, not exit the worker
+        raise _WorkerError(f"worker {task[0]}: {describe_system_exit(exc)}") from None
     except Exception as exc:
-        raise RuntimeError(f"worker {task[0]}: {describe_exception(exc)}") from None
+        raise _WorkerError(f"worker {task[0]}: {describe_exception(exc)}") from None
 
 
 class ProcessExecutorBackend(_ExecutorBackend):
@@ -80,11 +113,26 @@ class ProcessExecutorBackend(_ExecutorBackend):
         cf.wait([self._executor.submit(int) for _ in range(self.workers)])
         self._processes = list((self._executor._processes or {}).values())
 
+    def _all_processes(self) -> list:
+        """Every worker seen: the executor may replace or add workers after start()."""
+        live = list(((self._executor._processes or {}) if self._executor is not None else {}).values())
+        return self._processes + [p for p in live if p not in self._processes]
+
     def _describe_failure(self, exc):
         if isinstance(exc, cf.process.BrokenProcessPool):
-            dead = [describe_exitcode(p.exitcode) for p in self._processes if p.exitcode not in (None, 0)]
+            # The executor's thread may be reaping the dead worker right now (its exit code
+            # reads None meanwhile), and it SIGTERMs the survivors: wait briefly for a cause
+            # other than that SIGTERM, and name only the causes.
+            give_up = time.monotonic() + _EXITCODE_WAIT_S
+            while True:
+                codes = [p.exitcode for p in self._all_processes() if p.exitcode not in (None, 0)]
+                if any(code != -signal.SIGTERM for code in codes) or time.monotonic() > give_up:
+                    break
+                time.sleep(0.01)
+            causes = [code for code in codes if code != -signal.SIGTERM] or codes
+            dead = [describe_exitcode(code) for code in causes]
             return f"a worker process died ({', '.join(dead) or 'abruptly'})"
-        return str(exc) if isinstance(exc, RuntimeError) else describe_exception(exc)
+        return super()._describe_failure(exc)
 
     def run(self, ref, tasks, deadline, fn=None):
         if self._executor is None:
@@ -93,8 +141,9 @@ class ProcessExecutorBackend(_ExecutorBackend):
 
     def close(self, kill=False):
         if kill:
-            kill_processes(getattr(self, "_processes", []))
+            kill_processes(self._all_processes())
         super().close(kill)
+        self._processes = []
 
     def child_pids(self):
-        return [p.pid for p in getattr(self, "_processes", []) if p.is_alive()]
+        return [p.pid for p in self._all_processes() if p.is_alive()]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
+import threading
 import time
 
 from harness.backends.base import Backend, RunTimeout, WorkerFailure, describe_exitcode, kill_processes
@@ -21,6 +22,8 @@ from harness.backends.worker import compute_in_process, describe_exception, init
 __all__ = ["PoolBackend", "PoolAsyncBackend"]
 
 _POLL_S = 0.02
+# A healthy terminate() takes milliseconds; past this, something holds a lock it needs.
+_TERMINATE_GRACE_S = 0.5
 
 
 class _TaskError(Exception):
@@ -33,6 +36,39 @@ def _pool_task(ref: str, task: tuple) -> tuple:
     except Exception as exc:
         # Re-raised as a plain string so unpicklable user exceptions cannot break the pool.
         raise _TaskError(f"worker {task[0]}: {describe_exception(exc)}") from None
+
+
+def _terminate(pool, processes) -> None:
+    """Pool.terminate(), bounded in time, and nothing left alive.
+
+    The order matters. An idle pool worker holds the task queue's read lock while it waits
+    for work; SIGKILL it first and that lock is never released, so terminate() blocks
+    forever in _help_stuff_finish. So terminate() goes first: it stops the worker handler
+    (no replacement is forked behind our back), lets idle workers take their exit sentinel,
+    then SIGTERMs the busy ones.
+
+    A worker can still die holding that lock, or waiting for it: a replacement the pool
+    forked from its worker-handler thread carries PR_SET_PDEATHSIG for that *thread*, so
+    the kernel SIGKILLs it when terminate() stops the thread; or something outside killed
+    an idle worker. Hence terminate() runs in a daemon thread; past a short grace every
+    worker is SIGKILLed and, once none is left to hold it, the lock is posted so
+    terminate() can finish. At worst its thread is abandoned (daemon), never the harness.
+    """
+    closer = threading.Thread(target=pool.terminate, name="harness-pool-terminate", daemon=True)
+    closer.start()
+    closer.join(_TERMINATE_GRACE_S)
+    kill_processes(list(processes) + list(getattr(pool, "_pool", None) or ()))
+    if closer.is_alive():
+        # Every worker is dead now, so nobody can rightly hold the lock. Either a dead worker
+        # holds it, or it is free but its wake-up went to a waiter killed before it took the
+        # token (a lost wake-up: sem_post wakes one waiter). Take it if free, then post once.
+        lock = getattr(getattr(pool, "_inqueue", None), "_rlock", None)
+        try:
+            lock.acquire(False)
+            lock.release()
+        except (AttributeError, ValueError, OSError):
+            pass
+        closer.join(_TERMINATE_GRACE_S)
 
 
 class PoolBackend(Backend):
@@ -95,8 +131,10 @@ class PoolBackend(Backend):
         if pool is None:
             return
         if kill:
-            kill_processes(self._processes)
-            pool.terminate()
+            try:
+                _terminate(pool, self._processes)
+            finally:  # a second Ctrl-C while waiting must not leave workers running
+                kill_processes(list(self._processes) + list(getattr(pool, "_pool", None) or ()))
         else:
             pool.close()
             pool.join()

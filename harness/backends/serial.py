@@ -6,8 +6,8 @@ import signal
 import threading
 from contextlib import contextmanager
 
-from harness.backends.base import Backend, RunTimeout
-from harness.backends.worker import compute
+from harness.backends.base import Backend, RunTimeout, WorkerFailure
+from harness.backends.worker import compute, describe_exception, describe_system_exit
 
 __all__ = ["SerialBackend", "alarm"]
 
@@ -47,5 +47,12 @@ class SerialBackend(Backend):
             for task in tasks:
                 if self.remaining(deadline) <= 0:
                     raise RunTimeout("timed out")
-                results.append(compute(ref, task, fn))
+                try:
+                    results.append(compute(ref, task, fn))
+                except RunTimeout:  # from the alarm, inside the workload
+                    raise
+                except SystemExit as exc:  # the workload's sys.exit() must not end the whole sweep
+                    raise WorkerFailure(f"worker {task[0]}: {describe_system_exit(exc)}") from None
+                except Exception as exc:
+                    raise WorkerFailure(f"worker {task[0]}: {describe_exception(exc)}") from None
         return results

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from harness.backends.base import Backend, RunTimeout, WorkerFailure
-from harness.backends.worker import compute, describe_exception
+from harness.backends.base import Backend, RunTimeout, WorkerFailure, abandon_threads
+from harness.backends.worker import compute, describe_exception, describe_system_exit
 
 __all__ = ["ThreadsBackend"]
 
@@ -22,6 +22,8 @@ class ThreadsBackend(Backend):
         def target(slot: int, task) -> None:
             try:
                 results[slot] = compute(ref, task, fn)
+            except SystemExit as exc:  # ends only this thread; reported like a process's exit
+                errors.append(f"worker {task[0]}: {describe_system_exit(exc)}")
             except BaseException as exc:  # reported as the run's failure, not lost in a thread
                 errors.append(f"worker {task[0]}: {describe_exception(exc)}")
 
@@ -33,6 +35,7 @@ class ThreadsBackend(Backend):
         for thread in threads:
             thread.join(max(self.remaining(deadline), 0))
             if thread.is_alive():
+                abandon_threads(threads)
                 raise RunTimeout(
                     "timed out; threads cannot be killed, so the hung thread was abandoned (daemon)"
                 )

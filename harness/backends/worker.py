@@ -15,7 +15,8 @@ import sys
 import time
 import traceback
 
-__all__ = ["TaskResult", "load_cached", "peak_rss_bytes", "compute", "compute_in_process", "init_worker_process", "describe_exception"]
+__all__ = ["TaskResult", "load_cached", "peak_rss_bytes", "compute", "compute_in_process", "init_worker_process",
+           "describe_exception", "describe_system_exit"]
 
 TaskResult = tuple  # (worker, value, start, end, cpu_s, peak_rss_bytes, pid)
 
@@ -50,6 +51,18 @@ def describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}{where}" if text else f"{type(exc).__name__}{where}"
 
 
+def describe_system_exit(exc: SystemExit) -> str:
+    """'exit code 3 (sys.exit)': the words a process backend uses for a worker that exited.
+
+    A workload calling sys.exit() ends a worker process with that code; in a thread, or in
+    an executor that catches it, the same words keep the failure recognisable.
+    """
+    code = 0 if exc.code is None else exc.code
+    if not isinstance(code, int):  # sys.exit("message") prints it and exits with 1
+        return f"exit code 1 (sys.exit({str(code)!r}))"
+    return f"exit code {int(code)} (sys.exit)"
+
+
 def compute(ref: str, task: tuple, fn=None) -> TaskResult:
     """Run one task in the calling thread; CPU time is this thread's."""
     worker, lo, hi = task
@@ -80,11 +93,17 @@ def init_worker_process(parent_pid: int | None = None) -> None:
     """Initializer for every worker process.
 
     Ctrl-C reaches the whole process group; workers ignore it so the parent alone decides
-    how to stop and kills them itself. PR_SET_PDEATHSIG makes Linux kill a worker when the
-    harness dies, even by SIGKILL, so no orphan keeps burning a core.
+    how to stop and kills them itself. PR_SET_PDEATHSIG makes Linux kill a worker when its
+    parent dies, even by SIGKILL, so no orphan keeps burning a core.
+
+    ``parent_pid`` is the harness. When it is not our parent, either the harness died
+    before prctl (exit now) or our parent is a fork server (forkserver start method) or a
+    nanny. A fork server outlives the harness: every worker holds its "alive" pipe open, so
+    it never sees EOF, and PDEATHSIG tied to it never fires. Such a worker watches the
+    harness itself (``_exit_with``).
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if parent_pid is not None and parent_pid == os.getpid():
+        return  # called inside the harness itself (an in-process cluster): not a worker process
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -93,6 +112,51 @@ def init_worker_process(parent_pid: int | None = None) -> None:
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):
             pass
-        # The parent may have died between fork and prctl; then nobody would kill us.
-        if parent_pid is not None and os.getppid() != parent_pid:
+    if parent_pid is not None and os.getppid() != parent_pid:
+        _exit_with(parent_pid)
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    except ValueError:  # not the main thread (a dask worker's plugin): nothing to reset there
+        pass
+
+
+def _exit_with(pid: int) -> None:
+    """End this process when process ``pid`` ends (at once if it already has).
+
+    A daemon thread blocks on a pidfd (Linux >= 5.3: no polling, immune to pid reuse);
+    elsewhere it checks every half second.
+    """
+    import threading
+
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):
+        pidfd = None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
             os._exit(1)
+        except OSError:
+            pass
+
+    def watch() -> None:
+        if pidfd is not None:
+            import select
+
+            while not select.select([pidfd], [], [])[0]:
+                pass
+        else:
+            while True:
+                time.sleep(0.5)
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except OSError:
+                    pass
+        os._exit(1)
+
+    threading.Thread(target=watch, name="harness-parent-watch", daemon=True).start()
