@@ -12,7 +12,7 @@ from harness import stats
 from harness.model import RunResult
 
 __all__ = ["baseline_key", "attach_speedups", "best_run", "cores_used", "thread_explanation", "verdict_lines", "recommendations",
-           "lock_cost_lines"]
+           "lock_cost_lines", "slower_cores_line"]
 
 THREAD_BACKENDS = ("threads", "thread-executor")
 
@@ -31,7 +31,8 @@ def attach_speedups(runs: Sequence[RunResult]) -> list[RunResult]:
     for run in runs:
         base = serial.get(baseline_key(run))
         if run.status != "ok" or base is None or not run.median_s:
-            out.append(run.replace(speedup=None, speedup_ci95=None, efficiency=None, karp_flatt=None))
+            out.append(run.replace(speedup=None, speedup_ci95=None, efficiency=None, karp_flatt=None,
+                                   cpu_time_ratio=None))
             continue
         s = stats.speedup(base.median_s, run.median_s)
         workers_used = 1 if run.backend == "serial" else run.workers
@@ -41,6 +42,7 @@ def attach_speedups(runs: Sequence[RunResult]) -> list[RunResult]:
             speedup_ci95=interval,
             efficiency=stats.efficiency(s, workers_used),
             karp_flatt=stats.karp_flatt(s, workers_used) if workers_used > 1 else None,
+            cpu_time_ratio=(run.cpu_time_s / base.cpu_time_s) if run.cpu_time_s and base.cpu_time_s else None,
         ))
     return out
 
@@ -106,6 +108,9 @@ def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_c
                      f"{best.speedup:.2f}x faster than serial{eff}.")
         if logical_cpus and best.workers > logical_cpus:
             lines.append(f"It used more workers ({best.workers}) than logical CPUs ({logical_cpus}).")
+        slower = slower_cores_line(best)
+        if slower:
+            lines.append(slower)
     explanation = thread_explanation(runs, gil_enabled)
     if explanation:
         lines.append(explanation)
@@ -119,6 +124,31 @@ def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_c
         lines.append(f"{len(wrong)} configuration(s) computed a wrong result: " +
                      "; ".join(f"{r.label}: {r.error}" for r in wrong[:3]))
     return lines
+
+
+# Below this the extra CPU time is within what start-up and measurement noise explain.
+CPU_INFLATION_NOTABLE = 1.15
+
+
+def slower_cores_line(run: RunResult) -> str | None:
+    """Why a process backend fell short of linear: its work itself took more CPU time than serial's.
+
+    With W busy workers on W cores, the same work should cost the same CPU time. When it costs
+    clearly more, each core ran slower while all were busy: SMT siblings sharing a physical
+    core, frequency limits, or a host that oversubscribes its virtual CPUs. No harness can
+    scale past that; saying so keeps a low speedup from being blamed on the model.
+    """
+    if run.cpu_time_ratio is None or run.speedup is None or run.backend == "serial":
+        return None
+    workers = run.workers
+    if run.cpu_time_ratio < CPU_INFLATION_NOTABLE or run.efficiency is None or run.efficiency > 0.9:
+        return None
+    if run.backend in THREAD_BACKENDS and (cores_used(run) or 0) < 1.3:
+        return None  # the GIL explains threads; see thread_explanation
+    return (f"{run.backend} at {workers} workers needed {run.cpu_time_ratio:.2f}x the CPU time serial needed for the "
+            f"same work: each core ran slower while all were busy (cores sharing a physical core, frequency "
+            f"limits, or a host oversubscribing its virtual CPUs); that alone caps the speedup near "
+            f"{min(workers, workers / run.cpu_time_ratio):.2f}x.")
 
 
 def recommendations(runs: Sequence[RunResult]) -> list[str]:

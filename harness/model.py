@@ -107,6 +107,9 @@ class RunResult:
     speedup_ci95: tuple[float, float] | None = None
     efficiency: float | None = None
     karp_flatt: float | None = None
+    # CPU time over serial's CPU time for the same work: > 1 means the work itself got
+    # dearer in parallel (slower shared cores, start-up, contention), not just waiting.
+    cpu_time_ratio: float | None = None
     result_ok: bool | None = None
     cpu: CpuLoad | None = None
     worker_spans: tuple[WorkerSpan, ...] = ()

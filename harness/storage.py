@@ -3,7 +3,8 @@
 SCHEMA_VERSION history:
   1 -- first release: the fields listed in DESIGN.md (runs with times, statistics, cpu
        load and worker spans), plus min_s/max_s, ci_confidence, cpu_utilization,
-       peak_rss_bytes, speedup_ci95, karp_flatt, python, gil_enabled, recomputed_tasks, complete.
+       peak_rss_bytes, speedup_ci95, karp_flatt, python, gil_enabled, recomputed_tasks, cpu_time_ratio,
+       complete.
 """
 
 from __future__ import annotations

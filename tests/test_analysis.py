@@ -70,3 +70,16 @@ def test_shared_nolock_loses_updates_and_shared_stays_exact():
     nolock = runs["shared-nolock"]
     assert nolock.status == "ok"  # never a crash
     assert nolock.result_ok is False and "lost updates" in nolock.error
+
+
+def test_slower_cores_are_named_when_the_work_itself_costs_more_cpu():
+    from harness.analysis import slower_cores_line
+
+    runs = attach_speedups([_run("serial", 1, 1.0, 1.0), _run("pool", 2, 0.8, 1.5), _run("processes", 2, 0.52, 1.02)])
+    serial, pool, processes = runs
+    assert pool.cpu_time_ratio == pytest.approx(1.5)
+    line = slower_cores_line(pool)
+    assert "1.50x the CPU time" in line and "caps the speedup near 1.33x" in line
+    assert slower_cores_line(processes) is None  # efficient: nothing to explain
+    assert slower_cores_line(serial) is None
+    assert any("each core ran slower" in l for l in verdict_lines(runs, True, 2)) is False  # best is processes
