@@ -202,11 +202,9 @@ def command_run(args, config_from_args) -> int:
         append_journal(out, run)
         save_suite(build_suite(config, runs, environment, created, sweep_warnings, complete=False), results_path)
 
-    from harness.external import python_label, run_in_interpreter
+    from harness.external import ExternalPythonError, python_label, run_in_interpreter
     from harness.runner import run_sweep
     from harness.sampler import CpuSampler
-
-    from harness.external import ExternalPythonError as ExternalPythonError_
 
     main_label = python_label(environment["python"]["version"], gil_enabled())
 
@@ -232,7 +230,7 @@ def command_run(args, config_from_args) -> int:
                     progress.stop()
                 if sampler is not None:
                     sampler.close()
-    except ExternalPythonError_ as exc:
+    except ExternalPythonError as exc:
         sys.stderr.write(f"harness run: error: --python {exc}\n")
         exit_code = EXIT_FAILED
     except KeyboardInterrupt:

@@ -186,7 +186,7 @@ def run_configuration(
 
     times = [r.wall_s for r in repeats]
     summary = stats.summarize(times)
-    totals = {r.total for r in repeats}
+    totals = {workload.reduce(r.total) for r in repeats}
     result_ok = None if expected is None else totals == {expected}
     warnings = sample_warnings(times, label=f"{point.backend} w{point.workers} n={point.n}", check_repeats=False)
     # Dask silently recomputes a task whose worker died: such a timing is not clean.

@@ -77,3 +77,17 @@ def test_resolve_builtin_and_user(tmp_path, monkeypatch):
 def test_bad_workload_names(name, fragment):
     with pytest.raises(WorkloadError, match=fragment):
         resolve_workload(name)
+
+
+def test_poly_numpy_totals_are_compared_modulo_2_64():
+    w = BUILTIN_WORKLOADS["poly-numpy"]
+    halves = poly_numpy(0, 100_000) + poly_numpy(100_000, 200_003)  # a plain sum can pass 2**64
+    assert w.reduce(halves) == w.expected(200_003)
+    assert w.expected(1000, copies=3) == (3 * poly_oracle(1000)) % (1 << 64)
+    assert BUILTIN_WORKLOADS["poly"].reduce(5) == 5
+
+
+def test_poly_numpy_partial_and_tiny_blocks():
+    for lo, hi in ((0, 1), (5, 6), (65_530, 65_545), (3, 3), (10, 2)):
+        expected = sum(i + i**2 + i**3 for i in range(lo, hi)) % (1 << 64)
+        assert poly_numpy(lo, hi) == expected
