@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workload", default="poly", metavar="NAME|MODULE:FUNCTION",
                      help="poly (default), poly-numpy, hash, sleep, or your own MODULE:FUNCTION taking (lo, hi) "
                           "and returning an int; an ORACLE attribute in that module names its exact oracle (n) -> int")
+    run.add_argument("--interleave", action="store_true",
+                     help="time one repeat of every configuration per pass, --repeat passes, so a machine whose "
+                          "speed drifts slows all configurations alike (costs a warm-up and pool start per pass)")
     run.add_argument("--timeout", type=_positive_float("--timeout"), default=None, metavar="SECONDS",
                      help="limit for each repeat; past it the run is marked timeout and its workers killed "
                           "(default: 60 s plus 10 us per item)")
@@ -183,10 +186,21 @@ def _config_from_args(args) -> RunConfig:
         flush_every=args.flush_every,
         dask_scheduler=args.dask_scheduler,
         pythons=tuple(args.pythons),
+        interleave=args.interleave,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _dispatch(argv)
+    except BrokenPipeError:
+        # Output piped into `head` or a closed pager: results are saved; leave quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -134,6 +134,8 @@ class RunConfig:
     dask_scheduler: str | None = None
     # Other interpreters (--python) that also run the stdlib backends, side by side.
     pythons: tuple[str, ...] = ()
+    # Round-robin the repeats across configurations, so drift in machine speed hits all alike.
+    interleave: bool = False
 
     def __post_init__(self) -> None:
         if not self.backends:

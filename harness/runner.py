@@ -127,32 +127,48 @@ def _spans(repeat: Repeat) -> tuple[WorkerSpan, ...]:
     )
 
 
-def run_configuration(
-    point: Configuration,
-    config: RunConfig,
-    workload: Workload,
-    *,
-    sampler=None,
-    python_label: str | None = None,
-    gil_enabled: bool | None = None,
-) -> RunResult:
-    """Warm up, then time ``config.repeat`` repeats of one configuration."""
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every measurement of one configuration shares."""
+
+    point: Configuration
+    base: dict
+    tasks: list
+    expected: int | None
+    timeout: float
+
+
+def _context(point: Configuration, config: RunConfig, workload: Workload, python_label, gil_enabled) -> _Context:
     cls = backend_class(point.backend)
     start_method = config.start_method if cls.uses_start_method else None
     # loky and dask choose their own start method; record what they really use.
     recorded = getattr(cls, "recorded_start_method", None)
-    copies = expected_copies(point.workers, config.scaling)
-    tasks = make_tasks(point.n, point.workers, config.scaling)
-    expected = workload.expected(point.n, copies)
     base = dict(backend=point.backend, workers=point.workers, n=point.n, scaling=config.scaling,
                 workload=workload.name, start_method=start_method or (recorded(config) if recorded else None),
                 python=python_label, gil_enabled=gil_enabled)
-    timeout = config.timeout_for(point.n, point.workers)
+    return _Context(point, base, make_tasks(point.n, point.workers, config.scaling),
+                    workload.expected(point.n, expected_copies(point.workers, config.scaling)),
+                    config.timeout_for(point.n, point.workers))
+
+
+@dataclass
+class _Measured:
+    """Repeats of one configuration so far (one call, or several interleaved passes)."""
+
+    repeats: list = field(default_factory=list)
+    startups: list = field(default_factory=list)
+    recomputed: int | None = None
+    failure: RunResult | None = None
+
+
+def _measure(ctx: _Context, config: RunConfig, workload: Workload, sampler, repeat: int, into: _Measured) -> None:
+    """Start the backend, warm up, time ``repeat`` repeats, close; failures land in ``into.failure``."""
+    point = ctx.point
+    cls = backend_class(point.backend)
     # In-process backends can call the function object directly; processes look it up by name.
     fn = workload.function if cls.kind != "process" else None
-    backend = cls(point.workers, start_method, flush_every=config.flush_every,
-                  dask_scheduler=config.dask_scheduler)
-    repeats: list[Repeat] = []
+    backend = cls(point.workers, config.start_method if cls.uses_start_method else None,
+                  flush_every=config.flush_every, dask_scheduler=config.dask_scheduler)
     startup_s = None
     try:
         try:
@@ -160,53 +176,63 @@ def run_configuration(
             backend.start()
             startup_s = time.perf_counter() - t0 if cls.has_startup else None
             for _ in range(config.warmup):
-                backend.run(workload.ref, tasks, time.perf_counter() + timeout, fn)
-            for _ in range(config.repeat):
-                repeats.append(_timed_repeat(backend, workload.ref, tasks, time.perf_counter() + timeout,
-                                             fn, sampler, cls.kind != "process"))
+                backend.run(workload.ref, ctx.tasks, time.perf_counter() + ctx.timeout, fn)
+            for _ in range(repeat):
+                into.repeats.append(_timed_repeat(backend, workload.ref, ctx.tasks, time.perf_counter() + ctx.timeout,
+                                                  fn, sampler, cls.kind != "process"))
         except RunTimeout as exc:
             backend.close(kill=True)
-            return RunResult(**base, status="timeout", error=f"{exc} (limit {timeout:g} s per repeat)",
-                             startup_s=startup_s)
-        except BackendError as exc:
+            into.failure = RunResult(**ctx.base, status="timeout", startup_s=startup_s,
+                                     error=f"{exc} (limit {ctx.timeout:g} s per repeat)")
+            return
+        except (BackendError, SamplerError) as exc:
             backend.close(kill=True)
-            return RunResult(**base, status="failed", error=str(exc), startup_s=startup_s)
-        except SamplerError as exc:
-            backend.close(kill=True)
-            return RunResult(**base, status="failed", error=str(exc), startup_s=startup_s)
+            into.failure = RunResult(**ctx.base, status="failed", error=str(exc), startup_s=startup_s)
+            return
         except Exception as exc:  # a backend bug must not end the sweep
             from harness.backends.worker import describe_exception
 
             backend.close(kill=True)
-            return RunResult(**base, status="failed", error=describe_exception(exc), startup_s=startup_s)
+            into.failure = RunResult(**ctx.base, status="failed", error=describe_exception(exc), startup_s=startup_s)
+            return
         backend.close()
     except BaseException:
         backend.close(kill=True)  # interrupted: no worker may outlive this
         raise
+    if startup_s is not None:
+        into.startups.append(startup_s)
+    # Dask silently recomputes a task whose worker died: such a timing is not clean.
+    recomputed = getattr(backend, "recomputed_by_run", None)
+    if recomputed:
+        into.recomputed = (into.recomputed or 0) + sum(recomputed[config.warmup:])
 
+
+def _summarize(ctx: _Context, config: RunConfig, workload: Workload, measured: _Measured) -> RunResult:
+    """One RunResult from the timed repeats: statistics, correctness, load and spans."""
+    if measured.failure is not None:
+        return measured.failure
+    point, repeats = ctx.point, measured.repeats
     times = [r.wall_s for r in repeats]
     summary = stats.summarize(times)
     totals = {workload.reduce(r.total) for r in repeats}
-    result_ok = None if expected is None else totals == {expected}
-    warnings = sample_warnings(times, label=f"{point.backend} w{point.workers} n={point.n}", check_repeats=False)
-    # Dask silently recomputes a task whose worker died: such a timing is not clean.
-    recomputed = getattr(backend, "recomputed_by_run", None)
-    recomputed_tasks = sum(recomputed[config.warmup:]) if recomputed else None
-    if recomputed_tasks:
-        warnings.append(f"{point.backend} w{point.workers} n={point.n}: dask recomputed {recomputed_tasks} task(s) "
-                        "during the timed repeats (a worker died or lost its results); those times include it")
+    result_ok = None if ctx.expected is None else totals == {ctx.expected}
+    label = f"{point.backend} w{point.workers} n={point.n}"
+    warnings = sample_warnings(times, label=label, check_repeats=False)
+    if measured.recomputed:
+        warnings.append(f"{label}: dask recomputed {measured.recomputed} task(s) during the timed repeats "
+                        "(a worker died or lost its results); those times include it")
     error = None
     if result_ok is False:
-        got = next(iter(totals - {expected}))
+        got = next(iter(totals - {ctx.expected}))
         lost = " (lost updates)" if point.backend == "shared-nolock" else ""
-        error = f"wrong result{lost}: expected {expected}, got {got}"
-        warnings.append(f"{point.backend} w{point.workers} n={point.n}: {error}")
+        error = f"wrong result{lost}: expected {ctx.expected}, got {got}"
+        warnings.append(f"{label}: {error}")
     representative = sorted(repeats, key=lambda r: r.wall_s)[len(repeats) // 2]
     workers_used = 1 if point.backend == "serial" else point.workers
     cpu_time = stats.median([r.cpu_s for r in repeats])
     peaks = [r[5] for r in representative.task_results if r[5] is not None]
     return RunResult(
-        **base,
+        **ctx.base,
         status="ok",
         error=error,
         times_s=tuple(times),
@@ -218,16 +244,32 @@ def run_configuration(
         max_s=summary.max,
         ci95_s=(summary.ci_lo, summary.ci_hi),
         ci_confidence=summary.ci_confidence,
-        startup_s=startup_s,
+        startup_s=stats.median(measured.startups) if measured.startups else None,
         cpu_time_s=cpu_time,
         cpu_utilization=cpu_time / (summary.median * workers_used) if summary.median > 0 else None,
         peak_rss_bytes=max(peaks) if peaks else _self_peak_rss(),
         result_ok=result_ok,
         cpu=_cpu_load(repeats, representative, config.sample_interval_s),
         worker_spans=_spans(representative),
-        recomputed_tasks=recomputed_tasks,
+        recomputed_tasks=measured.recomputed,
         warnings=tuple(warnings),
     )
+
+
+def run_configuration(
+    point: Configuration,
+    config: RunConfig,
+    workload: Workload,
+    *,
+    sampler=None,
+    python_label: str | None = None,
+    gil_enabled: bool | None = None,
+) -> RunResult:
+    """Warm up, then time ``config.repeat`` repeats of one configuration."""
+    ctx = _context(point, config, workload, python_label, gil_enabled)
+    measured = _Measured()
+    _measure(ctx, config, workload, sampler, config.repeat, measured)
+    return _summarize(ctx, config, workload, measured)
 
 
 @dataclass
@@ -251,18 +293,41 @@ def run_sweep(
     python_label: str | None = None,
     gil_enabled: bool | None = None,
 ) -> list[RunResult]:
-    """Run every configuration not in ``skip`` (keys of completed runs, for --resume)."""
+    """Run every configuration not in ``skip`` (keys of completed runs, for --resume).
+
+    With ``config.interleave`` the sweep makes ``repeat`` passes over the plan, timing one
+    repeat of each configuration per pass (each pass starts, warms and closes its backend).
+    A machine whose speed drifts over seconds then slows every configuration alike,
+    instead of whichever one happened to run during the slow spell; it costs a warm-up and a
+    start-up per pass.
+    """
     skip = set(skip)
     plan = [p for p in plan_configurations(config) if p.key(config, python_label) not in skip]
+    contexts = [_context(p, config, workload, python_label, gil_enabled) for p in plan]
     results: list[RunResult] = []
-    for index, point in enumerate(plan):
-        if on_progress:
-            on_progress(index, len(plan), f"{point.backend} w{point.workers} n={point.n}")
-        result = run_configuration(point, config, workload, sampler=sampler,
-                                   python_label=python_label, gil_enabled=gil_enabled)
-        results.append(result)
-        if on_run:
-            on_run(result)
+    if not config.interleave:
+        for index, ctx in enumerate(contexts):
+            if on_progress:
+                on_progress(index, len(plan), f"{ctx.point.backend} w{ctx.point.workers} n={ctx.point.n}")
+            measured = _Measured()
+            _measure(ctx, config, workload, sampler, config.repeat, measured)
+            results.append(_summarize(ctx, config, workload, measured))
+            if on_run:
+                on_run(results[-1])
+    else:
+        measured_all = [_Measured() for _ in contexts]
+        steps = len(plan) * config.repeat
+        for pass_index in range(config.repeat):
+            for index, (ctx, measured) in enumerate(zip(contexts, measured_all)):
+                if on_progress:
+                    on_progress(pass_index * len(plan) + index, steps,
+                                f"pass {pass_index + 1}/{config.repeat} {ctx.point.backend} w{ctx.point.workers}")
+                if measured.failure is None:  # a configuration that failed is not retried
+                    _measure(ctx, config, workload, sampler, 1, measured)
+        for ctx, measured in zip(contexts, measured_all):
+            results.append(_summarize(ctx, config, workload, measured))
+            if on_run:
+                on_run(results[-1])
     if on_progress:
         on_progress(len(plan), len(plan), "done")
     return results

@@ -76,3 +76,17 @@ def test_every_stdlib_backend_is_available_and_described():
     for name in STDLIB_BACKENDS:
         assert availability(name) is None
         assert backend_class(name).description
+
+
+def test_interleaved_sweep_spreads_repeats_across_passes():
+    config = RunConfig(backends=("serial", "threads", "pool", "processes"), workers=(2,), n=(20_000,), repeat=3,
+                       warmup=0, interleave=True)
+    seen = []
+    runs = run_sweep(config, resolve_workload("poly"), on_progress=lambda done, total, label: seen.append(label))
+    assert len(runs) == 4
+    for run in runs:
+        assert run.status == "ok" and run.result_ok is True
+        assert len(run.times_s) == 3
+    assert runs[2].startup_s is not None  # the pool's start-up, a median over the passes
+    assert [label.split()[1] for label in seen[:-1]] == ["1/3"] * 4 + ["2/3"] * 4 + ["3/3"] * 4
+    assert runs[1].speedup is None  # attached later, from serial, as without interleaving
