@@ -90,6 +90,8 @@ def thread_explanation(runs: Sequence[RunResult], gil_enabled: bool | None) -> s
     if gil_enabled is False:
         return f"Threads did not scale ({figure}) although the GIL is disabled: look for contention in the workload."
     load = "; they used about one core between them, the GIL's signature" if used is not None and used < 1.3 else ""
+    if best.speedup < 0.9:
+        load += "; handing the GIL back and forth between threads made them slower than serial"
     return (f"Threads did not scale ({figure}): the GIL lets one thread run Python bytecode at a time{load}. "
             "Use processes for pure-Python CPU-bound work.")
 
