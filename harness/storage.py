@@ -23,6 +23,8 @@ __all__ = [
     "JOURNAL_NAME",
     "RESULTS_NAME",
     "atomic_write_text",
+    "atomic_write_bytes",
+    "read_json_file",
     "save_suite",
     "load_suite",
     "append_journal",
@@ -57,6 +59,11 @@ class ResultsFileError(ValueError):
 
 
 def atomic_write_text(path: str, text: str) -> None:
+    """Write text atomically (see ``atomic_write_bytes``)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str, data: bytes) -> None:
     """Write via a temporary file in the same folder, fsync, then os.replace.
 
     Readers see the old file or the new one, never half of either, even if the writer is
@@ -67,8 +74,8 @@ def atomic_write_text(path: str, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=_TMP_SUFFIX, dir=folder)
     try:
         os.fchmod(fd, _FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -97,22 +104,30 @@ def save_suite(suite: Suite, path: str) -> None:
     atomic_write_text(path, json.dumps(suite.to_dict(), indent=1, allow_nan=False) + "\n")
 
 
-def load_suite(path: str) -> Suite:
-    """Read and validate a results file; ResultsFileError says what is wrong with it."""
+def read_json_file(path: str, expected: str = "a results.json file") -> Any:
+    """Parse a JSON file (NaN and infinity refused); ResultsFileError names the file and the problem."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except FileNotFoundError:
         raise ResultsFileError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise ResultsFileError(f"{path}: is a folder, expected a results.json file") from None
+        raise ResultsFileError(f"{path}: is a folder, expected {expected}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ResultsFileError(f"{path}: cannot read ({exc})") from None
+        raise ResultsFileError(f"{path}: cannot read ({_one_line(exc)})") from None
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:
-        raise ResultsFileError(f"{path}: not valid JSON ({exc}); truncated or not a results file?") from None
-    return suite_from_data(data, path)
+        raise ResultsFileError(f"{path}: not valid JSON ({_one_line(exc)}); truncated or not a results file?") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def load_suite(path: str) -> Suite:
+    """Read and validate a results file; ResultsFileError says what is wrong with it."""
+    return suite_from_data(read_json_file(path), path)
 
 
 def suite_from_data(data: Any, path: str = "results") -> Suite:

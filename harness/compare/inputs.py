@@ -8,13 +8,12 @@ comparable at all (CPU model and count, Python, GIL mode). Every problem with a 
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from harness.model import RunResult, Suite
-from harness.storage import ResultsFileError, suite_from_data
+from harness.storage import ResultsFileError, read_json_file, suite_from_data
 
 __all__ = ["CompareError", "Entry", "Side", "FACTS", "read_side", "side_from", "looks_like_pytest_benchmark"]
 
@@ -81,25 +80,12 @@ def looks_like_pytest_benchmark(data: Any) -> bool:
     return isinstance(data, dict) and "benchmarks" in data and "machine_info" in data
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a valid number")
-
-
 def read_side(path: str) -> Side:
     """Read either format from ``path``; CompareError says what is wrong with the file."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        raise CompareError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise CompareError(f"{path}: is a folder, expected a results.json or pytest-benchmark JSON file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CompareError(f"{path}: cannot read ({_one_line(exc)})") from None
-    try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as exc:
-        raise CompareError(f"{path}: not valid JSON ({_one_line(exc)}); truncated or not a results file?") from None
+        data = read_json_file(path, "a results.json or pytest-benchmark JSON file")
+    except ResultsFileError as exc:
+        raise CompareError(str(exc)) from None
     return side_from(data, path)
 
 

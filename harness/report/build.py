@@ -8,10 +8,10 @@ a report is rebuilt sees the old file or the new one, never half of one.
 from __future__ import annotations
 
 import os
-import uuid
 from typing import Any
 
 from harness.model import Suite
+from harness.storage import atomic_write_bytes
 
 __all__ = ["build_report", "page_context"]
 
@@ -20,20 +20,7 @@ NUMERIC_COLUMNS = ("workers", "n", "median", "IQR", "speedup", "speedup CI", "ef
 
 
 def _write(path: str, data: bytes) -> str:
-    # Not tempfile.mkstemp: its 0600 mode would survive the rename and hide the report from a
-    # web server or a colleague; open(..., "xb") honours the umask like any other file.
-    folder, name = os.path.split(path)
-    tmp = os.path.join(folder or ".", f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "xb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write_bytes(path, data)
     return path
 
 
