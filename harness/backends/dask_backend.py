@@ -30,26 +30,17 @@ and this backend reports, does not print a page of warnings over the progress ba
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
-import signal
 import time
 import uuid
 
 from harness.backends.base import Backend, RunTimeout, WorkerFailure, describe_exitcode
-from harness.backends.worker import (compute_in_process, describe_exception, describe_system_exit,
-                                     init_worker_process)
+from harness.backends.dask_cluster import (CLOSE_S, CONNECT_S, KILL_CLOSE_S, WORKERS_S, QuietLogs, connect,
+                                           count_workers, guarded_start, kill_embedded, live_pids, local_cluster,
+                                           plugins, reap, refused, settle)
+from harness.backends.worker import compute_in_process, describe_exception, describe_system_exit
 
 __all__ = ["DaskBackend"]
-
-# Generous: a cluster on a busy machine or across a network takes seconds to answer.
-_CONNECT_S = 10.0
-# Each LocalCluster worker is a fresh interpreter that imports distributed (~1-2 s).
-_WORKERS_S = 60.0
-# Bounded shutdown: past it the worker processes are killed.
-_CLOSE_S = 10.0
-_KILL_CLOSE_S = 2.0
-_QUIET = logging.CRITICAL
 
 
 def _dask_task(ref: str, task: tuple) -> tuple:
@@ -67,198 +58,6 @@ def _warm_worker() -> int:
     import harness.workloads  # noqa: F401
 
     return os.getpid()
-
-
-def _plugins():
-    """The plugin classes and the counter's reader, built on first use (importing this
-    module stays light). Defined inside a function on purpose: cloudpickle then ships them
-    by value, so an external scheduler needs distributed, not the harness, to run them."""
-    from distributed.diagnostics.plugin import SchedulerPlugin, WorkerPlugin
-
-    class RecomputeCounter(SchedulerPlugin):
-        """Counts, per task key with our prefix, how often it entered "processing"."""
-
-        def __init__(self, prefix: str) -> None:
-            self.prefix = prefix
-            self.processing: dict = {}
-
-        def transition(self, key, start, finish, *args, **kwargs):
-            if finish == "processing" and isinstance(key, str) and key.startswith(self.prefix):
-                self.processing[key] = self.processing.get(key, 0) + 1
-
-    class WorkerInit(WorkerPlugin):
-        """init_worker_process in every worker of our LocalCluster, restarted ones too."""
-
-        def __init__(self, parent_pid: int) -> None:
-            self.parent_pid = parent_pid
-
-        def setup(self, worker):
-            try:
-                init_worker_process(self.parent_pid)
-            except ValueError:  # signal.signal off the main thread; PDEATHSIG is set first
-                pass
-
-    def read_counts(name: str, dask_scheduler=None) -> dict:
-        plugin = dask_scheduler.plugins.get(name)
-        return {} if plugin is None else dict(plugin.processing)
-
-    return RecomputeCounter, WorkerInit, read_counts
-
-
-class _QuietLogs:
-    """Holds distributed's stderr handlers, and asyncio's logger, at CRITICAL until restored.
-
-    asyncio's too: distributed's event loop reports a worker that failed to start ("Task
-    exception was never retrieved") through it. Plain level changes rather than
-    distributed's silence_logging_cmgr: that is a generator, which restores the levels
-    whenever it is garbage-collected, even when we mean to keep them quiet.
-    """
-
-    def __init__(self) -> None:
-        self._saved: list = []
-
-    def enter(self) -> None:
-        loggers = [h for h in logging.getLogger("distributed").handlers if isinstance(h, logging.StreamHandler)]
-        for item in loggers + [logging.getLogger("asyncio")]:
-            self._saved.append((item, item.level))
-            item.setLevel(_QUIET)
-
-    def restore(self) -> None:
-        while self._saved:
-            item, level = self._saved.pop()
-            item.setLevel(level)
-
-
-def _deferred_interrupts():
-    """Hold Ctrl-C and SIGTERM back while distributed builds a cluster, then deliver them.
-
-    Interrupted half-way, LocalCluster's constructor leaves worker processes starting in
-    its event-loop thread that nothing can reach, to be reaped noisily at exit. Held back,
-    the interrupt arrives once the cluster exists and the normal kill path ends it. A
-    second signal is not held: it interrupts at once.
-    """
-    import threading
-
-    @contextlib.contextmanager
-    def deferred():
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        pending: list = []
-        previous = {}
-
-        def hold(signum, frame):
-            if pending:  # the second one: give up waiting
-                restore()
-                _deliver(previous.get(signum), signum, frame)
-            pending.append((signum, frame))
-
-        def restore():
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-            previous.clear()
-
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(signum, hold)
-        saved = dict(previous)
-        # Ctrl-C at a terminal reaches the whole process group, workers still importing
-        # distributed included, and each would print its KeyboardInterrupt. SIGINT blocked
-        # here is blocked in the event-loop thread the cluster starts now, and so in every
-        # worker process it spawns, restarts included (a blocked mask survives fork and
-        # exec). This process still gets it: its other threads do not block it.
-        # multiprocessing's resource tracker unblocks SIGINT after it starts, so it starts first.
-        from multiprocessing import resource_tracker
-
-        resource_tracker.ensure_running()
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            yield
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-            restore()
-            if pending:
-                signum, frame = pending[0]
-                _deliver(saved[signum], signum, frame)
-
-    return deferred()
-
-
-def _deliver(handler, signum, frame) -> None:
-    """Act on a signal as the handler that was installed would have."""
-    if callable(handler):
-        handler(signum, frame)  # e.g. KeyboardInterrupt, or the CLI's Terminated
-    elif handler == signal.SIG_DFL:
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-
-
-def _reap(pids: set[int]) -> None:
-    """SIGKILL those of ``pids`` still alive and still our children, and wait until they are.
-
-    cluster.close gives up on a worker past its timeout; none may outlive the backend.
-    The parent check keeps a recycled pid, now someone else's process, safe. A zombie
-    counts as gone: it is never waited for here, because multiprocessing reaps its own
-    children and, robbed of an exit status, would think them alive and "reap" them again.
-    """
-    import psutil
-
-    me = os.getpid()
-
-    def alive() -> list:
-        procs = []
-        for pid in pids:
-            with contextlib.suppress(psutil.Error):
-                proc = psutil.Process(pid)
-                if proc.ppid() == me and proc.status() != psutil.STATUS_ZOMBIE:
-                    procs.append(proc)
-        return procs
-
-    deadline = time.monotonic() + _KILL_CLOSE_S
-    while (procs := alive()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
-    deadline = time.monotonic() + _KILL_CLOSE_S
-    while alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
-def _abandon(cluster) -> None:
-    """Kill a cluster we hold no handle on (its constructor was interrupted) and stop
-    distributed's exit hook from closing it again."""
-    processes = []
-    for nanny in list(getattr(cluster, "workers", {}).values()):
-        process = getattr(getattr(nanny, "process", None), "process", None)
-        if process is not None and process.pid:
-            processes.append(process)
-            with contextlib.suppress(OSError):
-                os.kill(process.pid, signal.SIGKILL)
-    cluster.shutdown_on_close = False
-    with contextlib.suppress(BaseException):
-        cluster.close(timeout=_KILL_CLOSE_S)
-    _reap({p.pid for p in processes})
-
-
-def _refused(address: str) -> str | None:
-    """Why a TCP scheduler address refuses connections, or None (also when unsure).
-
-    distributed keeps retrying a refused connection until its timeout, in case a scheduler
-    is still starting; a plain connect says at once that nobody listens there.
-    """
-    import socket
-
-    scheme, _, rest = address.partition("://")
-    host, _, port = rest.rpartition(":")
-    if scheme not in ("tcp", "tls") or not port.isdigit():
-        return None
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=_CONNECT_S).close()
-    except ConnectionRefusedError:
-        return "connection refused"
-    except OSError:
-        return None  # unreachable or slow: let distributed try and say why
-    return None
 
 
 def _one_line(text: str) -> str:
@@ -281,7 +80,7 @@ class DaskBackend(Backend):
         self.address = dask_scheduler
         self._client = None
         self._cluster = None
-        self._quiet = _QuietLogs()
+        self._quiet = QuietLogs()
         self._prefix = f"harness-{uuid.uuid4().hex[:12]}-"
         self._plugin_name = f"{self._prefix}recomputes"
         self._plugin_registered = False
@@ -307,24 +106,9 @@ class DaskBackend(Backend):
         None also when the cluster cannot be reached: the plan then keeps --workers and
         start() fails that configuration with the reason.
         """
-        if not config.dask_scheduler or _refused(config.dask_scheduler):
+        if not config.dask_scheduler:
             return None
-        from distributed import Client
-
-        quiet = _QuietLogs()
-        quiet.enter()
-        try:
-            client = Client(config.dask_scheduler, timeout=_CONNECT_S, set_as_default=False)
-        except Exception:
-            quiet.restore()
-            return None
-        try:
-            return len(client.scheduler_info(n_workers=-1)["workers"]) or None
-        except Exception:
-            return None
-        finally:
-            client.close()
-            quiet.restore()
+        return count_workers(config.dask_scheduler)
 
     @classmethod
     def recorded_start_method(cls, config) -> str | None:
@@ -352,42 +136,26 @@ class DaskBackend(Backend):
             raise WorkerFailure(f"dask workers could not load the harness: {text}") from None
 
     def _start_local(self):
-        from distributed import Client, LocalCluster
-        from distributed.deploy.spec import SpecCluster
+        from distributed import Client
 
-        before = set(SpecCluster._instances)
-        try:
-            with _deferred_interrupts():
-                self._cluster = LocalCluster(
-                    n_workers=self.workers, threads_per_worker=1, processes=True,
-                    dashboard_address=None, host="127.0.0.1", silence_logs=_QUIET,
-                    # The scheduler serves HTTP (health, metrics) even without a dashboard, on
-                    # 8787 by default; a random loopback port cannot clash with another's.
-                    scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-                )
-        except BaseException:
-            if self._cluster is None:
-                # A second Ctrl-C (or a failure) inside the constructor: the cluster never
-                # reached us, but distributed would close it at exit, with tracebacks.
-                for cluster in set(SpecCluster._instances) - before:
-                    _abandon(cluster)
-            raise
+        # Held as soon as it exists: an interrupt held back during the build then reaches
+        # a cluster that close(kill=True) ends.
+        with guarded_start(lambda: self._cluster):
+            self._cluster = local_cluster(self.workers)
         self._client = Client(self._cluster, set_as_default=False)
-        _, worker_init, _ = _plugins()
+        _, worker_init, _ = plugins()
         self._client.register_plugin(worker_init(self.parent_pid), name=f"{self._prefix}init")
-        self._client.wait_for_workers(self.workers, timeout=_WORKERS_S)
+        self._client.wait_for_workers(self.workers, timeout=WORKERS_S)
         # Their process handles, to name how a worker died if one does.
         self._initial_processes = [n.process.process for n in self._cluster.workers.values()
                                    if n.process is not None and n.process.process is not None]
 
     def _connect_external(self):
-        from distributed import Client
-
-        refused = _refused(self.address)
-        if refused:
-            raise WorkerFailure(f"cannot connect to the dask scheduler at {self.address}: {refused}")
+        reason = refused(self.address)
+        if reason:
+            raise WorkerFailure(f"cannot connect to the dask scheduler at {self.address}: {reason}")
         try:
-            self._client = Client(self.address, timeout=_CONNECT_S, set_as_default=False)
+            self._client = connect(self.address)
         except Exception as exc:
             raise WorkerFailure(f"cannot connect to the dask scheduler at {self.address}: "
                                 f"{_one_line(describe_exception(exc))}") from None
@@ -398,7 +166,7 @@ class DaskBackend(Backend):
                                 "(did workers join or leave after the sweep was planned?)")
 
     def _register_counter(self):
-        counter, _, _ = _plugins()
+        counter, _, _ = plugins()
         try:
             self._client.register_plugin(counter(self._prefix), name=self._plugin_name)
             self._plugin_registered = True
@@ -451,7 +219,7 @@ class DaskBackend(Backend):
         if future.status == "cancelled":
             return f"dask cancelled task {future.key}"
         try:
-            exc = future.exception(timeout=_CONNECT_S)
+            exc = future.exception(timeout=CONNECT_S)
         except Exception as err:
             return f"dask task {future.key} {future.status}: {_one_line(describe_exception(err))}"
         if type(exc).__name__ == "KilledWorker":
@@ -472,7 +240,7 @@ class DaskBackend(Backend):
         if not self._plugin_registered:
             return
         try:
-            counts = client.run_on_scheduler(_plugins()[2], self._plugin_name)
+            counts = client.run_on_scheduler(plugins()[2], self._plugin_name)
         except Exception:
             return
         by_run = [0] * self._runs
@@ -494,69 +262,21 @@ class DaskBackend(Backend):
             killed: set[int] = set()
             if cluster is not None:
                 if kill:
-                    killed = self._kill_embedded(cluster)
+                    killed = kill_embedded(cluster, self._initial_processes)
                 else:
-                    self._settle(cluster)
+                    settle(cluster)
             if client is not None:
                 with contextlib.suppress(Exception):
-                    client.close(timeout=_KILL_CLOSE_S if kill else _CLOSE_S)
+                    client.close(timeout=KILL_CLOSE_S if kill else CLOSE_S)
             if cluster is not None:
                 with contextlib.suppress(Exception):
-                    cluster.close(timeout=_KILL_CLOSE_S if kill else _CLOSE_S)
-                _reap(killed | self._live_pids(cluster))
+                    cluster.close(timeout=KILL_CLOSE_S if kill else CLOSE_S)
+                reap(killed | live_pids(cluster, self._initial_processes))
         finally:
             # After a forced close (a failure, a timeout, Ctrl-C) distributed may still log
             # its own clean-up, up to interpreter exit: then the logs stay quiet for good.
             if not kill:
                 self._quiet.restore()
-
-    def _live_pids(self, cluster) -> set[int]:
-        """Worker processes of the embedded cluster that have not been seen to exit."""
-        pids = {p.pid for p in self._initial_processes if p.pid and p.exitcode is None}
-        for nanny in list(cluster.workers.values()):
-            process = nanny.process.process if nanny.process is not None else None
-            if process is not None and process.pid and process.exitcode is None:
-                pids.add(process.pid)
-        return pids
-
-    def _kill_embedded(self, cluster) -> set[int]:
-        """SIGKILL the embedded cluster's workers, and any a nanny is starting right now.
-
-        A nanny restarts a dead worker, and a worker told to stop while still starting
-        prints its own tracebacks; one killed prints nothing. So first no nanny may start
-        another, then every worker process that appears is killed until all nannies closed.
-        """
-        self._stop_restarts(cluster)
-        killed: set[int] = set()
-        deadline = time.monotonic() + 2 * _KILL_CLOSE_S
-        while True:
-            for pid in self._live_pids(cluster) - killed:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-                killed.add(pid)
-            nannies = list(cluster.workers.values())
-            if all(n.status.name in ("closed", "failed") for n in nannies) or time.monotonic() > deadline:
-                return killed
-            time.sleep(0.02)
-
-    @staticmethod
-    def _stop_restarts(cluster) -> None:
-        """Tell every nanny not to start a new worker when its process dies."""
-
-        async def stop():
-            for nanny in list(cluster.workers.values()):
-                nanny.close_gracefully(reason="harness-kill")
-
-        with contextlib.suppress(Exception):
-            cluster.sync(stop, callback_timeout=_KILL_CLOSE_S)
-
-    @staticmethod
-    def _settle(cluster) -> None:
-        """Before a graceful close, let a worker that a nanny is restarting finish starting."""
-        deadline = time.monotonic() + _CLOSE_S
-        while time.monotonic() < deadline and any(
-                n.process is not None and n.process.status.name == "starting" for n in list(cluster.workers.values())):
-            time.sleep(0.05)
 
     def child_pids(self):
         if self._cluster is None:
