@@ -8,10 +8,8 @@ interrupted by SIGINT / SIGTERM.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import sys
-import time
 from typing import Sequence
 
 from harness import __version__
@@ -20,7 +18,6 @@ from harness.config import (
     MIN_SAMPLE_INTERVAL_S,
     SCALING_MODES,
     START_METHODS,
-    ConfigError,
     RunConfig,
     parse_backends,
     parse_sizes,

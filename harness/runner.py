@@ -8,11 +8,10 @@ CLI's SIGTERM exception) kills the running workers and propagates.
 
 from __future__ import annotations
 
-import os
 import resource
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Sequence
 
 from harness import stats
 from harness.backends import BackendError, RunTimeout, backend_class
@@ -270,16 +269,6 @@ def run_configuration(
     measured = _Measured()
     _measure(ctx, config, workload, sampler, config.repeat, measured)
     return _summarize(ctx, config, workload, measured)
-
-
-@dataclass
-class SweepProgress:
-    """What the CLI's progress bar shows; passed to ``on_progress`` before each configuration."""
-
-    done: int
-    total: int
-    label: str
-    finished: list = field(default_factory=list)
 
 
 def run_sweep(

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 import uuid
 
 from harness.backends.base import Backend, RunTimeout, WorkerFailure, describe_exitcode

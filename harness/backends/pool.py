@@ -12,9 +12,7 @@ worker the pool started with is still alive.
 from __future__ import annotations
 
 import functools
-import multiprocessing
 import threading
-import time
 
 from harness.backends.base import Backend, RunTimeout, WorkerFailure, describe_exitcode, kill_processes
 from harness.backends.worker import compute_in_process, describe_exception, init_worker_process
