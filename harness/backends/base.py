@@ -123,6 +123,36 @@ class Backend(abc.ABC):
         """Live worker process ids (the runner samples their CPU time and memory)."""
         return []
 
+    # For backends built on a concurrent.futures-style executor (see collect_futures).
+    timeout_text: ClassVar[str] = "timed out; workers killed"
+
+    def describe_failure(self, exc: BaseException) -> str:
+        """One line for a task's exception; executor backends refine it (exit codes, signals)."""
+        return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+    def on_timeout(self) -> None:
+        """Called before close(kill=True) when futures miss the deadline."""
+
+    def collect_futures(self, futures, deadline: float) -> list:
+        """Wait for executor futures until the deadline; fail fast on the first exception.
+
+        The failure is described before close() forgets the workers (their exit codes name
+        the cause); on a timeout the backend is closed with kill=True so nothing hangs on.
+        """
+        import concurrent.futures as cf
+
+        _, not_done = cf.wait(futures, timeout=max(self.remaining(deadline), 0), return_when=cf.FIRST_EXCEPTION)
+        for future in futures:
+            if future.done() and future.exception() is not None:
+                message = self.describe_failure(future.exception())
+                self.close(kill=True)
+                raise WorkerFailure(message)
+        if not_done:
+            self.on_timeout()
+            self.close(kill=True)
+            raise RunTimeout(self.timeout_text)
+        return [f.result() for f in futures]
+
     @staticmethod
     def remaining(deadline: float) -> float:
         return deadline - time.perf_counter()

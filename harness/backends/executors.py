@@ -15,7 +15,7 @@ import concurrent.futures as cf
 import signal
 import time
 
-from harness.backends.base import (Backend, RunTimeout, WorkerFailure, abandon_threads, describe_exitcode,
+from harness.backends.base import (Backend, WorkerFailure, abandon_threads, describe_exitcode,
                                    kill_processes)
 from harness.backends.worker import (compute, compute_in_process, describe_exception, describe_system_exit,
                                      init_worker_process)
@@ -34,22 +34,11 @@ class _ExecutorBackend(Backend):
         self._executor = None
         self._processes: list = []
 
-    def _collect(self, futures, deadline):
-        done, not_done = cf.wait(futures, timeout=max(self.remaining(deadline), 0),
-                                 return_when=cf.FIRST_EXCEPTION)
-        for future in futures:
-            if future.done() and future.exception() is not None:
-                message = self._describe_failure(future.exception())  # before close() forgets the workers
-                self.close(kill=True)
-                raise WorkerFailure(message)
-        if not_done:
-            if self.kind == "thread":  # they cannot be killed: record them (see the module docstring)
-                abandon_threads(self._executor._threads)
-            self.close(kill=True)
-            raise RunTimeout(self._timeout_text)
-        return [f.result() for f in futures]
+    def on_timeout(self):
+        if self.kind == "thread":  # they cannot be killed: record them (see the module docstring)
+            abandon_threads(self._executor._threads)
 
-    def _describe_failure(self, exc: BaseException) -> str:
+    def describe_failure(self, exc: BaseException) -> str:
         if isinstance(exc, SystemExit):
             return describe_system_exit(exc)
         return str(exc) if isinstance(exc, _WorkerError) else describe_exception(exc)
@@ -64,7 +53,7 @@ class ThreadExecutorBackend(_ExecutorBackend):
     name = "thread-executor"
     description = "concurrent.futures.ThreadPoolExecutor, reused across repeats"
     kind = "thread"
-    _timeout_text = "timed out; threads cannot be killed, so the hung thread was abandoned"
+    timeout_text = "timed out; threads cannot be killed, so the hung thread was abandoned"
 
     def start(self):
         self._executor = cf.ThreadPoolExecutor(self.workers, thread_name_prefix="harness-worker")
@@ -74,7 +63,7 @@ class ThreadExecutorBackend(_ExecutorBackend):
     def run(self, ref, tasks, deadline, fn=None):
         if self._executor is None:
             raise WorkerFailure("the executor is not running (closed after an earlier failure)")
-        return self._collect([self._executor.submit(_thread_task, ref, task, fn) for task in tasks], deadline)
+        return self.collect_futures([self._executor.submit(_thread_task, ref, task, fn) for task in tasks], deadline)
 
 
 class _WorkerError(RuntimeError):
@@ -104,7 +93,7 @@ class ProcessExecutorBackend(_ExecutorBackend):
     description = "concurrent.futures.ProcessPoolExecutor, reused across repeats; start-up recorded apart"
     kind = "process"
     uses_start_method = True
-    _timeout_text = "timed out; worker processes killed"
+    timeout_text = "timed out; worker processes killed"
 
     def start(self):
         self._executor = cf.ProcessPoolExecutor(self.workers, mp_context=self.context,
@@ -118,7 +107,7 @@ class ProcessExecutorBackend(_ExecutorBackend):
         live = list(((self._executor._processes or {}) if self._executor is not None else {}).values())
         return self._processes + [p for p in live if p not in self._processes]
 
-    def _describe_failure(self, exc):
+    def describe_failure(self, exc):
         if isinstance(exc, cf.process.BrokenProcessPool):
             # The executor's thread may be reaping the dead worker right now (its exit code
             # reads None meanwhile), and it SIGTERMs the survivors: wait briefly for a cause
@@ -132,12 +121,12 @@ class ProcessExecutorBackend(_ExecutorBackend):
             causes = [code for code in codes if code != -signal.SIGTERM] or codes
             dead = [describe_exitcode(code) for code in causes]
             return f"a worker process died ({', '.join(dead) or 'abruptly'})"
-        return super()._describe_failure(exc)
+        return super().describe_failure(exc)
 
     def run(self, ref, tasks, deadline, fn=None):
         if self._executor is None:
             raise WorkerFailure("the executor is not running (closed after an earlier failure)")
-        return self._collect([self._executor.submit(_executor_task, ref, task) for task in tasks], deadline)
+        return self.collect_futures([self._executor.submit(_executor_task, ref, task) for task in tasks], deadline)
 
     def close(self, kill=False):
         if kill:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import sys
 
-from harness.backends.base import Backend, RunTimeout, WorkerFailure, abandon_threads
+from harness.backends.base import Backend, WorkerFailure, abandon_threads
 
 __all__ = ["InterpretersBackend"]
 
@@ -62,6 +62,8 @@ class InterpretersBackend(Backend):
     # Threads of this process: its process_time() already counts their CPU.
     kind = "thread"
     has_startup = True
+    timeout_text = ("timed out; interpreters run in threads of this process and cannot be killed, "
+                    "so the hung one was abandoned")
 
     def __init__(self, workers, start_method=None, **options):
         super().__init__(workers, start_method, **options)
@@ -93,19 +95,12 @@ class InterpretersBackend(Backend):
     def run(self, ref, tasks, deadline, fn=None):
         if self._executor is None:
             raise WorkerFailure("the interpreter pool is not running (closed after an earlier failure)")
-        futures = [self._executor.submit(_interpreter_task, ref, task) for task in tasks]
-        _, not_done = cf.wait(futures, timeout=max(self.remaining(deadline), 0), return_when=cf.FIRST_EXCEPTION)
-        for future in futures:
-            if future.done() and future.exception() is not None:
-                exc = future.exception()
-                self.close(kill=True)
-                raise WorkerFailure(" ".join(str(exc).split()) if isinstance(exc, RuntimeError)
-                                    else f"{type(exc).__name__}: {' '.join(str(exc).split())}")
-        if not_done:
-            self.close(kill=True)
-            raise RunTimeout("timed out; interpreters run in threads of this process and cannot be killed, "
-                             "so the hung one was abandoned")
-        return [f.result() for f in futures]
+        return self.collect_futures([self._executor.submit(_interpreter_task, ref, task) for task in tasks], deadline)
+
+    def describe_failure(self, exc):
+        # The task wrapper raises RuntimeError with the worker's own one-line description.
+        text = " ".join(str(exc).split())
+        return text if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {text}"
 
     def close(self, kill=False):
         executor, self._executor = self._executor, None

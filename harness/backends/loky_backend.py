@@ -20,7 +20,7 @@ import os
 import re
 import time
 
-from harness.backends.base import Backend, RunTimeout, WorkerFailure, describe_exitcode
+from harness.backends.base import Backend, WorkerFailure, describe_exitcode
 from harness.backends.worker import (compute_in_process, describe_exception, describe_system_exit,
                                      init_worker_process)
 
@@ -71,6 +71,7 @@ class LokyBackend(Backend):
     kind = "process"
     has_startup = True
     uses_start_method = False
+    timeout_text = "timed out; loky worker processes killed"
 
     def __init__(self, workers, start_method=None, **options):
         super().__init__(workers, start_method, **options)
@@ -108,7 +109,7 @@ class LokyBackend(Backend):
         """The start method this backend really uses, for results.json."""
         return _START_METHOD
 
-    def _describe_failure(self, exc: BaseException) -> str:
+    def describe_failure(self, exc: BaseException) -> str:
         from loky.process_executor import BrokenProcessPool, TerminatedWorkerError
 
         if isinstance(exc, TerminatedWorkerError):
@@ -127,18 +128,7 @@ class LokyBackend(Backend):
     def run(self, ref, tasks, deadline, fn=None):
         if self._executor is None:
             raise WorkerFailure("the loky executor is not running (closed after an earlier failure)")
-        futures = [self._executor.submit(_loky_task, ref, task) for task in tasks]
-        _, not_done = cf.wait(futures, timeout=max(self.remaining(deadline), 0),
-                                 return_when=cf.FIRST_EXCEPTION)
-        for future in futures:
-            if future.done() and future.exception() is not None:
-                message = self._describe_failure(future.exception())
-                self.close(kill=True)
-                raise WorkerFailure(message)
-        if not_done:
-            self.close(kill=True)
-            raise RunTimeout("timed out; loky worker processes killed")
-        return [f.result() for f in futures]
+        return self.collect_futures([self._executor.submit(_loky_task, ref, task) for task in tasks], deadline)
 
     def close(self, kill=False):
         executor, self._executor = self._executor, None
