@@ -119,13 +119,19 @@ def _amdahl_curve(ctx: "PlotContext", n: int):
     return backend, fit, ps, [serial[0].median_s / stats.amdahl_predict(fit, p) for p in ps]
 
 
+def _parallel_groups(ctx: "PlotContext", n: int, field: str) -> dict:
+    """Runs at size n per non-serial backend that have ``field``; backends with none left out."""
+    groups = {b: [r for r in rs if getattr(r, field) is not None]
+              for b, rs in runs_at(ctx.runs, n).items() if b != "serial"}
+    return {b: rs for b, rs in groups.items() if rs}
+
+
 def speedup_figure(ctx: "PlotContext"):
     """Speedup vs workers at the largest size, with the ideal line and an Amdahl fit."""
     from harness.stability import format_seconds
 
     n = ctx.largest_n
-    groups = {b: [r for r in rs if r.speedup is not None] for b, rs in runs_at(ctx.runs, n).items() if b != "serial"}
-    groups = {b: rs for b, rs in groups.items() if rs}
+    groups = _parallel_groups(ctx, n, "speedup")
     if not groups:
         return None
     fig = new_figure(7.2, 5.0)
@@ -180,8 +186,7 @@ def speedup_figure(ctx: "PlotContext"):
 def efficiency_figure(ctx: "PlotContext"):
     """Parallel efficiency (speedup per worker) vs workers at the largest size."""
     n = ctx.largest_n
-    groups = {b: [r for r in rs if r.efficiency is not None] for b, rs in runs_at(ctx.runs, n).items() if b != "serial"}
-    groups = {b: rs for b, rs in groups.items() if rs}
+    groups = _parallel_groups(ctx, n, "efficiency")
     if not groups:
         return None
     fig = new_figure(7.2, 5.0)
