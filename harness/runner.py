@@ -8,6 +8,7 @@ CLI's SIGTERM exception) kills the running workers and propagates.
 
 from __future__ import annotations
 
+import functools
 import resource
 import time
 from dataclasses import dataclass, field
@@ -146,8 +147,15 @@ def _context(point: Configuration, config: RunConfig, workload: Workload, python
                 workload=workload.name, start_method=start_method or (recorded(config) if recorded else None),
                 python=python_label, gil_enabled=gil_enabled)
     return _Context(point, base, make_tasks(point.n, point.workers, config.scaling),
-                    workload.expected(point.n, expected_copies(point.workers, config.scaling)),
+                    _expected(workload, point.n, expected_copies(point.workers, config.scaling)),
                     config.timeout_for(point.n, point.workers))
+
+
+@functools.lru_cache(maxsize=256)
+def _expected(workload: Workload, n: int, copies: int) -> int | None:
+    # An oracle may be as costly as a serial run (hash, or a user's ORACLE that just calls the
+    # function): compute it once per size, not once per configuration.
+    return workload.expected(n, copies)
 
 
 @dataclass
