@@ -36,7 +36,7 @@ import time
 
 from harness import __version__
 from harness.backends import BACKEND_NAMES
-from harness.compare import compare_suites
+from harness.compare import Side, compare_sides, pool_sides, side_from
 from harness.config import ConfigError, RunConfig, parse_backends, parse_workers
 from harness.metadata import gil_enabled, machine_facts, python_facts
 from harness.model import RunResult, Suite
@@ -51,6 +51,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--n", type=int, default=300_000, help="poly size (default: 300000)")
     parser.add_argument("--repeat", type=int, default=5, help="timed repeats per run (default: 5, the harness's)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed repeats first (default: 1)")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="runs per side in each trial, made in alternation and pooled, as the CI workflow "
+                             "does (default: 3; 1 is a single run per side)")
     parser.add_argument("--slowdown", type=float, default=15.0, help="extra work in percent (default: 15)")
     parser.add_argument("--threshold", type=float, default=10.0, help="compare --threshold (default: 10)")
     parser.add_argument("--alpha", type=float, default=0.05, help="compare --alpha (default: 0.05)")
@@ -64,6 +67,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "(0.03 is about 3%%) instead of measuring")
     parser.add_argument("--run-noise", type=float, default=0.0, metavar="SIGMA",
                         help="with --simulate: a lognormal factor shared by all repeats of a run (drift between runs)")
+    parser.add_argument("--save", default=None, metavar="FILE",
+                        help="append every measured trial's raw timings to FILE (JSON lines)")
     parser.add_argument("--seed", type=int, default=20240601, help="seeds the order of the runs in each trial")
     return parser.parse_args(argv)
 
@@ -130,26 +135,47 @@ def measured_trials(args, config: RunConfig, rng: random.Random):
           f"({environment['machine']['logical_cpus']} logical CPUs), Python {environment['python']['version']}")
     print(f"  configurations: {', '.join(_labels(config))} at n={args.n}; repeat {args.repeat}, warmup {args.warmup}; "
           f"slowdown: n={n_slow} recorded as n={args.n}")
+    print(f"  {args.runs} run(s) per side per trial, in alternation, pooled by harness compare")
     return _measured(args, config, rng, environment, n_slow)
 
 
 def _measured(args, config: RunConfig, rng: random.Random, environment: dict, n_slow: int):
     for _ in range(args.trials):
-        # Shuffled so that drift in the machine (heat, a neighbour) favours no side on average.
-        order = ["baseline", "same", "slower"]
-        rng.shuffle(order)
+        runs: dict[str, list[Side]] = {"baseline": [], "same": [], "slower": []}
+        orders = []
         with ForeignLoad() as load:
-            suites = {kind: measure(config, args.n, n_slow if kind == "slower" else args.n, environment)
-                      for kind in order}
-        yield (f"[{'>'.join(order)}] others {load.cpus:.2f} CPUs", load.cpus,
-               suites["baseline"], suites["same"], suites["slower"])
+            # --runs K: K rounds, each measuring every side once, as a CI job alternates base and
+            # head. Shuffled so that drift in the machine favours no side on average.
+            for round_index in range(args.runs):
+                order = list(runs)
+                rng.shuffle(order)
+                orders.append(">".join(kind[:4] for kind in order))
+                for kind in order:
+                    suite = measure(config, args.n, n_slow if kind == "slower" else args.n, environment)
+                    runs[kind].append(side_from(suite, f"{kind}-{round_index + 1}"))
+        if args.save:
+            _append_trial(args.save, orders, runs)
+        sides = {kind: pool_sides(found) for kind, found in runs.items()}
+        yield (f"[{' '.join(orders)}] others {load.cpus:.2f} CPUs", load.cpus,
+               sides["baseline"], sides["same"], sides["slower"])
+
+
+def _append_trial(path: str, orders: list[str], runs: dict[str, list[Side]]) -> None:
+    """One JSON line per trial: every run's raw timings, to judge other rules on the same data."""
+    import json
+
+    record = {"orders": orders,
+              "runs": {kind: [{entry.label: list(entry.times_s) for entry in side.entries} for side in found]
+                       for kind, found in runs.items()}}
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps(record) + "\n")
 
 
 def simulated_trials(args, config: RunConfig, rng: random.Random):
     """Synthetic trials: lognormal noise per repeat (``--simulate``) times one factor per run
     (``--run-noise``), so the rule can be judged apart from any machine."""
     print(f"gate_trials: {args.trials} simulated trials: repeat-to-repeat noise {args.simulate:g}, "
-          f"run-to-run noise {args.run_noise:g} (lognormal sigma); repeat {args.repeat}")
+          f"run-to-run noise {args.run_noise:g} (lognormal sigma); repeat {args.repeat}, {args.runs} run(s) per side")
     return _simulated(args, config, rng)
 
 
@@ -165,8 +191,11 @@ def _simulated(args, config: RunConfig, rng: random.Random):
                                   workload=config.workload, start_method=None, status="ok", times_s=times))
         return Suite(SCHEMA_VERSION, __version__, "-", environment["machine"], environment["python"], {}, tuple(runs))
 
+    def side(factor: float, kind: str) -> Side:
+        return pool_sides([side_from(suite(factor), f"{kind}-{k + 1}") for k in range(args.runs)])
+
     for _ in range(args.trials):
-        yield "", 0.0, suite(1.0), suite(1.0), suite(1.0 + args.slowdown / 100)
+        yield "", 0.0, side(1.0, "baseline"), side(1.0, "same"), side(1.0 + args.slowdown / 100, "slower")
 
 
 def _labels(config: RunConfig) -> list[str]:
@@ -192,8 +221,10 @@ def main(argv=None) -> int:
     per_config = {label: {"aa_false": 0, "slow_hit": 0, "aa_ratio": [], "slow_ratio": []} for label in labels}
     started = time.perf_counter()
     for trial, (note, others, baseline, same, slower) in enumerate(trials, 1):
-        aa = compare_suites(baseline, same, threshold_pct=args.threshold, alpha=args.alpha)
-        slow = compare_suites(baseline, slower, threshold_pct=args.threshold, alpha=args.alpha)
+        aa = compare_sides(side_from(baseline, "baseline"), side_from(same, "same"),
+                           threshold_pct=args.threshold, alpha=args.alpha)
+        slow = compare_sides(side_from(baseline, "baseline"), side_from(slower, "slower"),
+                             threshold_pct=args.threshold, alpha=args.alpha)
         aa_clean += not aa.has_regression
         slow_flagged += slow.has_regression
         if others < args.quiet_below:

@@ -144,8 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Per configuration: ratio of medians with its interval and a Mann-Whitney U test. "
                     "A regression is significant AND slower by more than --threshold. "
                     "Accepts harness results.json and pytest-benchmark JSON files.")
-    compare.add_argument("baseline", metavar="BASELINE", help="the earlier results (harness or pytest-benchmark JSON)")
-    compare.add_argument("current", metavar="CURRENT", help="the new results")
+    compare.add_argument("baseline", metavar="BASELINE",
+                         help="the earlier results (harness or pytest-benchmark JSON); several runs may be pooled: "
+                              "FILE,FILE,... or a quoted glob such as 'base-*/results.json'")
+    compare.add_argument("current", metavar="CURRENT",
+                         help="the new results, spelled like BASELINE. Runs of base and head made in alternation "
+                              "(base, head, base, head, ...) and pooled per side cancel drift between runs")
     compare.add_argument("--threshold", type=_positive_float("--threshold"), default=10.0, metavar="PCT",
                          help="slowdown in percent that counts as a regression when significant (default: 10)")
     compare.add_argument("--alpha", type=_positive_float("--alpha"), default=0.05, metavar="P",
@@ -156,8 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="backends and workloads available here, and why any is not",
                    description="List every backend and workload, with availability here.")
-    sub.add_parser("env", help="machine and interpreter facts, as recorded in results",
-                   description="Print the machine and interpreter facts recorded in results.json.")
+    env = sub.add_parser("env", help="machine and interpreter facts, as recorded in results",
+                         description="Print the machine and interpreter facts recorded in results.json.")
+    env.add_argument("--capacity", nargs="?", const=0, default=None, type=_int_at_least(1), metavar="PROCESSES",
+                     help="also measure how much parallel CPU throughput the machine delivers: the poly loop in "
+                          "one process alone vs PROCESSES at once (default: the usable CPUs), 5 alternating "
+                          "rounds of 0.4 s. Ideal: PROCESSES; a shared or hyperthreaded machine gives less, "
+                          "and no backend's speedup can beat it")
     return parser
 
 
@@ -222,7 +231,13 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     if args.command == "env":
         from harness.metadata import collect_environment, format_environment
 
-        print("\n".join(format_environment(collect_environment())))
+        environment = collect_environment()
+        print("\n".join(format_environment(environment)))
+        if args.capacity is not None:
+            from harness.capacity import format_capacity, probe_parallel_capacity
+
+            processes = args.capacity or environment["machine"].get("usable_cpus") or 1
+            print(format_capacity(probe_parallel_capacity(processes)))
         return EXIT_OK
     parser.error(f"unknown command {args.command!r}")
     return EXIT_USAGE

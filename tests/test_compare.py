@@ -14,8 +14,9 @@ import pytest
 
 import harness.compare as compare
 from harness.compare import (
-    CompareError, Comparison, RegressionCheck, Row, compare_files, compare_suites, evidence_from_samples,
-    format_markdown, format_table, ratio_interval, smallest_p,
+    CompareError, Comparison, RegressionCheck, Row, compare_files, compare_sides, compare_suites,
+    evidence_from_samples, expand_side_paths, format_markdown, format_table, pool_sides, ratio_interval, side_from,
+    smallest_p,
 )
 from harness.model import RunResult, Suite
 from harness.storage import SCHEMA_VERSION, save_suite
@@ -54,8 +55,9 @@ def test_exported_names():
     assert sorted(compare.__all__) == sorted([
         "CompareError", "Comparison", "Entry", "Evidence", "METHOD_CI_OVERLAP", "METHOD_MANN_WHITNEY",
         "RegressionCheck", "Row", "Side", "VERDICTS", "compare_files", "compare_sides", "compare_suites",
-        "evidence_from_samples", "evidence_from_summaries", "format_markdown", "format_table", "mann_whitney_p",
-        "ratio_interval", "read_side", "side_from", "smallest_p", "summary_line",
+        "evidence_from_samples", "evidence_from_summaries", "expand_side_paths", "format_markdown", "format_table",
+        "mann_whitney_p", "pool_sides", "ratio_interval", "read_pooled_side", "read_side", "side_from", "smallest_p",
+        "summary_line",
     ])
 
 
@@ -410,3 +412,91 @@ def test_cli_missing_file_exits_2(tmp_path, cli):
     result = cli("compare", tmp_path / "nope.json", tmp_path / "nope2.json")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "no such file" in result.stderr
+
+
+# --- several runs per side, pooled ------------------------------------------------------------------
+
+
+def test_pooling_concatenates_samples_per_configuration():
+    first = side_from(suite(run(times=[1.0, 1.1, 1.2]), run("pool", 2, times=[0.5, 0.6])), "a.json")
+    second = side_from(suite(run(times=[2.0, 2.1]), run("pool", 2, times=[0.7])), "b.json")
+    pooled = pool_sides([first, second])
+    assert pooled.name == "a.json (+1 more)"
+    serial, pool = pooled.entries
+    assert serial.times_s == (1.0, 1.1, 1.2, 2.0, 2.1) and serial.count == 5 and serial.median_s == 1.2
+    assert pool.times_s == (0.5, 0.6, 0.7) and pool.median_s == 0.6
+    assert pool_sides([first]) is first
+
+
+def test_pooling_reports_one_sided_configurations_failures_and_machines():
+    first = side_from(suite(run(times=[1.0, 1.0]), run("pool", 2, times=[0.5])), "a.json")
+    second = side_from(suite(run(times=[1.0]), run("pool", 2, status="failed", error="worker 1 exited")),
+                       "b.json")
+    third = side_from(suite(run(times=[1.0]), machine={"cpu_model": "Other CPU"}), "c.json")
+    pooled = pool_sides([first, second, third])
+    pool = pooled.entries[1]
+    assert pool.status == "failed" and pool.error == "in b.json: worker 1 exited"
+    text = " ".join(pooled.warnings)
+    assert "pool w2 n=1000 strong is in 2 of 3 files" in text
+    assert "different machines within one side" in text and "'Other CPU' in c.json" in text
+    with pytest.raises(CompareError, match="refusing to pool"):
+        pool_sides([first, third], strict=True)
+
+
+def test_pooling_refuses_a_mix_of_kinds(tmp_path):
+    harness_side = side_from(suite(run(times=[1.0])), "a.json")
+    bench = side_from(benchmark_json({"serial-w1-strong": 1.0}), "b.json")
+    with pytest.raises(CompareError, match="a mix of harness and pytest-benchmark"):
+        pool_sides([harness_side, bench])
+
+
+def test_expand_side_paths(tmp_path):
+    for name in ("base-2.json", "base-1.json", "head-1.json"):
+        save_suite(suite(run(times=[1.0])), str(tmp_path / name))
+    one = str(tmp_path / "base-1.json")
+    assert expand_side_paths(one) == [one]
+    assert expand_side_paths(str(tmp_path / "base-*.json")) == [one, str(tmp_path / "base-2.json")]
+    assert expand_side_paths(f"{one},{tmp_path / 'head-1.json'}") == [one, str(tmp_path / "head-1.json")]
+    with pytest.raises(CompareError, match="no file matches"):
+        expand_side_paths(str(tmp_path / "nothing-*.json"))
+    with pytest.raises(CompareError, match="named twice"):
+        expand_side_paths(f"{one},{one}")
+    with pytest.raises(CompareError, match="empty file name"):
+        expand_side_paths(f"{one},")
+
+
+def test_pooled_runs_cancel_drift_that_fools_a_single_run():
+    """Runs made in alternation share the machine's drift; pooled, it cancels in the ratio.
+
+    The machine is fast, then 30% slow for two runs, then fast again: a baseline run before
+    the slow spell and a current run inside it look like a regression. Three runs each side,
+    made in alternation (base, head, base, head, ...), share the spell and do not.
+    """
+    speeds = [1.0, 1.0, 1.3, 1.3, 1.0, 1.0]  # the time per repeat during each of six runs, in order
+    runs = [suite(run(times=samples(40 + i, speed, 0.01, 5))) for i, speed in enumerate(speeds)]
+    single = compare_suites(runs[0], runs[3])  # base before the slow spell, head inside it
+    assert single.rows[0].verdict == "regression"
+    base = pool_sides([side_from(runs[i], f"base-{i}") for i in (0, 2, 4)])
+    head = pool_sides([side_from(runs[i], f"head-{i}") for i in (1, 3, 5)])
+    assert compare_sides(base, head).rows[0].verdict == "no change"
+
+
+def test_cli_pools_several_files_per_side(tmp_path, cli):
+    for i in range(3):
+        save_suite(suite(run(times=samples(50 + i, 1.0, 0.01, 5))), str(tmp_path / f"base-{i}.json"))
+        save_suite(suite(run(times=samples(60 + i, 1.3, 0.01, 5))), str(tmp_path / f"head-{i}.json"))
+    result = cli("compare", tmp_path / "base-*.json", f"{tmp_path / 'head-0.json'},{tmp_path / 'head-1.json'}")
+    assert result.returncode == 1, result.stderr
+    assert "base-0.json (+2 more) -> " in result.stdout and "head-0.json (+1 more)" in result.stdout
+    missing = cli("compare", tmp_path / "nothing-*.json", tmp_path / "head-0.json")
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "no file matches" in missing.stderr
+
+
+def test_pooling_summaries_without_samples_warns(tmp_path):
+    first = side_from(benchmark_json({"serial-w1-strong": 1.0}, data=False), "a.json")
+    second = side_from(benchmark_json({"serial-w1-strong": 1.2}, data=False, seed=5), "b.json")
+    pooled = pool_sides([first, second])
+    (entry,) = pooled.entries
+    assert not entry.has_samples and entry.count == 10
+    assert entry.median_s == pytest.approx((first.entries[0].median_s + second.entries[0].median_s) / 2)
+    assert any("combined by their median" in w for w in pooled.warnings)

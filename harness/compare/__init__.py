@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from harness.compare.formatting import format_markdown, format_table, summary_line
 from harness.compare.inputs import CompareError, Entry, Side, read_side, side_from
+from harness.compare.pooling import expand_side_paths, pool_sides, read_pooled_side
 from harness.compare.result import VERDICTS, Comparison, Row, compare_files, compare_sides, compare_suites
 from harness.compare.rule import (
     METHOD_CI_OVERLAP, METHOD_MANN_WHITNEY, Evidence, RegressionCheck, evidence_from_samples,
@@ -40,11 +41,14 @@ __all__ = [
     "compare_sides",
     "compare_suites",
     "evidence_from_samples",
+    "expand_side_paths",
     "evidence_from_summaries",
     "format_markdown",
     "format_table",
     "mann_whitney_p",
+    "pool_sides",
     "ratio_interval",
+    "read_pooled_side",
     "read_side",
     "side_from",
     "smallest_p",

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.compare.inputs import FACTS, KIND_HARNESS, CompareError, Entry, Side, read_side, side_from
+from harness.compare.inputs import FACTS, KIND_HARNESS, CompareError, Entry, Side, side_from
+from harness.compare.pooling import read_pooled_side
 from harness.compare.rule import (
     METHOD_CI_OVERLAP, METHOD_MANN_WHITNEY, RegressionCheck, evidence_from_samples, evidence_from_summaries,
 )
@@ -198,6 +199,10 @@ def compare_suites(baseline: Any, current: Any, threshold_pct: float = 10.0, alp
 
 def compare_files(baseline_path: str, current_path: str, threshold_pct: float = 10.0, alpha: float = 0.05,
                   strict: bool = False) -> Comparison:
-    """:func:`compare_suites` on two files, each a harness results.json or pytest-benchmark JSON."""
-    return compare_sides(read_side(baseline_path), read_side(current_path),
+    """:func:`compare_suites` on two files, each a harness results.json or pytest-benchmark JSON.
+
+    Either side may name several files (comma-separated paths or a glob pattern): their
+    timings are pooled per configuration, see :mod:`harness.compare.pooling`.
+    """
+    return compare_sides(read_pooled_side(baseline_path, strict), read_pooled_side(current_path, strict),
                          threshold_pct=threshold_pct, alpha=alpha, strict=strict)
