@@ -1,0 +1,53 @@
+"""The parallel-capacity probe: real processes; no timing thresholds that a busy machine could break."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from harness.capacity import CapacityProbe, format_capacity, probe_parallel_capacity
+
+
+def test_capacity_arithmetic_from_literal_rates():
+    probe = CapacityProbe(processes=2, seconds_each=0.5, single_rates=(100.0, 200.0, 100.0),
+                          parallel_rates=(120.0, 260.0, 150.0))
+    assert probe.capacities == (1.2, 1.3, 1.5)
+    assert probe.capacity == 1.3
+    assert probe.efficiency == pytest.approx(0.65)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        probe.processes = 4
+
+
+def test_format_says_what_the_ceiling_means():
+    poor = CapacityProbe(2, 0.5, (100.0,), (120.0,))
+    text = format_capacity(poor)
+    assert "did 1.20x the work of one alone (ideal 2.00x; rounds: 1.20)" in text
+    assert "60%" in text and "expect process speedups near 1.2x, not 2x" in text
+    good = format_capacity(CapacityProbe(2, 0.5, (100.0,), (195.0,)))
+    assert "1.95x" in good and "expect" not in good
+    drifting = format_capacity(CapacityProbe(2, 0.5, (100.0,), (230.0,)))
+    assert "Above the ideal: the machine's speed changed between the rounds" in drifting
+
+
+def test_probe_runs_real_processes():
+    probe = probe_parallel_capacity(2, seconds=0.1, rounds=2)
+    assert len(probe.single_rates) == len(probe.parallel_rates) == 2
+    assert all(rate > 0 for rate in probe.single_rates + probe.parallel_rates)
+    # Two processes cannot do more than two processes' work; allow for the machine's drift between rounds.
+    assert 0 < probe.capacity < 2 * 2.5
+
+
+@pytest.mark.parametrize("kwargs", [{"processes": 0}, {"processes": 2, "rounds": 0}, {"processes": 2, "seconds": 0}])
+def test_probe_refuses_bad_arguments(kwargs):
+    with pytest.raises(ValueError):
+        probe_parallel_capacity(**kwargs)
+
+
+def test_cli_env_capacity(cli):
+    result = cli("env", "--capacity", "2")
+    assert result.returncode == 0, result.stderr
+    assert "Parallel capacity: 2 processes of the poly loop did" in result.stdout
+    for bad in ("0", "two"):
+        refused = cli("env", "--capacity", bad)
+        assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "--capacity" in refused.stderr
