@@ -27,6 +27,8 @@ from harness.config import (
 __all__ = ["main", "build_parser", "UsageError"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# harness.capacity.MAX_PROCESSES, repeated so that --help does not import the probe.
+_MAX_PROBE_PROCESSES = 1024
 DEFAULT_N = "1000000"
 REPORTS_DIR = "reports"
 
@@ -55,14 +57,18 @@ def _positive_float(option: str):
     return parse
 
 
-def _int_at_least(minimum: int):
+def _int_at_least(minimum: int, maximum: int | None = None):
+    accepted = f"integers >= {minimum}" if maximum is None else f"integers {minimum} to {maximum}"
+
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer (accepted: integers >= {minimum})") from None
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer (accepted: {accepted})") from None
         if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} is below {minimum} (accepted: integers >= {minimum})")
+            raise argparse.ArgumentTypeError(f"{value} is below {minimum} (accepted: {accepted})")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"{value} is above {maximum} (accepted: {accepted})")
         return value
 
     return parse
@@ -162,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
                    description="List every backend and workload, with availability here.")
     env = sub.add_parser("env", help="machine and interpreter facts, as recorded in results",
                          description="Print the machine and interpreter facts recorded in results.json.")
-    env.add_argument("--capacity", nargs="?", const=0, default=None, type=_int_at_least(1), metavar="PROCESSES",
+    env.add_argument("--capacity", nargs="?", const=0, default=None, type=_int_at_least(1, _MAX_PROBE_PROCESSES),
+                     metavar="PROCESSES",
                      help="also measure how much parallel CPU throughput the machine delivers: the poly loop in "
                           "one process alone vs PROCESSES at once (default: the usable CPUs), 5 alternating "
                           "rounds of 0.4 s. Ideal: PROCESSES; a shared or hyperthreaded machine gives less, "
@@ -206,6 +213,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def _print_capacity(processes: int, cpus: int | None) -> int:
+    from harness.capacity import CapacityError, format_capacity, probe_parallel_capacity
+
+    try:
+        print(format_capacity(probe_parallel_capacity(processes), cpus), flush=True)
+    except CapacityError as exc:
+        _err(f"--capacity: {exc}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        sys.stderr.write("harness env: interrupted\n")
+        return 130
+    return EXIT_OK
+
+
 def _dispatch(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -234,10 +255,8 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         environment = collect_environment()
         print("\n".join(format_environment(environment)))
         if args.capacity is not None:
-            from harness.capacity import format_capacity, probe_parallel_capacity
-
-            processes = args.capacity or environment["machine"].get("usable_cpus") or 1
-            print(format_capacity(probe_parallel_capacity(processes)))
+            cpus = environment["machine"].get("usable_cpus")
+            return _print_capacity(args.capacity or cpus or 1, cpus)
         return EXIT_OK
     parser.error(f"unknown command {args.command!r}")
     return EXIT_USAGE

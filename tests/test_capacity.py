@@ -17,6 +17,10 @@ def test_capacity_arithmetic_from_literal_rates():
     assert probe.efficiency == pytest.approx(0.65)
     with pytest.raises(dataclasses.FrozenInstanceError):
         probe.processes = 4
+    with pytest.raises(ValueError, match="> 0"):
+        CapacityProbe(2, 0.5, (100.0,), (0.0,))
+    with pytest.raises(ValueError, match="one single and one parallel rate per round"):
+        CapacityProbe(2, 0.5, (100.0, 90.0), (150.0,))
 
 
 def test_format_says_what_the_ceiling_means():
@@ -28,9 +32,15 @@ def test_format_says_what_the_ceiling_means():
     assert "1.95x" in good and "expect" not in good
     drifting = format_capacity(CapacityProbe(2, 0.5, (100.0,), (230.0,)))
     assert "Above the ideal: the machine's speed changed between the rounds" in drifting
+    # Three processes on two CPUs: the ideal is 2, and 1.95x is the machine doing its best.
+    crowded = format_capacity(CapacityProbe(3, 0.5, (100.0,), (195.0,)), cpus=2)
+    assert "(ideal 2.00x;" in crowded and "3 processes share 2 CPUs" in crowded and "expect" not in crowded
 
 
 def test_probe_runs_real_processes():
+    # Even a time shorter than one chunk of work gives every process a rate: each does one chunk.
+    tiny = probe_parallel_capacity(2, seconds=1e-6, rounds=1)
+    assert all(rate > 0 for rate in tiny.single_rates + tiny.parallel_rates)
     probe = probe_parallel_capacity(2, seconds=0.1, rounds=2)
     assert len(probe.single_rates) == len(probe.parallel_rates) == 2
     assert all(rate > 0 for rate in probe.single_rates + probe.parallel_rates)
@@ -38,7 +48,8 @@ def test_probe_runs_real_processes():
     assert 0 < probe.capacity < 2 * 2.5
 
 
-@pytest.mark.parametrize("kwargs", [{"processes": 0}, {"processes": 2, "rounds": 0}, {"processes": 2, "seconds": 0}])
+@pytest.mark.parametrize("kwargs", [{"processes": 0}, {"processes": 2, "rounds": 0}, {"processes": 2, "seconds": 0},
+                                    {"processes": 100_000}])
 def test_probe_refuses_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         probe_parallel_capacity(**kwargs)
@@ -48,6 +59,13 @@ def test_cli_env_capacity(cli):
     result = cli("env", "--capacity", "2")
     assert result.returncode == 0, result.stderr
     assert "Parallel capacity: 2 processes of the poly loop did" in result.stdout
-    for bad in ("0", "two"):
+    for bad in ("0", "two", "100000"):
         refused = cli("env", "--capacity", bad)
         assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "--capacity" in refused.stderr
+        assert refused.stdout == ""  # refused before anything is printed
+
+
+def test_cli_limit_matches_the_probe():
+    from harness import capacity, cli
+
+    assert cli._MAX_PROBE_PROCESSES == capacity.MAX_PROCESSES

@@ -8,8 +8,9 @@ drift on both sides, so it cancels in the ratio instead of posing as a regressio
 and asv average over several processes or runs for the same reason.
 
 A side is spelled as one path, several joined by commas, or a quoted glob pattern
-(``'runs/base-*/results.json'``). Pooling concatenates each configuration's raw timings;
-where a file has only summary statistics, the medians and IQRs are combined by their median.
+(``'runs/base-*/results.json'``; ``**`` matches folders at any depth). Pooling concatenates
+each configuration's raw timings; where a file has only summary statistics, each run's
+median counts as one sample. A run that failed is left out of the pool with a warning.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Sequence
 from harness.compare.inputs import FACTS, CompareError, Entry, Side, read_side
 from harness.stats import iqr, median
 
-__all__ = ["expand_side_paths", "pool_sides", "read_pooled_side"]
+__all__ = ["check_sides_apart", "expand_side_paths", "pool_sides", "read_pooled_side"]
 
 
 def expand_side_paths(spec: str) -> list[str]:
@@ -38,8 +39,8 @@ def expand_side_paths(spec: str) -> list[str]:
         if not item:
             raise CompareError(f"{spec!r}: an empty file name in the list; expected FILE or FILE,FILE,... "
                                "or a quoted glob pattern")
-        if glob.has_magic(item):
-            matches = sorted(path for path in glob.glob(item) if os.path.isfile(path))
+        if glob.has_magic(item) and not os.path.exists(item):  # 'run[1].json' may be a real name
+            matches = sorted(path for path in glob.glob(item, recursive=True) if os.path.isfile(path))
             if not matches:
                 raise CompareError(f"{item}: no file matches this pattern")
             paths.extend(matches)
@@ -60,6 +61,21 @@ def read_pooled_side(spec: str, strict: bool = False) -> Side:
     return pool_sides([read_side(path) for path in paths], strict=strict)
 
 
+def check_sides_apart(baseline_spec: str, current_spec: str) -> None:
+    """Refuse a file pooled into both sides (a glob such as 'runs/*' catches the head's runs too).
+
+    One file against itself stays allowed: it is a quick A/A check of the rule.
+    """
+    baseline, current = expand_side_paths(baseline_spec), expand_side_paths(current_spec)
+    if len(baseline) == 1 and len(current) == 1:
+        return
+    current_real = {os.path.realpath(path) for path in current}
+    shared = [path for path in baseline if os.path.realpath(path) in current_real]
+    if shared:
+        raise CompareError(f"{shared[0]}: on both sides; a baseline pattern that also matches the current runs "
+                           "(or the reverse) compares runs with themselves")
+
+
 def _pooled_name(sides: Sequence[Side]) -> str:
     if len(sides) == 1:
         return sides[0].name
@@ -76,29 +92,42 @@ def _fact_disagreements(sides: Sequence[Side]) -> list[str]:
     return found
 
 
-def _pool_entries(entries: list[tuple[str, Entry]], total_files: int, warnings: list[str]) -> Entry:
-    (first_file, first), files = entries[0], [name for name, _ in entries]
-    if len(entries) < total_files:
-        warnings.append(f"{first.title} is in {len(entries)} of {total_files} files on this side "
-                        f"({', '.join(files)}); only those are pooled")
+def _pool_entries(entries: list[tuple[str, Entry]], all_files: list[str], warnings: list[str]) -> Entry:
+    first = entries[0][1]
+    if len(entries) < len(all_files):
+        present = {name for name, _ in entries}
+        missing = [name for name in all_files if name not in present]
+        warnings.append(f"{first.title} is missing from {', '.join(missing)}; "
+                        f"pooled from the other {len(entries)} file(s)")
+    if len({entry.n for _, entry in entries}) > 1:
+        sizes = ", ".join(f"n={entry.n} in {name}" for name, entry in entries)
+        raise CompareError(f"{first.title}: runs of different sizes on one side ({sizes}); pool runs of one size")
     failed = [(name, entry) for name, entry in entries if entry.status != "ok"]
-    if failed:
+    if len(failed) == len(entries):
         name, entry = failed[0]
         error = f"in {name}: {entry.error}" if entry.error else f"in {name}"
         return Entry(key=first.key, label=first.label, status=entry.status, error=error, n=first.n,
-                     python=first.python, count=sum(e.count for _, e in entries))
-    if len({entry.n for _, entry in entries}) > 1:
-        sizes = ", ".join(f"n={entry.n} in {name}" for name, entry in entries)
-        warnings.append(f"{first.title}: pooled runs of different sizes ({sizes})")
-    if all(entry.has_samples for _, entry in entries):
-        times = tuple(t for _, entry in entries for t in entry.times_s)
+                     python=first.python)
+    for name, entry in failed:
+        # Still pooled from the runs that worked, so one timeout does not hide a configuration
+        # from the gate; the failure is not hidden either.
+        warnings.append(f"{first.title} {entry.status} in {name}" + (f" ({entry.error})" if entry.error else "")
+                        + f"; pooled from the other {len(entries) - len(failed)} run(s)")
+    good = [entry for _, entry in entries if entry.status == "ok"]
+    if all(entry.has_samples for entry in good):
+        times = tuple(t for entry in good for t in entry.times_s)
         return Entry(key=first.key, label=first.label, times_s=times, median_s=median(times),
                      iqr_s=iqr(times) if len(times) > 1 else 0.0, count=len(times), n=first.n, python=first.python)
-    medians = [entry.median_s for _, entry in entries if entry.median_s is not None]
-    iqrs = [entry.iqr_s for _, entry in entries if entry.iqr_s is not None]
-    return Entry(key=first.key, label=first.label, median_s=median(medians) if medians else None,
-                 iqr_s=median(iqrs) if iqrs else None, count=sum(entry.count for _, entry in entries),
-                 n=first.n, python=first.python)
+    # Summaries only: each run's median is one sample. Their spread is the drift between
+    # runs, which a within-run IQR cannot show, so the wider of the two is kept.
+    medians = [entry.median_s for entry in good if entry.median_s is not None]
+    iqrs = [entry.iqr_s for entry in good if entry.iqr_s is not None]
+    if not medians:
+        return Entry(key=first.key, label=first.label, n=first.n, python=first.python)
+    between = iqr(medians) if len(medians) > 1 else 0.0
+    within = median(iqrs) if iqrs else 0.0
+    return Entry(key=first.key, label=first.label, median_s=median(medians), iqr_s=max(between, within),
+                 count=len(medians), n=first.n, python=first.python)
 
 
 def pool_sides(sides: Sequence[Side], strict: bool = False) -> Side:
@@ -125,10 +154,10 @@ def pool_sides(sides: Sequence[Side], strict: bool = False) -> Side:
     for side in sides:
         for entry in side.entries:
             grouped.setdefault(entry.key, []).append((side.name, entry))
-    entries = tuple(_pool_entries(group, len(sides), warnings) for group in grouped.values())
+    entries = tuple(_pool_entries(group, [side.name for side in sides], warnings) for group in grouped.values())
     if any(not entry.has_samples and entry.status == "ok" for entry in entries):
-        warnings.append(f"{name}: some configurations have no raw samples in every file; their medians "
-                        "and IQRs were combined by their median, and the decision rests on those summaries")
+        warnings.append(f"{name}: some configurations lack raw samples in at least one file; for those, each "
+                        "run's median counts as one sample, and the decision rests on those summaries")
     facts = {fact: next((side.facts.get(fact) for side in sides if side.facts.get(fact) is not None), None)
              for fact, _, _ in FACTS}
     return Side(name, sides[0].kind, entries, facts, tuple(warnings))
