@@ -171,8 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--capacity", nargs="?", const=0, default=None, type=_int_at_least(1, _MAX_PROBE_PROCESSES),
                      metavar="PROCESSES",
                      help="also measure how much parallel CPU throughput the machine delivers: the poly loop in "
-                          "one process alone vs PROCESSES at once (default: the usable CPUs), 5 alternating "
-                          "rounds of 0.4 s. Ideal: PROCESSES; a shared or hyperthreaded machine gives less, "
+                          "process 0 alone vs PROCESSES at once (default: the usable CPUs), alternating in 0.1 s "
+                          "slices for about 4 s. Ideal: PROCESSES; a shared or hyperthreaded machine gives less, "
                           "and no backend's speedup can beat it")
     return parser
 
