@@ -29,7 +29,9 @@ repeat 5; A/A clean / slowdown flagged, of 20):
 
 * one run per side: 17/18, 17/12, 9/14, 12/10 (four measurements);
 * 3 runs per side, alternated and pooled: 17/19;
-* 5 runs: 20/18, 17/19; 8 runs: 18/19;
+* 5 runs (the default): 20/18, 17/19, 19/20, 18/18 (the last two started when
+  ``harness env --capacity`` read 2.09x and 1.99x of 2, so in steadier spells);
+* 8 runs: 18/19;
 * 3 runs at n=2000000 (repeats of about 0.35 s instead of 0.05 s): 19/15.
 
 There a core's speed switches between two states 2x apart several times a second, so a
