@@ -243,10 +243,8 @@ def main(argv=None) -> int:
     per_config = {label: {"aa_false": 0, "slow_hit": 0, "aa_ratio": [], "slow_ratio": []} for label in labels}
     started = time.perf_counter()
     for trial, (note, others, baseline, same, slower) in enumerate(trials, 1):
-        aa = compare_sides(side_from(baseline, "baseline"), side_from(same, "same"),
-                           threshold_pct=args.threshold, alpha=args.alpha)
-        slow = compare_sides(side_from(baseline, "baseline"), side_from(slower, "slower"),
-                             threshold_pct=args.threshold, alpha=args.alpha)
+        aa = compare_sides(baseline, same, threshold_pct=args.threshold, alpha=args.alpha)
+        slow = compare_sides(baseline, slower, threshold_pct=args.threshold, alpha=args.alpha)
         aa_clean += not aa.has_regression
         slow_flagged += slow.has_regression
         if others < args.quiet_below:

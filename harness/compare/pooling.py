@@ -55,18 +55,17 @@ def expand_side_paths(spec: str) -> list[str]:
     return paths
 
 
-def read_pooled_side(spec: str, strict: bool = False) -> Side:
-    """Read every file ``spec`` names (see :func:`expand_side_paths`) and pool them."""
-    paths = expand_side_paths(spec)
+def read_pooled_side(paths: Sequence[str], strict: bool = False) -> Side:
+    """Read the files ``paths`` (from :func:`expand_side_paths`) and pool them into one Side."""
     return pool_sides([read_side(path) for path in paths], strict=strict)
 
 
-def check_sides_apart(baseline_spec: str, current_spec: str) -> None:
+def check_sides_apart(baseline: Sequence[str], current: Sequence[str]) -> None:
     """Refuse a file pooled into both sides (a glob such as 'runs/*' catches the head's runs too).
 
-    One file against itself stays allowed: it is a quick A/A check of the rule.
+    Takes each side's expanded paths. One file against itself stays allowed: it is a quick
+    A/A check of the rule.
     """
-    baseline, current = expand_side_paths(baseline_spec), expand_side_paths(current_spec)
     if len(baseline) == 1 and len(current) == 1:
         return
     current_real = {os.path.realpath(path) for path in current}

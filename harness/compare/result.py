@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.compare.inputs import FACTS, KIND_HARNESS, CompareError, Entry, Side, side_from
-from harness.compare.pooling import check_sides_apart, read_pooled_side
+from harness.compare.pooling import check_sides_apart, expand_side_paths, read_pooled_side
 from harness.compare.rule import (
     METHOD_CI_OVERLAP, METHOD_MANN_WHITNEY, RegressionCheck, evidence_from_samples, evidence_from_summaries,
 )
@@ -204,6 +204,7 @@ def compare_files(baseline_path: str, current_path: str, threshold_pct: float = 
     Either side may name several files (comma-separated paths or a glob pattern): their
     timings are pooled per configuration, see :mod:`harness.compare.pooling`.
     """
-    check_sides_apart(baseline_path, current_path)
-    return compare_sides(read_pooled_side(baseline_path, strict), read_pooled_side(current_path, strict),
+    baseline_paths, current_paths = expand_side_paths(baseline_path), expand_side_paths(current_path)
+    check_sides_apart(baseline_paths, current_paths)
+    return compare_sides(read_pooled_side(baseline_paths, strict), read_pooled_side(current_paths, strict),
                          threshold_pct=threshold_pct, alpha=alpha, strict=strict)
