@@ -27,14 +27,14 @@ test: $(STAMP)
 ## (exit 1 from a run means a configuration failed: still worth saving and comparing.)
 baseline: $(STAMP)
 	rm -rf reports/baseline-run
-	$(BIN)/harness run --out reports/baseline-run --quiet --no-report $(ARGS) || test $$? -eq 1
+	$(BIN)/harness run --out reports/baseline-run --quiet --no-report --reference $(ARGS) || test $$? -eq 1
 	cp reports/baseline-run/results.json reports/baseline.json
 	rm -rf reports/baseline-run
 
 compare: $(STAMP)
 	@test -f reports/baseline.json || { echo "make compare: no reports/baseline.json; run make baseline first" >&2; exit 2; }
 	rm -rf reports/compare-run
-	$(BIN)/harness run --out reports/compare-run --quiet $(ARGS) || test $$? -eq 1
+	$(BIN)/harness run --out reports/compare-run --quiet --reference $(ARGS) || test $$? -eq 1
 	$(BIN)/harness compare reports/baseline.json reports/compare-run/results.json --markdown reports/compare.md
 
 ## Benchmarks of the harness itself (ratios measured side by side; see each script's docstring).

@@ -59,7 +59,7 @@ import time
 from harness import __version__
 from harness.backends import BACKEND_NAMES
 from harness.compare import Side, compare_sides, pool_sides, side_from
-from harness.config import ConfigError, RunConfig, parse_backends, parse_workers
+from harness.config import DEFAULT_REFERENCE_N, ConfigError, RunConfig, parse_backends, parse_workers
 from harness.metadata import gil_enabled, machine_facts, python_facts
 from harness.model import RunResult, Suite
 from harness.runner import Configuration, plan_configurations, run_configuration
@@ -76,6 +76,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=5,
                         help="runs per side in each trial, made in alternation and pooled, as the CI workflow "
                              "does (default: 5; 1 is a single run per side)")
+    parser.add_argument("--reference", type=int, default=DEFAULT_REFERENCE_N, metavar="ITEMS",
+                        help="time the reference loop beside every repeat, as harness run --reference does, and judge "
+                             "normalized times; the same trials are also judged raw, side by side "
+                             f"(default: {DEFAULT_REFERENCE_N} items per worker)")
+    parser.add_argument("--no-reference", action="store_const", const=None, dest="reference",
+                        help="time no reference loop: judge raw times only, as before --reference existed")
     parser.add_argument("--slowdown", type=float, default=15.0, help="extra work in percent (default: 15)")
     parser.add_argument("--threshold", type=float, default=10.0, help="compare --threshold (default: 10)")
     parser.add_argument("--alpha", type=float, default=0.05, help="compare --alpha (default: 0.05)")
@@ -158,6 +164,8 @@ def measured_trials(args, config: RunConfig, rng: random.Random):
     print(f"  configurations: {', '.join(_labels(config))} at n={args.n}; repeat {args.repeat}, warmup {args.warmup}; "
           f"slowdown: n={n_slow} recorded as n={args.n}")
     print(f"  {args.runs} run(s) per side per trial, in alternation, pooled by harness compare")
+    if config.reference_n:
+        print(f"  reference loop ({config.reference_n} items per worker) timed before and after every repeat")
     return _measured(args, config, rng, environment, n_slow)
 
 
@@ -188,7 +196,9 @@ def _append_trial(path: str, orders: list[str], runs: dict[str, list[Side]]) -> 
 
     record = {"orders": orders,
               "runs": {kind: [{entry.label: list(entry.times_s) for entry in side.entries} for side in found]
-                       for kind, found in runs.items()}}
+                       for kind, found in runs.items()},
+              "reference": {kind: [{entry.label: list(entry.reference_s) for entry in side.entries} for side in found]
+                            for kind, found in runs.items()}}
     with open(path, "a", encoding="utf-8") as out:
         out.write(json.dumps(record) + "\n")
 
@@ -228,7 +238,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         config = RunConfig(backends=parse_backends(args.backends, BACKEND_NAMES), workers=parse_workers(args.workers),
-                           n=(args.n,), repeat=args.repeat, warmup=args.warmup)
+                           n=(args.n,), repeat=args.repeat, warmup=args.warmup,
+                           reference_n=args.reference if args.simulate is None else None)
     except ConfigError as exc:
         print(f"gate_trials: {exc}", file=sys.stderr)
         return 2
@@ -239,6 +250,7 @@ def main(argv=None) -> int:
     verbose = args.simulate is None or args.trials <= 40
 
     aa_clean = slow_flagged = 0
+    raw = {"aa_clean": 0, "slow_flagged": 0}  # the same trials judged on raw times (harness compare --raw)
     quiet = {"trials": 0, "aa_clean": 0, "slow_flagged": 0}
     per_config = {label: {"aa_false": 0, "slow_hit": 0, "aa_ratio": [], "slow_ratio": []} for label in labels}
     started = time.perf_counter()
@@ -247,6 +259,12 @@ def main(argv=None) -> int:
         slow = compare_sides(baseline, slower, threshold_pct=args.threshold, alpha=args.alpha)
         aa_clean += not aa.has_regression
         slow_flagged += slow.has_regression
+        if config.reference_n:
+            raw_aa = compare_sides(baseline, same, threshold_pct=args.threshold, alpha=args.alpha, use_reference=False)
+            raw_slow = compare_sides(baseline, slower, threshold_pct=args.threshold, alpha=args.alpha,
+                                     use_reference=False)
+            raw["aa_clean"] += not raw_aa.has_regression
+            raw["slow_flagged"] += raw_slow.has_regression
         if others < args.quiet_below:
             quiet["trials"] += 1
             quiet["aa_clean"] += not aa.has_regression
@@ -274,6 +292,10 @@ def main(argv=None) -> int:
           f"(target >= {needed}): {'met' if aa_ok else 'MISSED'}")
     print(f"{args.slowdown:g}% more work under the same name: flagged in {slow_flagged}/{args.trials} trials "
           f"(target >= {needed}): {'met' if slow_ok else 'MISSED'}")
+    if config.reference_n:
+        print(f"judged on normalized times (each repeat / the reference loop of {config.reference_n} items per worker "
+              f"timed beside it); the same trials judged raw (--raw): A/A clean in {raw['aa_clean']}/{args.trials}, "
+              f"slowdown flagged in {raw['slow_flagged']}/{args.trials}")
     if args.simulate is None:
         print(f"trials while other processes on this machine used under {args.quiet_below:g} CPUs: "
               f"{quiet['trials']}/{args.trials} (A/A clean in {quiet['aa_clean']}, slowdown flagged in "

@@ -15,6 +15,8 @@ from typing import Sequence
 from harness import __version__
 from harness.backends import BACKEND_NAMES, DEFAULT_BACKENDS
 from harness.config import (
+    DEFAULT_REFERENCE_N,
+    MIN_REFERENCE_N,
     MIN_SAMPLE_INTERVAL_S,
     SCALING_MODES,
     START_METHODS,
@@ -118,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--interleave", action="store_true",
                      help="time one repeat of every configuration per pass, --repeat passes, so a machine whose "
                           "speed drifts slows all configurations alike (costs a warm-up and pool start per pass)")
+    run.add_argument("--reference", nargs="?", const=DEFAULT_REFERENCE_N, default=None,
+                     type=_int_at_least(MIN_REFERENCE_N), metavar="ITEMS", dest="reference_n",
+                     help="before and after every timed repeat, also time a fixed reference loop (poly over "
+                          f"[0, ITEMS) in every worker, default {DEFAULT_REFERENCE_N}) on the same backend; harness "
+                          "compare then divides each repeat by it, cancelling changes in the machine's speed. "
+                          "For CI gates on shared machines; costs about one reference per repeat")
     run.add_argument("--timeout", type=_positive_float("--timeout"), default=None, metavar="SECONDS",
                      help="limit for each repeat; past it the run is marked timeout and its workers killed "
                           "(default: 60 s plus 10 us per item)")
@@ -163,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--markdown", default=None, metavar="FILE", help="also write the table as markdown to FILE")
     compare.add_argument("--strict", action="store_true",
                          help="refuse to compare runs from different machines, Pythons or GIL modes")
+    compare.add_argument("--raw", action="store_true",
+                         help="judge the raw times even where both sides timed the reference loop (harness run "
+                              "--reference); by default each repeat is divided by its reference time")
 
     sub.add_parser("list", help="backends and workloads available here, and why any is not",
                    description="List every backend and workload, with availability here.")
@@ -200,6 +211,7 @@ def _config_from_args(args) -> RunConfig:
         dask_scheduler=args.dask_scheduler,
         pythons=tuple(args.pythons),
         interleave=args.interleave,
+        reference_n=args.reference_n,
     )
 
 

@@ -40,7 +40,7 @@ def command_compare(args) -> int:
         return EXIT_USAGE
     try:
         comparison = compare_files(args.baseline, args.current, threshold_pct=args.threshold,
-                                   alpha=args.alpha, strict=args.strict)
+                                   alpha=args.alpha, strict=args.strict, use_reference=not args.raw)
     except CompareError as exc:
         sys.stderr.write(f"harness compare: error: {exc}\n")
         return EXIT_USAGE

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 
 __all__ = [
     "ConfigError",
+    "DEFAULT_REFERENCE_N",
+    "MIN_REFERENCE_N",
     "RunConfig",
     "SCALING_MODES",
     "START_METHODS",
@@ -106,6 +108,12 @@ def parse_backends(text: str, known: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(names)
 
 
+# --reference: items per worker of the reference loop. 100000 poly items take 15-30 ms on a
+# 2020s core: long enough to time to well under 1%, short enough to cost little per repeat.
+DEFAULT_REFERENCE_N = 100_000
+MIN_REFERENCE_N = 1000
+
+
 def default_timeout(n: int, workers: int, scaling: str) -> float:
     """A generous per-run limit from the work size: 60 s plus 10 us per item of the largest task.
 
@@ -136,6 +144,9 @@ class RunConfig:
     pythons: tuple[str, ...] = ()
     # Round-robin the repeats across configurations, so drift in machine speed hits all alike.
     interleave: bool = False
+    # Items per worker of the reference loop timed before and after every repeat (--reference),
+    # so a comparison can divide out the machine's speed at that moment; None: not timed.
+    reference_n: int | None = None
 
     def __post_init__(self) -> None:
         if not self.backends:
@@ -171,6 +182,8 @@ class RunConfig:
             raise ConfigError("--dask-scheduler", f"{self.dask_scheduler!r} (accepted: an address like tcp://HOST:PORT)")
         if self.flush_every is not None and self.flush_every < 1:
             raise ConfigError("--flush-every", f"{self.flush_every} (accepted: integers >= 1)")
+        if self.reference_n is not None and (isinstance(self.reference_n, bool) or self.reference_n < MIN_REFERENCE_N):
+            raise ConfigError("--reference", f"{self.reference_n} (accepted: integers >= {MIN_REFERENCE_N})")
 
     def timeout_for(self, n: int, workers: int) -> float:
         return self.timeout_s if self.timeout_s is not None else default_timeout(n, workers, self.scaling)

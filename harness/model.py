@@ -116,6 +116,9 @@ class RunResult:
     python: str | None = None
     gil_enabled: bool | None = None
     recomputed_tasks: int | None = None  # dask only: tasks re-run after a worker was lost
+    # --reference: per timed repeat, the mean time of the reference loop run just before and
+    # just after it on the same backend and workers (the machine's speed at that moment).
+    reference_times_s: tuple[float, ...] | None = None
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -129,6 +132,12 @@ class RunResult:
             _check_time("times_s", t, allow_none=False)
         for name in ("median_s", "mean_s", "stdev_s", "iqr_s", "min_s", "max_s", "startup_s", "cpu_time_s"):
             _check_time(name, getattr(self, name))
+        if self.reference_times_s is not None:
+            for t in self.reference_times_s:
+                _check_time("reference_times_s", t, allow_none=False)
+            if len(self.reference_times_s) != len(self.times_s):
+                raise ValueError(f"{self.backend}: reference_times_s has {len(self.reference_times_s)} values "
+                                 f"for {len(self.times_s)} times_s")
         if self.status == "ok" and not self.times_s:
             raise ValueError(f"{self.backend}: status ok but no times_s")
 
@@ -151,6 +160,7 @@ class RunResult:
         data["speedup_ci95"] = list(self.speedup_ci95) if self.speedup_ci95 else None
         data["cpu"] = self.cpu.to_dict() if self.cpu else None
         data["worker_spans"] = [asdict(s) for s in self.worker_spans]
+        data["reference_times_s"] = None if self.reference_times_s is None else list(self.reference_times_s)
         data["warnings"] = list(self.warnings)
         return data
 
@@ -165,6 +175,8 @@ class RunResult:
                 kwargs[name] = (lo, hi)
         kwargs["cpu"] = CpuLoad.from_dict(data["cpu"]) if data.get("cpu") else None
         kwargs["worker_spans"] = tuple(WorkerSpan(**s) for s in data.get("worker_spans") or ())
+        if data.get("reference_times_s") is not None:
+            kwargs["reference_times_s"] = tuple(data["reference_times_s"])
         kwargs["warnings"] = tuple(data.get("warnings") or ())
         return cls(**kwargs)
 

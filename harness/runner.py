@@ -8,6 +8,7 @@ CLI's SIGTERM exception) kills the running workers and propagates.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import resource
 import time
@@ -20,10 +21,15 @@ from harness.config import RunConfig
 from harness.model import CpuLoad, RunResult, WorkerSpan
 from harness.partition import expected_copies, make_tasks
 from harness.sampler import CpuSamples, SamplerError, mean_per_core
-from harness.stability import sample_warnings
+from harness.stability import reference_warning, sample_warnings
 from harness.workloads import Workload
 
-__all__ = ["Configuration", "Repeat", "plan_configurations", "run_configuration", "run_sweep"]
+__all__ = ["Configuration", "Repeat", "REFERENCE_WORKLOAD_REF", "plan_configurations", "run_configuration",
+           "run_sweep"]
+
+# --reference times this built-in loop, never the workload under test: a change to the
+# workload must not move its own yardstick.
+REFERENCE_WORKLOAD_REF = "harness.workloads:poly"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +53,7 @@ class Repeat:
     start: float
     task_results: tuple[tuple, ...]
     samples: CpuSamples | None = None
+    reference_s: float | None = None
 
     @property
     def total(self) -> int:
@@ -95,6 +102,32 @@ def _timed_repeat(backend, ref, tasks, deadline, fn, sampler, in_process: bool) 
     if not in_process:  # worker processes report their own CPU time
         cpu += sum(r[4] or 0.0 for r in results)
     return Repeat(t1 - t0, cpu, t0, tuple(results), samples)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reference:
+    """--reference: the built-in poly loop, every worker over [0, reference_n), run through the
+    configuration's own backend so it shares the workers, the cores and their speed."""
+
+    tasks: list
+    fn: object
+    expected: int | None  # None: not checked (shared-nolock loses updates by design)
+
+    @classmethod
+    def build(cls, reference_n: int, point: "Configuration", in_process: bool) -> "_Reference":
+        from harness.workloads import poly, poly_oracle
+
+        expected = None if point.backend == "shared-nolock" else point.workers * poly_oracle(reference_n)
+        return cls(make_tasks(reference_n, point.workers, "weak"), poly if in_process else None, expected)
+
+    def time(self, backend, deadline: float) -> float:
+        t0 = time.perf_counter()
+        results = backend.run(REFERENCE_WORKLOAD_REF, self.tasks, deadline, self.fn)
+        elapsed = time.perf_counter() - t0
+        total = sum(r[1] for r in results)
+        if self.expected is not None and total != self.expected:
+            raise BackendError(f"the reference loop gave {total}, expected {self.expected}")
+        return elapsed
 
 
 def _cpu_load(repeats: Sequence[Repeat], representative: Repeat, interval: float) -> CpuLoad | None:
@@ -184,9 +217,20 @@ def _measure(ctx: _Context, config: RunConfig, workload: Workload, sampler, repe
             startup_s = time.perf_counter() - t0 if cls.has_startup else None
             for _ in range(config.warmup):
                 backend.run(workload.ref, ctx.tasks, time.perf_counter() + ctx.timeout, fn)
+            reference = None
+            if config.reference_n:
+                reference = _Reference.build(config.reference_n, point, cls.kind != "process")
+                before = reference.time(backend, time.perf_counter() + ctx.timeout)
             for _ in range(repeat):
-                into.repeats.append(_timed_repeat(backend, workload.ref, ctx.tasks, time.perf_counter() + ctx.timeout,
-                                                  fn, sampler, cls.kind != "process"))
+                timed = _timed_repeat(backend, workload.ref, ctx.tasks, time.perf_counter() + ctx.timeout,
+                                      fn, sampler, cls.kind != "process")
+                if reference is not None:
+                    # Before and after: the machine's speed can change within a repeat, and the
+                    # mean of the two neighbours tracks it better than either alone.
+                    after = reference.time(backend, time.perf_counter() + ctx.timeout)
+                    timed = dataclasses.replace(timed, reference_s=(before + after) / 2)
+                    before = after
+                into.repeats.append(timed)
         except RunTimeout as exc:
             backend.close(kill=True)
             into.failure = RunResult(**ctx.base, status="timeout", startup_s=startup_s,
@@ -225,6 +269,11 @@ def _summarize(ctx: _Context, config: RunConfig, workload: Workload, measured: _
     result_ok = None if ctx.expected is None else totals == {ctx.expected}
     label = f"{point.backend} w{point.workers} n={point.n}"
     warnings = sample_warnings(times, label=label, check_repeats=False)
+    references = [r.reference_s for r in repeats]
+    reference_times = tuple(references) if references and None not in references else None
+    drift = reference_warning(reference_times or (), label=label)
+    if drift:
+        warnings.append(drift)
     if measured.recomputed:
         warnings.append(f"{label}: dask recomputed {measured.recomputed} task(s) during the timed repeats "
                         "(a worker died or lost its results); those times include it")
@@ -259,6 +308,7 @@ def _summarize(ctx: _Context, config: RunConfig, workload: Workload, measured: _
         cpu=_cpu_load(repeats, representative, config.sample_interval_s),
         worker_spans=_spans(representative),
         recomputed_tasks=measured.recomputed,
+        reference_times_s=reference_times,
         warnings=tuple(warnings),
     )
 

@@ -12,9 +12,11 @@ from typing import List, Optional, Sequence
 from harness.stats import mean, median_ci, median_ci_coverage, stdev
 
 __all__ = [
+    "REFERENCE_DRIFT_WARN",
     "busy_machine_warning",
     "format_seconds",
     "min_repeats_for",
+    "reference_warning",
     "sample_warnings",
 ]
 
@@ -145,3 +147,21 @@ def busy_machine_warning(
     return "the machine was busy before the run: " + "; ".join(reasons) + (
         "; timings may be disturbed"
     )
+
+
+# Reference times of one run further apart than this (max / min) mean the machine's speed
+# changed while it was measured.
+REFERENCE_DRIFT_WARN = 1.25
+
+
+def reference_warning(reference_times: Sequence[float], *, label: str) -> str | None:
+    """A warning when the reference loop timed beside one run's repeats (--reference) varied
+    by more than REFERENCE_DRIFT_WARN (max / min): the machine itself sped up or slowed down."""
+    if not reference_times or min(reference_times) <= 0:
+        return None
+    lo, hi = min(reference_times), max(reference_times)
+    # Cross-multiplied, like sample_warnings, so the exact boundary is not lost to rounding.
+    if hi <= lo * REFERENCE_DRIFT_WARN:
+        return None
+    return (f"{label}: the reference loop timed beside the repeats ranged {format_seconds(lo)}-{format_seconds(hi)} "
+            f"({hi / lo:.2f}x): the machine's speed changed while this ran; harness compare divides it out")

@@ -5,6 +5,8 @@ SCHEMA_VERSION history:
        load and worker spans), plus min_s/max_s, ci_confidence, cpu_utilization,
        peak_rss_bytes, speedup_ci95, karp_flatt, python, gil_enabled, recomputed_tasks, cpu_time_ratio,
        complete.
+  2 -- adds, compatibly: a run's reference_times_s and the config's reference_n (harness run
+       --reference). Version-1 files are read as before (no reference times).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ __all__ = [
     "remove_stale_temporaries",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RESULTS_NAME = "results.json"
 # Append-only, one run per line, fsynced as each run completes: a crash loses at most the
 # run in progress, and --resume reads it back.

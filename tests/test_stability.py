@@ -8,7 +8,8 @@ from harness.stability import busy_machine_warning, format_seconds, min_repeats_
 
 def test_exported_names():
     assert sorted(stability.__all__) == [
-        "busy_machine_warning", "format_seconds", "min_repeats_for", "sample_warnings",
+        "REFERENCE_DRIFT_WARN", "busy_machine_warning", "format_seconds", "min_repeats_for", "reference_warning",
+        "sample_warnings",
     ]
 
 

@@ -32,13 +32,18 @@ def _p(row: Row) -> str:
 
 
 def _cells(row: Row) -> tuple[str, ...]:
+    method = (row.method or "-") + (" /ref" if row.normalized else "")
     return (row.label, _time(row.baseline_median_s), _time(row.current_median_s), _change(row),
-            _interval(row), _p(row), row.method or "-", row.verdict)
+            _interval(row), _p(row), method, row.verdict)
 
 
 def _rule(comparison: Comparison) -> str:
-    return (f"regression = slower by more than {comparison.threshold_pct:g}% (median) "
+    rule = (f"regression = slower by more than {comparison.threshold_pct:g}% (median) "
             f"and significant at alpha {comparison.alpha:g}")
+    if comparison.normalized:
+        rule += ("; rows tested '/ref' divide each repeat by the reference loop timed beside it "
+                 "(--reference) for the change, interval and test; the medians shown are raw")
+    return rule
 
 
 def summary_line(comparison: Comparison) -> str:

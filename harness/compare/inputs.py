@@ -49,10 +49,22 @@ class Entry:
     count: int = 0
     n: int | None = None
     python: str | None = None  # harness's interpreter label ('3.12.1', '3.13.0t'), part of the key
+    # harness run --reference: the reference loop's time beside each of times_s, else empty.
+    reference_s: tuple[float, ...] = ()
 
     @property
     def has_samples(self) -> bool:
         return bool(self.times_s)
+
+    @property
+    def has_reference(self) -> bool:
+        """True when every sample has its reference time, so it can be normalized."""
+        return bool(self.times_s) and len(self.reference_s) == len(self.times_s) and min(self.reference_s) > 0
+
+    @property
+    def normalized_s(self) -> tuple[float, ...]:
+        """Each sample divided by its reference time: the machine's speed at that moment divided out."""
+        return tuple(t / r for t, r in zip(self.times_s, self.reference_s))
 
     @property
     def title(self) -> str:
@@ -117,7 +129,8 @@ def _entry_from_run(run: RunResult) -> Entry:
     if status == "ok" and run.result_ok is False:
         status, error = "failed", run.error or "wrong result"
     return Entry(key=run.key, label=_run_label(run), status=status, error=error, times_s=tuple(run.times_s),
-                 median_s=run.median_s, iqr_s=run.iqr_s, count=len(run.times_s), n=run.n, python=run.python)
+                 median_s=run.median_s, iqr_s=run.iqr_s, count=len(run.times_s), n=run.n, python=run.python,
+                 reference_s=tuple(run.reference_times_s or ()))
 
 
 def _dedupe(entries: list[Entry], name: str) -> tuple[tuple[Entry, ...], list[str]]:

@@ -115,8 +115,16 @@ def _pool_entries(entries: list[tuple[str, Entry]], all_files: list[str], warnin
     good = [entry for _, entry in entries if entry.status == "ok"]
     if all(entry.has_samples for entry in good):
         times = tuple(t for entry in good for t in entry.times_s)
+        with_reference = [entry.has_reference for entry in good]
+        reference: tuple[float, ...] = ()
+        if all(with_reference):
+            reference = tuple(r for entry in good for r in entry.reference_s)
+        elif any(with_reference):
+            warnings.append(f"{first.title}: only {sum(with_reference)} of {len(good)} runs have reference times "
+                            "(harness run --reference); pooled without them")
         return Entry(key=first.key, label=first.label, times_s=times, median_s=median(times),
-                     iqr_s=iqr(times) if len(times) > 1 else 0.0, count=len(times), n=first.n, python=first.python)
+                     iqr_s=iqr(times) if len(times) > 1 else 0.0, count=len(times), n=first.n, python=first.python,
+                     reference_s=reference)
     # Summaries only: each run's median is one sample. Their spread is the drift between
     # runs, which a within-run IQR cannot show, so the wider of the two is kept.
     medians = [entry.median_s for entry in good if entry.median_s is not None]

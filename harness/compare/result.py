@@ -26,7 +26,12 @@ _METHODS = (None, METHOD_MANN_WHITNEY, METHOD_CI_OVERLAP)
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One configuration's comparison. ``ratio`` is current median / baseline median."""
+    """One configuration's comparison. ``ratio`` is current median / baseline median.
+
+    With ``normalized``, the ratio, its interval and the test use every repeat divided by
+    the reference loop timed beside it (harness run --reference) on both sides; the two
+    medians shown stay the raw seconds.
+    """
 
     label: str
     key: tuple
@@ -40,6 +45,7 @@ class Row:
     note: str | None = None
     baseline_count: int = 0
     current_count: int = 0
+    normalized: bool = False
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -65,6 +71,11 @@ class Comparison:
     alpha: float
     baseline_name: str = "baseline"
     current_name: str = "current"
+
+    @property
+    def normalized(self) -> bool:
+        """True when any row was judged on reference-normalized times."""
+        return any(row.normalized for row in self.rows)
 
     @property
     def has_regression(self) -> bool:
@@ -114,12 +125,28 @@ def _note(verdict: str, ratio: float, significant: bool, check: RegressionCheck,
     return "; ".join(notes) or None
 
 
-def _compare_entries(label: str, b: Entry, c: Entry, check: RegressionCheck, alpha: float, warnings: list[str]) -> Row:
+def _compare_entries(label: str, b: Entry, c: Entry, check: RegressionCheck, alpha: float, warnings: list[str],
+                     use_reference: bool = True) -> Row:
     if b.status != "ok" or c.status != "ok":
         return _failed_row(label, b, c)
     if b.n is not None and c.n is not None and b.n != c.n:
         warnings.append(f"{label}: n is {b.n} in the baseline but {c.n} in the current run; "
                         "the ratio compares different amounts of work")
+    normalized = use_reference and b.has_reference and c.has_reference
+    if use_reference and b.has_reference != c.has_reference:
+        which = "baseline" if b.has_reference else "current"
+        warnings.append(f"{label}: only the {which} has reference times (harness run --reference); "
+                        "compared on raw times")
+    if normalized:
+        # The machine's speed at each repeat divided out; the ratio is of the normalized medians.
+        b_norm, c_norm = b.normalized_s, c.normalized_s
+        b_med, c_med = median(b.times_s), median(c.times_s)
+        evidence = evidence_from_samples(b_norm, c_norm, alpha)
+        ratio = median(c_norm) / median(b_norm)
+        verdict = check.verdict(ratio, evidence.significant)
+        return Row(label, b.key, b_med, c_med, ratio, evidence.ratio_ci, evidence.p_value, evidence.method,
+                   verdict, _note(verdict, ratio, evidence.significant, check, evidence.reason), b.count, c.count,
+                   normalized=True)
     if b.has_samples and c.has_samples:
         b_med, c_med = median(b.times_s), median(c.times_s)
         evidence = evidence_from_samples(b.times_s, c.times_s, alpha)
@@ -138,8 +165,12 @@ def _compare_entries(label: str, b: Entry, c: Entry, check: RegressionCheck, alp
 
 
 def compare_sides(baseline: Side, current: Side, threshold_pct: float = 10.0, alpha: float = 0.05,
-                  strict: bool = False) -> Comparison:
-    """The comparison of two loaded sides (see :func:`compare_suites`)."""
+                  strict: bool = False, use_reference: bool = True) -> Comparison:
+    """The comparison of two loaded sides (see :func:`compare_suites`).
+
+    ``use_reference``: where both sides timed the reference loop (harness run --reference),
+    judge each repeat divided by it; False compares the raw times (harness compare --raw).
+    """
     if not 0.0 < alpha < 1.0:
         raise CompareError(f"alpha must be a probability 0 < P < 1, got {alpha!r}")
     try:
@@ -174,7 +205,7 @@ def compare_sides(baseline: Side, current: Side, threshold_pct: float = 10.0, al
             rows.append(Row(label(b), b.key, b.median_s, None, None, None, None, None, "only in baseline",
                             None, b.count, 0))
         else:
-            rows.append(_compare_entries(label(b), b, c, check, alpha, warnings))
+            rows.append(_compare_entries(label(b), b, c, check, alpha, warnings, use_reference))
     rows += [Row(label(c), c.key, None, c.median_s, None, None, None, None, "only in current",
                  None, 0, c.count)
              for c in current.entries if match(c) not in baseline_keys]
@@ -184,7 +215,7 @@ def compare_sides(baseline: Side, current: Side, threshold_pct: float = 10.0, al
 
 
 def compare_suites(baseline: Any, current: Any, threshold_pct: float = 10.0, alpha: float = 0.05,
-                   strict: bool = False) -> Comparison:
+                   strict: bool = False, use_reference: bool = True) -> Comparison:
     """Compare two Suites or loaded JSON dicts (harness results or pytest-benchmark).
 
     A regression is a configuration whose current median is more than ``threshold_pct``
@@ -194,11 +225,11 @@ def compare_suites(baseline: Any, current: Any, threshold_pct: float = 10.0, alp
     machines, Pythons or GIL modes (otherwise those are warnings).
     """
     return compare_sides(side_from(baseline, "baseline"), side_from(current, "current"),
-                         threshold_pct=threshold_pct, alpha=alpha, strict=strict)
+                         threshold_pct=threshold_pct, alpha=alpha, strict=strict, use_reference=use_reference)
 
 
 def compare_files(baseline_path: str, current_path: str, threshold_pct: float = 10.0, alpha: float = 0.05,
-                  strict: bool = False) -> Comparison:
+                  strict: bool = False, use_reference: bool = True) -> Comparison:
     """:func:`compare_suites` on two files, each a harness results.json or pytest-benchmark JSON.
 
     Either side may name several files (comma-separated paths or a glob pattern): their
@@ -207,4 +238,4 @@ def compare_files(baseline_path: str, current_path: str, threshold_pct: float = 
     baseline_paths, current_paths = expand_side_paths(baseline_path), expand_side_paths(current_path)
     check_sides_apart(baseline_paths, current_paths)
     return compare_sides(read_pooled_side(baseline_paths, strict), read_pooled_side(current_paths, strict),
-                         threshold_pct=threshold_pct, alpha=alpha, strict=strict)
+                         threshold_pct=threshold_pct, alpha=alpha, strict=strict, use_reference=use_reference)
