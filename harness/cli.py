@@ -122,10 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "speed drifts slows all configurations alike (costs a warm-up and pool start per pass)")
     run.add_argument("--reference", nargs="?", const=DEFAULT_REFERENCE_N, default=None,
                      type=_int_at_least(MIN_REFERENCE_N), metavar="ITEMS", dest="reference_n",
-                     help="before and after every timed repeat, also time a fixed reference loop (poly over "
-                          f"[0, ITEMS) in every worker, default {DEFAULT_REFERENCE_N}) on the same backend; harness "
-                          "compare then divides each repeat by it, cancelling changes in the machine's speed. "
-                          "For CI gates on shared machines; costs about one reference per repeat")
+                     help="before and after every timed repeat, also time a fixed reference loop (the tutorial's sum "
+                          f"over [0, ITEMS) in every worker, default {DEFAULT_REFERENCE_N}; its compute time, without "
+                          "start-up or dispatch) on the same backend; harness compare then divides each repeat by "
+                          "it, cancelling changes in the machine's speed. For CI gates on shared machines; costs one "
+                          "reference loop per repeat, plus one per run")
     run.add_argument("--timeout", type=_positive_float("--timeout"), default=None, metavar="SECONDS",
                      help="limit for each repeat; past it the run is marked timeout and its workers killed "
                           "(default: 60 s plus 10 us per item)")

@@ -20,16 +20,12 @@ from harness.backends import BackendError, RunTimeout, backend_class
 from harness.config import RunConfig
 from harness.model import CpuLoad, RunResult, WorkerSpan
 from harness.partition import expected_copies, make_tasks
+from harness.reference import ReferenceLoop
 from harness.sampler import CpuSamples, SamplerError, mean_per_core
 from harness.stability import reference_warning, sample_warnings
 from harness.workloads import Workload
 
-__all__ = ["Configuration", "Repeat", "REFERENCE_WORKLOAD_REF", "plan_configurations", "run_configuration",
-           "run_sweep"]
-
-# --reference times this built-in loop, never the workload under test: a change to the
-# workload must not move its own yardstick.
-REFERENCE_WORKLOAD_REF = "harness.workloads:poly"
+__all__ = ["Configuration", "Repeat", "plan_configurations", "run_configuration", "run_sweep"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,32 +98,6 @@ def _timed_repeat(backend, ref, tasks, deadline, fn, sampler, in_process: bool) 
     if not in_process:  # worker processes report their own CPU time
         cpu += sum(r[4] or 0.0 for r in results)
     return Repeat(t1 - t0, cpu, t0, tuple(results), samples)
-
-
-@dataclass(frozen=True, slots=True)
-class _Reference:
-    """--reference: the built-in poly loop, every worker over [0, reference_n), run through the
-    configuration's own backend so it shares the workers, the cores and their speed."""
-
-    tasks: list
-    fn: object
-    expected: int | None  # None: not checked (shared-nolock loses updates by design)
-
-    @classmethod
-    def build(cls, reference_n: int, point: "Configuration", in_process: bool) -> "_Reference":
-        from harness.workloads import poly, poly_oracle
-
-        expected = None if point.backend == "shared-nolock" else point.workers * poly_oracle(reference_n)
-        return cls(make_tasks(reference_n, point.workers, "weak"), poly if in_process else None, expected)
-
-    def time(self, backend, deadline: float) -> float:
-        t0 = time.perf_counter()
-        results = backend.run(REFERENCE_WORKLOAD_REF, self.tasks, deadline, self.fn)
-        elapsed = time.perf_counter() - t0
-        total = sum(r[1] for r in results)
-        if self.expected is not None and total != self.expected:
-            raise BackendError(f"the reference loop gave {total}, expected {self.expected}")
-        return elapsed
 
 
 def _cpu_load(repeats: Sequence[Repeat], representative: Repeat, interval: float) -> CpuLoad | None:
@@ -219,14 +189,16 @@ def _measure(ctx: _Context, config: RunConfig, workload: Workload, sampler, repe
                 backend.run(workload.ref, ctx.tasks, time.perf_counter() + ctx.timeout, fn)
             reference = None
             if config.reference_n:
-                reference = _Reference.build(config.reference_n, point, cls.kind != "process")
+                reference = ReferenceLoop.for_configuration(config.reference_n, point.backend, point.workers,
+                                                            cls.kind != "process")
                 before = reference.time(backend, time.perf_counter() + ctx.timeout)
             for _ in range(repeat):
                 timed = _timed_repeat(backend, workload.ref, ctx.tasks, time.perf_counter() + ctx.timeout,
                                       fn, sampler, cls.kind != "process")
                 if reference is not None:
                     # Before and after: the machine's speed can change within a repeat, and the
-                    # mean of the two neighbours tracks it better than either alone.
+                    # mean of the two neighbours tracks it better than either alone. Neighbouring
+                    # repeats share a reference; that halves its cost.
                     after = reference.time(backend, time.perf_counter() + ctx.timeout)
                     timed = dataclasses.replace(timed, reference_s=(before + after) / 2)
                     before = after
@@ -275,7 +247,8 @@ def _summarize(ctx: _Context, config: RunConfig, workload: Workload, measured: _
     if drift:
         warnings.append(drift)
     if measured.recomputed:
-        warnings.append(f"{label}: dask recomputed {measured.recomputed} task(s) during the timed repeats "
+        during = "the timed repeats" + (" and the reference loops beside them" if config.reference_n else "")
+        warnings.append(f"{label}: dask recomputed {measured.recomputed} task(s) during {during} "
                         "(a worker died or lost its results); those times include it")
     error = None
     if result_ok is False:

@@ -28,15 +28,17 @@ PYTHON = {"implementation": "CPython", "version": "3.11.7", "gil_enabled": True}
 
 
 def run(times, reference=None, backend="serial", workers=1) -> RunResult:
+    """A run; its suite's config says reference_n 100000 when it has reference times."""
     times = tuple(times)
     return RunResult(backend=backend, workers=workers, n=1000, scaling="strong", workload="poly", start_method=None,
                      status="ok", times_s=times, median_s=sorted(times)[len(times) // 2],
                      reference_times_s=None if reference is None else tuple(reference))
 
 
-def suite(*runs: RunResult) -> Suite:
+def suite(*runs: RunResult, reference_n: int | None = 100_000) -> Suite:
+    config = {"reference_n": reference_n} if any(r.reference_times_s for r in runs) else {}
     return Suite(schema_version=SCHEMA_VERSION, harness_version="0.1.0", created="2026-01-01T00:00:00+00:00",
-                 machine=MACHINE, python=PYTHON, config={}, runs=tuple(runs))
+                 machine=MACHINE, python=PYTHON, config=config, runs=tuple(runs))
 
 
 def two_state_machine(seed: int, work: float, fast_fraction: float, count: int = 25):
@@ -94,6 +96,37 @@ def test_reference_on_one_side_only_is_compared_raw_with_a_warning():
     assert any("only the baseline has reference times" in w for w in comparison.warnings)
 
 
+def test_references_of_different_sizes_are_not_divided():
+    base = run(*two_state_machine(1, work=1.0, fast_fraction=0.8))
+    head = run(*two_state_machine(2, work=1.0, fast_fraction=0.2))
+    comparison = compare_suites(suite(base, reference_n=50_000), suite(head))
+    (row,) = comparison.rows
+    assert not row.normalized
+    assert any("the reference loops differ in size (50000 vs 100000)" in w for w in comparison.warnings)
+    pooled = pool_sides([side_from(suite(base, reference_n=50_000), "a"), side_from(suite(head), "b")])
+    assert pooled.entries[0].reference_s == ()
+    assert any("reference loops of different sizes (100000, 50000)" in w for w in pooled.warnings)
+
+
+def test_an_older_baseline_gives_one_warning_not_one_per_configuration():
+    base = suite(run([1.0] * 5), run([1.0] * 5, backend="pool", workers=2))
+    head = suite(run([1.0] * 5, reference=[0.1] * 5), run([1.0] * 5, reference=[0.1] * 5, backend="pool", workers=2))
+    comparison = compare_suites(base, head)
+    assert [w for w in comparison.warnings if "reference" in w] == [
+        "2 configurations (serial w1 n=1000 strong, ...): only the current run has reference times "
+        "(harness run --reference); compared on raw times"]
+
+
+def test_the_report_marks_normalized_rows():
+    from harness.report.comparison import comparison_section
+
+    base = suite(run(*two_state_machine(5, work=1.0, fast_fraction=0.5)))
+    head = suite(run(*two_state_machine(6, work=1.0, fast_fraction=0.5)))
+    section = comparison_section(base, head)
+    assert section["normalized"] is True
+    assert section["rows"][0]["cells"][6] == "mann-whitney /ref"
+
+
 def test_pooling_keeps_references_only_when_every_run_has_them():
     with_ref = side_from(suite(run([1.0, 1.1], reference=[0.1, 0.2])), "a")
     also = side_from(suite(run([1.2], reference=[0.3])), "b")
@@ -130,10 +163,16 @@ def test_results_round_trip_and_version_1_files_still_load(tmp_path):
     assert data["schema_version"] == SCHEMA_VERSION == 2
     assert data["runs"][0]["reference_times_s"] == [0.1, 0.2]
     assert load_suite(str(path)).runs[0].reference_times_s == (0.1, 0.2)
-    # A version-1 file has no such field: read as before, compared raw.
-    data["schema_version"] = 1
-    del data["runs"][0]["reference_times_s"]
-    assert suite_from_data(data).runs[0].reference_times_s is None
+    # A version-1 file, as the first release wrote it: read as before, compared raw.
+    version_1 = {"schema_version": 1, "harness_version": "0.1.0", "created": "2026-01-01T00:00:00+00:00",
+                 "machine": MACHINE, "python": PYTHON, "config": {"backends": ["serial"], "n": 1000},
+                 "runs": [{"backend": "serial", "workers": 1, "n": 1000, "scaling": "strong", "workload": "poly",
+                           "start_method": None, "status": "ok", "times_s": [1.0, 1.1], "median_s": 1.05}],
+                 "warnings": [], "complete": True}
+    old = suite_from_data(version_1)
+    assert old.runs[0].reference_times_s is None
+    (row,) = compare_suites(old, suite(run([1.0, 1.1], reference=[0.1, 0.1]))).rows
+    assert not row.normalized
 
 
 def test_drift_warning_at_its_boundary():
@@ -159,6 +198,16 @@ def test_real_runs_time_the_reference_beside_every_repeat(interleave):
         assert len(r.reference_times_s) == len(r.times_s) == 3
         assert all(t > 0 for t in r.reference_times_s)
     assert all(r.result_ok for r in runs if r.backend != "shared-nolock")
+
+
+def test_the_reference_leaves_process_start_up_out():
+    # spawn starts a fresh interpreter per task: tens of ms the repeats include (processes
+    # starts its workers every repeat) and the reference, a compute span, must not.
+    config = RunConfig(backends=("processes",), workers=(2,), n=(2_000,), repeat=3, warmup=0, reference_n=2_000,
+                       start_method="spawn")
+    (r,) = run_sweep(config, resolve_workload("poly"))
+    assert r.status == "ok", r.error
+    assert max(r.reference_times_s) < min(r.times_s) / 3
 
 
 def test_without_reference_no_reference_times():

@@ -49,8 +49,10 @@ class Entry:
     count: int = 0
     n: int | None = None
     python: str | None = None  # harness's interpreter label ('3.12.1', '3.13.0t'), part of the key
-    # harness run --reference: the reference loop's time beside each of times_s, else empty.
+    # harness run --reference: the reference loop's time beside each of times_s, else empty,
+    # and the loop's size (references of different sizes cannot be compared).
     reference_s: tuple[float, ...] = ()
+    reference_n: int | None = None
 
     @property
     def has_samples(self) -> bool:
@@ -123,14 +125,15 @@ def _run_label(run: RunResult) -> str:
     return run.label if run.workload == "poly" else f"{run.label} {run.workload}"
 
 
-def _entry_from_run(run: RunResult) -> Entry:
+def _entry_from_run(run: RunResult, reference_n: int | None) -> Entry:
     status, error = run.status, run.error
     # A wrong total is not a timing of the workload: it cannot be compared as one.
     if status == "ok" and run.result_ok is False:
         status, error = "failed", run.error or "wrong result"
     return Entry(key=run.key, label=_run_label(run), status=status, error=error, times_s=tuple(run.times_s),
                  median_s=run.median_s, iqr_s=run.iqr_s, count=len(run.times_s), n=run.n, python=run.python,
-                 reference_s=tuple(run.reference_times_s or ()))
+                 reference_s=tuple(run.reference_times_s or ()),
+                 reference_n=reference_n if run.reference_times_s else None)
 
 
 def _dedupe(entries: list[Entry], name: str) -> tuple[tuple[Entry, ...], list[str]]:
@@ -152,7 +155,8 @@ def _side_from_suite(suite: Suite, name: str) -> Side:
         "python_version": python.get("version"),
         "gil_enabled": python.get("gil_enabled"),
     }
-    entries, warnings = _dedupe([_entry_from_run(run) for run in suite.runs], name)
+    reference_n = (suite.config or {}).get("reference_n")
+    entries, warnings = _dedupe([_entry_from_run(run, reference_n) for run in suite.runs], name)
     if not suite.complete:
         warnings.append(f"{name}: an interrupted sweep (complete: false); configurations it did not reach "
                         "show as present on one side only")

@@ -117,14 +117,18 @@ def _pool_entries(entries: list[tuple[str, Entry]], all_files: list[str], warnin
         times = tuple(t for entry in good for t in entry.times_s)
         with_reference = [entry.has_reference for entry in good]
         reference: tuple[float, ...] = ()
-        if all(with_reference):
+        sizes = {entry.reference_n for entry in good}
+        if all(with_reference) and len(sizes) == 1:
             reference = tuple(r for entry in good for r in entry.reference_s)
+        elif all(with_reference):
+            warnings.append(f"{first.title}: its runs timed reference loops of different sizes "
+                            f"({', '.join(str(size) for size in sorted(sizes, key=str))}); pooled without them")
         elif any(with_reference):
             warnings.append(f"{first.title}: only {sum(with_reference)} of {len(good)} runs have reference times "
                             "(harness run --reference); pooled without them")
         return Entry(key=first.key, label=first.label, times_s=times, median_s=median(times),
                      iqr_s=iqr(times) if len(times) > 1 else 0.0, count=len(times), n=first.n, python=first.python,
-                     reference_s=reference)
+                     reference_s=reference, reference_n=good[0].reference_n if reference else None)
     # Summaries only: each run's median is one sample. Their spread is the drift between
     # runs, which a within-run IQR cannot show, so the wider of the two is kept.
     medians = [entry.median_s for entry in good if entry.median_s is not None]

@@ -125,28 +125,47 @@ def _note(verdict: str, ratio: float, significant: bool, check: RegressionCheck,
     return "; ".join(notes) or None
 
 
+def _reference_mismatch(b: Entry, c: Entry) -> str | None:
+    """Why two entries that could be normalized cannot be, or None."""
+    if b.has_reference != c.has_reference:
+        return ("only the baseline has reference times" if b.has_reference
+                else "only the current run has reference times")
+    if b.has_reference and b.reference_n != c.reference_n:
+        return f"the reference loops differ in size ({b.reference_n} vs {c.reference_n})"
+    return None
+
+
+def _mismatch_warnings(mismatches: dict[str, list[str]]) -> list[str]:
+    # One line per reason, not per configuration: against an older baseline every row has it.
+    found = []
+    for reason, labels in mismatches.items():
+        which = labels[0] if len(labels) == 1 else f"{len(labels)} configurations ({labels[0]}, ...)"
+        found.append(f"{which}: {reason} (harness run --reference); compared on raw times")
+    return found
+
+
 def _compare_entries(label: str, b: Entry, c: Entry, check: RegressionCheck, alpha: float, warnings: list[str],
-                     use_reference: bool = True) -> Row:
+                     use_reference: bool = True, mismatches: dict[str, list[str]] | None = None) -> Row:
     if b.status != "ok" or c.status != "ok":
         return _failed_row(label, b, c)
     if b.n is not None and c.n is not None and b.n != c.n:
         warnings.append(f"{label}: n is {b.n} in the baseline but {c.n} in the current run; "
                         "the ratio compares different amounts of work")
-    normalized = use_reference and b.has_reference and c.has_reference
-    if use_reference and b.has_reference != c.has_reference:
-        which = "baseline" if b.has_reference else "current"
-        warnings.append(f"{label}: only the {which} has reference times (harness run --reference); "
-                        "compared on raw times")
-    if normalized:
+    mismatch = _reference_mismatch(b, c) if use_reference else None
+    if mismatch is not None and mismatches is not None:
+        mismatches.setdefault(mismatch, []).append(label)
+    if use_reference and mismatch is None and b.has_reference:
         # The machine's speed at each repeat divided out; the ratio is of the normalized medians.
         b_norm, c_norm = b.normalized_s, c.normalized_s
         b_med, c_med = median(b.times_s), median(c.times_s)
         evidence = evidence_from_samples(b_norm, c_norm, alpha)
-        ratio = median(c_norm) / median(b_norm)
+        b_norm_med = median(b_norm)
+        ratio = median(c_norm) / b_norm_med if b_norm_med > 0 else None
         verdict = check.verdict(ratio, evidence.significant)
+        note = (_note(verdict, ratio, evidence.significant, check, evidence.reason) if ratio is not None
+                else "the baseline median is 0 s: no ratio")
         return Row(label, b.key, b_med, c_med, ratio, evidence.ratio_ci, evidence.p_value, evidence.method,
-                   verdict, _note(verdict, ratio, evidence.significant, check, evidence.reason), b.count, c.count,
-                   normalized=True)
+                   verdict, note, b.count, c.count, normalized=True)
     if b.has_samples and c.has_samples:
         b_med, c_med = median(b.times_s), median(c.times_s)
         evidence = evidence_from_samples(b.times_s, c.times_s, alpha)
@@ -199,16 +218,18 @@ def compare_sides(baseline: Side, current: Side, threshold_pct: float = 10.0, al
     current_by_key = {match(entry): entry for entry in current.entries}
     baseline_keys = {match(entry) for entry in baseline.entries}
     rows = []
+    mismatches: dict[str, list[str]] = {}
     for b in baseline.entries:
         c = current_by_key.get(match(b))
         if c is None:
             rows.append(Row(label(b), b.key, b.median_s, None, None, None, None, None, "only in baseline",
                             None, b.count, 0))
         else:
-            rows.append(_compare_entries(label(b), b, c, check, alpha, warnings, use_reference))
+            rows.append(_compare_entries(label(b), b, c, check, alpha, warnings, use_reference, mismatches))
     rows += [Row(label(c), c.key, None, c.median_s, None, None, None, None, "only in current",
                  None, 0, c.count)
              for c in current.entries if match(c) not in baseline_keys]
+    warnings += _mismatch_warnings(mismatches)
     if not rows:
         warnings.append("neither side has any configuration to compare")
     return Comparison(tuple(rows), tuple(warnings), check.threshold_pct, alpha, baseline.name, current.name)

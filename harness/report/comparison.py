@@ -46,7 +46,8 @@ def _known_cells(m: dict[str, Any]) -> list[str] | None:
     p = m.get("p_value")
     return [str(m["label"]), *seconds, "–" if m["ratio"] is None else f"{(m['ratio'] - 1) * 100:+.1f}%",
             "–" if not ci else f"{ci[0]:.2f}–{ci[1]:.2f}", "–" if p is None else f"{p:.3g}",
-            str(m.get("method") or "–"), str(m["verdict"]), str(m.get("note") or "")]
+            str(m.get("method") or "–") + (" /ref" if m.get("normalized") else ""), str(m["verdict"]),
+            str(m.get("note") or "")]
 
 
 KNOWN_COLUMNS = ["configuration", "baseline", "current", "change", "ratio CI", "p", "test", "verdict", "note"]
@@ -69,7 +70,7 @@ def comparison_section(baseline: Suite, current: Suite) -> dict[str, Any]:
     text when the comparison has no rows the page can read).
     """
     section: dict[str, Any] = {"note": None, "regression": None, "columns": [], "rows": [], "markdown": None,
-                               "warnings": [], "kinds": []}
+                               "warnings": [], "kinds": [], "normalized": False}
     try:
         from harness.compare import compare_suites, format_markdown
     except ImportError as exc:
@@ -82,6 +83,7 @@ def comparison_section(baseline: Suite, current: Suite) -> dict[str, Any]:
         section["note"] = f"The baseline could not be compared with these results: {exc}"
         return section
     section["regression"] = getattr(comparison, "has_regression", None)
+    section["normalized"] = bool(getattr(comparison, "normalized", False))
     section["warnings"] = [str(w) for w in getattr(comparison, "warnings", ()) or ()]
     mappings = [_as_mapping(row) for row in getattr(comparison, "rows", None) or ()]
     known = [_known_cells(m) for m in mappings]
