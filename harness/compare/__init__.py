@@ -6,6 +6,11 @@ and *large* (the median slower by more than a threshold, 10% by default). Either
 not enough: noise can move a median by 15% on a busy runner, and a 2% change can be
 significant and still not worth failing a build for.
 
+Where both sides ran with ``harness run --reference``, every repeat is first divided by the
+reference loop timed beside it (see :mod:`harness.reference`), so a machine that changed
+speed between or within runs does not pose as a change; ``use_reference=False`` (the CLI's
+``--raw``) judges the raw times.
+
 Reads harness results.json and pytest-benchmark JSON alike. Nothing here prints: the CLI
 turns :class:`CompareError` into exit code 2 and ``Comparison.has_regression`` into 1.
 
