@@ -176,7 +176,8 @@ def _measure(ctx: _Context, config: RunConfig, workload: Workload, sampler, repe
     point = ctx.point
     cls = backend_class(point.backend)
     # In-process backends can call the function object directly; processes look it up by name.
-    fn = workload.function if cls.kind != "process" else None
+    in_process = cls.kind != "process"
+    fn = workload.function if in_process else None
     backend = cls(point.workers, config.start_method if cls.uses_start_method else None,
                   flush_every=config.flush_every, dask_scheduler=config.dask_scheduler)
     startup_s = None
@@ -190,11 +191,11 @@ def _measure(ctx: _Context, config: RunConfig, workload: Workload, sampler, repe
             reference = None
             if config.reference_n:
                 reference = ReferenceLoop.for_configuration(config.reference_n, point.backend, point.workers,
-                                                            cls.kind != "process")
+                                                            in_process)
                 before = reference.time(backend, time.perf_counter() + ctx.timeout)
             for _ in range(repeat):
                 timed = _timed_repeat(backend, workload.ref, ctx.tasks, time.perf_counter() + ctx.timeout,
-                                      fn, sampler, cls.kind != "process")
+                                      fn, sampler, in_process)
                 if reference is not None:
                     # Before and after: the machine's speed can change within a repeat, and the
                     # mean of the two neighbours tracks it better than either alone. Neighbouring

@@ -157,11 +157,11 @@ REFERENCE_DRIFT_WARN = 1.25
 def reference_warning(reference_times: Sequence[float], *, label: str) -> str | None:
     """A warning when the reference loop timed beside one run's repeats (--reference) varied
     by more than REFERENCE_DRIFT_WARN (max / min): the machine itself sped up or slowed down."""
-    if not reference_times or min(reference_times) <= 0:
+    if not reference_times:
         return None
     lo, hi = min(reference_times), max(reference_times)
     # Cross-multiplied, like sample_warnings, so the exact boundary is not lost to rounding.
-    if hi <= lo * REFERENCE_DRIFT_WARN:
+    if lo <= 0 or hi <= lo * REFERENCE_DRIFT_WARN:
         return None
     return (f"{label}: the reference loop timed beside the repeats ranged {format_seconds(lo)}-{format_seconds(hi)} "
             f"({hi / lo:.2f}x): the machine's speed changed while this ran; harness compare divides it out")

@@ -145,42 +145,36 @@ def _mismatch_warnings(mismatches: dict[str, list[str]]) -> list[str]:
 
 
 def _compare_entries(label: str, b: Entry, c: Entry, check: RegressionCheck, alpha: float, warnings: list[str],
-                     use_reference: bool = True, mismatches: dict[str, list[str]] | None = None) -> Row:
+                     use_reference: bool, mismatches: dict[str, list[str]]) -> Row:
     if b.status != "ok" or c.status != "ok":
         return _failed_row(label, b, c)
     if b.n is not None and c.n is not None and b.n != c.n:
         warnings.append(f"{label}: n is {b.n} in the baseline but {c.n} in the current run; "
                         "the ratio compares different amounts of work")
     mismatch = _reference_mismatch(b, c) if use_reference else None
-    if mismatch is not None and mismatches is not None:
+    if mismatch is not None:
         mismatches.setdefault(mismatch, []).append(label)
-    if use_reference and mismatch is None and b.has_reference:
-        # The machine's speed at each repeat divided out; the ratio is of the normalized medians.
-        b_norm, c_norm = b.normalized_s, c.normalized_s
-        b_med, c_med = median(b.times_s), median(c.times_s)
-        evidence = evidence_from_samples(b_norm, c_norm, alpha)
-        b_norm_med = median(b_norm)
-        ratio = median(c_norm) / b_norm_med if b_norm_med > 0 else None
-        verdict = check.verdict(ratio, evidence.significant)
-        note = (_note(verdict, ratio, evidence.significant, check, evidence.reason) if ratio is not None
-                else "the baseline median is 0 s: no ratio")
-        return Row(label, b.key, b_med, c_med, ratio, evidence.ratio_ci, evidence.p_value, evidence.method,
-                   verdict, note, b.count, c.count, normalized=True)
+    normalized = use_reference and mismatch is None and b.has_reference
     if b.has_samples and c.has_samples:
         b_med, c_med = median(b.times_s), median(c.times_s)
-        evidence = evidence_from_samples(b.times_s, c.times_s, alpha)
+        # Normalized: the machine's speed at each repeat divided out before the test and the
+        # ratio; the medians shown stay raw seconds.
+        b_samples, c_samples = (b.normalized_s, c.normalized_s) if normalized else (b.times_s, c.times_s)
+        evidence = evidence_from_samples(b_samples, c_samples, alpha)
+        b_center, c_center = (median(b_samples), median(c_samples)) if normalized else (b_med, c_med)
     else:
         b_med, c_med = b.median_s, c.median_s
         if b_med is None or c_med is None:
             return Row(label, b.key, b_med, c_med, None, None, None, None, "failed",
                        "no timings on one side", b.count, c.count)
         evidence = evidence_from_summaries((b_med, b.iqr_s, b.count), (c_med, c.iqr_s, c.count))
-    ratio = c_med / b_med if b_med > 0 else None
+        b_center, c_center = b_med, c_med
+    ratio = c_center / b_center if b_center > 0 else None
     verdict = check.verdict(ratio, evidence.significant)
     note = (_note(verdict, ratio, evidence.significant, check, evidence.reason) if ratio is not None
             else "the baseline median is 0 s: no ratio")
     return Row(label, b.key, b_med, c_med, ratio, evidence.ratio_ci, evidence.p_value, evidence.method,
-               verdict, note, b.count, c.count)
+               verdict, note, b.count, c.count, normalized=normalized)
 
 
 def compare_sides(baseline: Side, current: Side, threshold_pct: float = 10.0, alpha: float = 0.05,
