@@ -18,6 +18,7 @@ import tempfile
 from typing import Any, Iterable
 
 from harness.model import RunResult, Suite
+from harness.pause_points import pause_point
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -77,7 +78,12 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
     try:
         os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            pause_point("save-before")
+            half = len(data) // 2
+            handle.write(data[:half])
+            handle.flush()
+            pause_point("save-mid")
+            handle.write(data[half:])
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -169,8 +175,12 @@ def append_journal(folder: str, run: RunResult) -> None:
     fd = os.open(os.path.join(folder, JOURNAL_NAME), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         _drop_torn_tail(fd)
-        written = 0
-        while written < len(data):  # os.write may write less than asked
+        pause_point("journal-before")
+        written, half = 0, len(data) // 2
+        while written < half:  # os.write may write less than asked
+            written += os.write(fd, data[written:half])
+        pause_point("journal-mid")
+        while written < len(data):
             written += os.write(fd, data[written:])
         os.fsync(fd)
     finally:

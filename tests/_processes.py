@@ -100,16 +100,17 @@ def write_faulty_module(folder) -> str:
     return folder
 
 
-def cli_env(extra_path: str | None = None) -> dict:
-    env = dict(os.environ)
+def cli_env(extra_path: str | None = None, extra_env: dict | None = None) -> dict:
+    env = {**os.environ, **(extra_env or {})}
     parts = [REPO] + ([extra_path] if extra_path else []) + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
     env["PYTHONPATH"] = os.pathsep.join(parts)
     return env
 
 
-def start_cli(*args, extra_path: str | None = None, **popen) -> subprocess.Popen:
+def start_cli(*args, extra_path: str | None = None, extra_env: dict | None = None, **popen) -> subprocess.Popen:
     """Start ``python -m harness ARGS`` as a real process (its own session, as from a shell)."""
-    return subprocess.Popen([sys.executable, "-m", "harness", *map(str, args)], cwd=REPO, env=cli_env(extra_path),
+    return subprocess.Popen([sys.executable, "-m", "harness", *map(str, args)], cwd=REPO,
+                            env=cli_env(extra_path, extra_env),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 

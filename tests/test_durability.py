@@ -1,15 +1,14 @@
 """Results are never lost or corrupted: SIGKILL mid-write, an existing results.json, bad files.
 
 The harness writes results.json atomically (temporary file, fsync, rename) and appends
-each run to runs.jsonl; these tests kill a real harness at random moments while it writes
-and check that what is on disk always loads, that --resume picks up from it, that an
+each run to runs.jsonl; these tests kill a real harness before and in the middle of each
+kind of write (deterministic pause points, harness/pause_points.py) and check that what is on disk always loads, that --resume picks up from it, that an
 existing results.json is never overwritten, and that bad results files are refused with
 one line and exit 2.
 """
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -22,12 +21,17 @@ from harness.storage import (JOURNAL_NAME, RESULTS_NAME, ResultsFileError, appen
 
 from tests._processes import children, cli_env, leftover_children, start_cli
 
-# 10 sizes x (serial + threads at 1..6 workers) = 70 tiny runs: almost all the time goes to
-# writing, so a SIGKILL once runs are under way usually lands in a save or an append.
-KILL_SWEEP = ["--backends", "serial,threads", "--workers", "1,2,3,4,5,6", "--n", "0,1,2,3,4,5,6,7,8,9",
+# 5 sizes x (serial + threads at 1..6 workers) = 35 tiny runs.
+KILL_SWEEP = ["--backends", "serial,threads", "--workers", "1,2,3,4,5,6", "--n", "0,1,2,3,4",
               "--repeat", "1", "--warmup", "0", "--no-sampling", "--no-report", "--quiet"]
-KILL_PLANNED = 10 * (1 + 6)
-KILLS = 15
+KILL_PLANNED = 5 * (1 + 6)
+# Where each successive harness is killed (harness/pause_points.py): the K-th time that process
+# reaches the point. Before and in the middle of a journal append and of a results.json save.
+# A pause at journal-*:K means K - 1 runs of that process are journaled whole.
+KILL_SCHEDULE = [("journal-mid", 3), ("save-mid", 2), ("journal-before", 2), ("save-before", 1),
+                 ("journal-mid", 4), ("save-mid", 1), ("journal-before", 1), ("journal-mid", 2)]
+# Generous: a start-up takes about a second here; a loaded machine may take many.
+PAUSE_WAIT_S = 120
 
 
 def run_cli(*args, timeout=120):
@@ -35,15 +39,8 @@ def run_cli(*args, timeout=120):
                           text=True, timeout=timeout)
 
 
-def journal_size(out) -> int:
-    try:
-        return os.path.getsize(out / JOURNAL_NAME)
-    except OSError:
-        return 0
-
-
 def check_consistent(out) -> int:
-    """results.json (if any) loads, the journal reads, and results.json holds a prefix of the journal."""
+    """results.json (if any) loads, the journal reads, and every run results.json holds is journaled."""
     journal = read_journal(str(out))
     keys = [r.key for r in journal]
     assert len(keys) == len(set(keys)), "a run was journaled twice"
@@ -51,33 +48,41 @@ def check_consistent(out) -> int:
     if results.exists():
         suite = load_suite(str(results))  # raises on a torn or invalid file
         saved = [r.key for r in suite.runs]
-        # Saved after each journal append: at most the run in progress is missing.
-        assert saved == keys[:len(saved)] and len(keys) - len(saved) <= 1, (len(saved), len(keys))
+        assert set(saved) <= set(keys), "results.json holds a run the journal lacks"
     return len(journal)
 
 
-def test_sigkill_at_random_moments_never_corrupts_the_results(tmp_path):
-    out = tmp_path / "out"
-    rng = random.Random(20240611)
-    before = children()
-    counts = []
-    for _ in range(KILLS):
-        resume = (out / RESULTS_NAME).exists()
-        args = ["run", "--resume", out, "--quiet", "--no-report"] if resume else ["run", *KILL_SWEEP, "--out", out]
-        size = journal_size(out)
-        proc = start_cli(*args)
-        # Start-up (imports, the machine facts, a 0.3 s idle-CPU reading) takes most of a
-        # second; once the journal grows, runs and their writes follow back to back.
-        deadline = time.monotonic() + 20
-        while journal_size(out) == size and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-        time.sleep(rng.uniform(0.0, 0.3))
+def kill_at(args, point: str, occurrence: int, marker) -> None:
+    """Start a harness that pauses at ``point`` for the ``occurrence``-th time, and SIGKILL it there."""
+    if marker.exists():
+        marker.unlink()
+    proc = start_cli(*args, extra_env={"HARNESS_PAUSE_AT": f"{point}:{occurrence}",
+                                       "HARNESS_PAUSE_MARKER": str(marker)})
+    try:
+        deadline = time.monotonic() + PAUSE_WAIT_S
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert marker.exists(), (f"the harness never reached {point}:{occurrence}", proc.poll())
+    finally:
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
-        counts.append(check_consistent(out))
-        if counts[-1] == KILL_PLANNED:
-            break
-    assert len(set(counts)) >= 3, counts  # the kills did land while runs were being written
+
+
+def test_sigkill_before_and_inside_every_write_never_loses_a_finished_run(tmp_path):
+    out = tmp_path / "out"
+    marker = tmp_path / "paused"
+    before = children()
+    journaled = 0
+    for point, occurrence in KILL_SCHEDULE:
+        resume = (out / RESULTS_NAME).exists()
+        args = ["run", "--resume", out, "--quiet", "--no-report"] if resume else ["run", *KILL_SWEEP, "--out", out]
+        kill_at(args, point, occurrence, marker)
+        count = check_consistent(out)
+        if point.startswith("journal"):  # exactly the runs this harness finished before the pause
+            assert count == journaled + occurrence - 1, (point, occurrence, journaled, count)
+        assert count >= journaled, "a journaled run was lost"
+        journaled = count
+    assert journaled < KILL_PLANNED
     # --resume finishes it: every planned run exactly once, the complete flag set, no debris.
     done = run_cli("run", "--resume", out, "--quiet", "--no-report")
     assert done.returncode == 0, done.stderr
