@@ -39,8 +39,17 @@ class ConfigError(ValueError):
         self.option = option
 
 
-def _split(text: str) -> list[str]:
-    return [part.strip() for part in str(text).split(",") if part.strip()]
+def _split(text: str, option: str, accepted: str) -> list[str]:
+    """A comma list's items; an empty one (``1,,2``, a trailing comma) is refused, not skipped.
+
+    Skipping it would run a sweep other than the one typed, most likely a typo's.
+    """
+    if not str(text).strip():
+        raise ConfigError(option, f"empty (accepted: {accepted})")
+    parts = [part.strip() for part in str(text).split(",")]
+    if "" in parts:
+        raise ConfigError(option, f"{text!r} has an empty item (accepted: {accepted})")
+    return parts
 
 
 def _parse_int(option: str, text: str, *, minimum: int) -> int:
@@ -72,9 +81,7 @@ def auto_workers(logical_cpus: int | None = None) -> tuple[int, ...]:
 
 def parse_workers(text: str, logical_cpus: int | None = None) -> tuple[int, ...]:
     """``"1,2,4"`` or ``"auto"`` -> sorted unique worker counts (each >= 1)."""
-    parts = _split(text)
-    if not parts:
-        raise ConfigError("--workers", "empty (accepted: a comma list of integers >= 1, or auto)")
+    parts = _split(text, "--workers", "a comma list of integers >= 1, or auto")
     counts: set[int] = set()
     for part in parts:
         if part == "auto":
@@ -86,17 +93,13 @@ def parse_workers(text: str, logical_cpus: int | None = None) -> tuple[int, ...]
 
 def parse_sizes(text: str) -> tuple[int, ...]:
     """``"10000000"`` or ``"1e5,1e6,1e7"`` -> sorted unique sizes (each >= 0)."""
-    parts = _split(text)
-    if not parts:
-        raise ConfigError("--n", "empty (accepted: an integer >= 0 or a comma list of them)")
+    parts = _split(text, "--n", "an integer >= 0 or a comma list of them")
     return tuple(sorted({_parse_int("--n", part, minimum=0) for part in parts}))
 
 
 def parse_backends(text: str, known: tuple[str, ...]) -> tuple[str, ...]:
     """A comma list of backend names (or ``all``), in the order given, duplicates dropped."""
-    parts = _split(text)
-    if not parts:
-        raise ConfigError("--backends", f"empty (accepted: {', '.join(known)}, or all)")
+    parts = _split(text, "--backends", f"a comma list of {', '.join(known)}, or all")
     names: list[str] = []
     for part in parts:
         expanded = known if part == "all" else (part,)

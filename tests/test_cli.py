@@ -27,6 +27,10 @@ from harness.storage import load_suite
     (["--flush-every", "0"], "--flush-every"),
     (["--dask-scheduler", "localhost"], "--dask-scheduler"),
     (["--bogus"], "unrecognized arguments"),
+    (["--workers", "1,,2"], "--workers"),
+    (["--backends", "serial,,threads"], "--backends"),
+    (["--n", "1,,2"], "--n"),
+    (["--n", "10,"], "--n"),
 ])
 def test_bad_run_options_exit_2_with_one_line(cli, tmp_path, args, fragment):
     out = tmp_path / "out"

@@ -36,6 +36,16 @@ def test_parse_backends():
         parse_backends("gpu", known)
 
 
+@pytest.mark.parametrize("parse, option, text", [
+    (parse_workers, "--workers", "1,,2"), (parse_workers, "--workers", "1,2,"), (parse_workers, "--workers", ",1"),
+    (parse_sizes, "--n", "1,,2"), (parse_sizes, "--n", " , "),
+    (lambda t: parse_backends(t, ("serial", "threads")), "--backends", "serial,,threads"),
+])
+def test_an_empty_list_item_is_refused_not_skipped(parse, option, text):
+    with pytest.raises(ConfigError, match=f"{option}: .*empty item"):
+        parse(text)
+
+
 @pytest.mark.parametrize("field, value, option", [
     ("scaling", "diagonal", "--scaling"),
     ("repeat", 0, "--repeat"),
