@@ -14,9 +14,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## The default sweep (every stdlib backend, workers auto) into reports/latest/ with the report.
+## The default sweep (every stdlib backend, workers auto, interleaved, --repeat auto, the host's capacity) into reports/latest/ with the report.
 bench: $(STAMP)
-	$(BIN)/harness run $(ARGS)
+	$(BIN)/harness run --capacity $(ARGS)
 	@echo "open reports/latest/report.html"
 
 ## The tests (small sizes; real threads, processes, pools, a Dask cluster and a browser).

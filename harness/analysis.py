@@ -11,7 +11,8 @@ from typing import Iterable, Sequence
 from harness import stats
 from harness.model import RunResult
 
-__all__ = ["baseline_key", "attach_speedups", "best_run", "cores_used", "thread_explanation", "verdict_lines", "recommendations",
+__all__ = ["baseline_key", "attach_speedups", "above_ideal", "ideal_speedup", "drift_warnings", "capacity_line",
+           "best_run", "cores_used", "thread_explanation", "verdict_lines", "recommendations",
            "lock_cost_lines", "slower_cores_line"]
 
 THREAD_BACKENDS = ("threads", "thread-executor")
@@ -24,15 +25,19 @@ def baseline_key(run: RunResult) -> tuple:
     return (run.n, run.scaling, run.workload, run.python, workers)
 
 
-def attach_speedups(runs: Sequence[RunResult]) -> list[RunResult]:
-    """Fill speedup (with its interval), efficiency and Karp-Flatt from the serial runs."""
+def attach_speedups(runs: Sequence[RunResult], logical_cpus: int | None = None) -> list[RunResult]:
+    """Fill speedup (with its interval), efficiency and Karp-Flatt from the serial runs.
+
+    With ``logical_cpus``, a speedup above the ideal beyond its interval is flagged
+    (``speedup_above_ideal``; see ``ideal_speedup``).
+    """
     serial = {baseline_key(r): r for r in runs if r.backend == "serial" and r.status == "ok"}
     out = []
     for run in runs:
         base = serial.get(baseline_key(run))
         if run.status != "ok" or base is None or not run.median_s:
             out.append(run.replace(speedup=None, speedup_ci95=None, efficiency=None, karp_flatt=None,
-                                   cpu_time_ratio=None))
+                                   cpu_time_ratio=None, speedup_above_ideal=None))
             continue
         s = stats.speedup(base.median_s, run.median_s)
         workers_used = 1 if run.backend == "serial" else run.workers
@@ -40,6 +45,7 @@ def attach_speedups(runs: Sequence[RunResult]) -> list[RunResult]:
         out.append(run.replace(
             speedup=s,
             speedup_ci95=interval,
+            speedup_above_ideal=above_ideal(s, interval, ideal_speedup(workers_used, logical_cpus)),
             efficiency=stats.efficiency(s, workers_used),
             karp_flatt=stats.karp_flatt(s, workers_used) if workers_used > 1 else None,
             cpu_time_ratio=(run.cpu_time_s / base.cpu_time_s) if run.cpu_time_s and base.cpu_time_s else None,
@@ -47,9 +53,50 @@ def attach_speedups(runs: Sequence[RunResult]) -> list[RunResult]:
     return out
 
 
+# Without an interval (fewer than 6 repeats on either side) only a clear excess is flagged.
+ABOVE_IDEAL_WITHOUT_INTERVAL = 1.05
+
+
+def ideal_speedup(workers: int, logical_cpus: int | None) -> float:
+    """The most a run can beat serial by: one core's work per worker, and no more workers than CPUs."""
+    return float(min(workers, logical_cpus) if logical_cpus else workers)
+
+
+def above_ideal(speedup: float, interval: tuple[float, float] | None, ideal: float) -> bool:
+    """A speedup physically impossible for the ideal: beyond its interval, or clearly without one.
+
+    No parallel run does serial's work in less than 1/ideal of serial's time, so such a
+    figure means serial and this run met different machine speeds (drift), not a speedup.
+    """
+    if interval is not None:
+        return interval[0] > ideal
+    return speedup > ideal * ABOVE_IDEAL_WITHOUT_INTERVAL
+
+
+def drift_warnings(runs: Sequence[RunResult], logical_cpus: int | None) -> list[str]:
+    """One warning per run whose speedup is above the ideal (``attach_speedups`` flags them)."""
+    lines = []
+    for run in runs:
+        if not run.speedup_above_ideal:
+            continue
+        workers = 1 if run.backend == "serial" else run.workers
+        cpus = f" and {logical_cpus} logical CPUs" if logical_cpus else ""
+        beyond = (f"beyond its interval {run.speedup_ci95[0]:.2f}-{run.speedup_ci95[1]:.2f}x" if run.speedup_ci95
+                  else "with no interval to judge it by")
+        lines.append(f"{run.label}: speedup {run.speedup:.2f}x is above the ideal "
+                     f"{ideal_speedup(workers, logical_cpus):g}x (the smaller of {workers} worker(s){cpus}) {beyond}: "
+                     "impossible, so the machine's speed drifted between this run and serial's; not a real speedup "
+                     "and not used as the headline")
+    return lines
+
+
 def best_run(runs: Iterable[RunResult]) -> RunResult | None:
-    """The fastest correct parallel configuration by speedup (serial if nothing beat it)."""
-    candidates = [r for r in runs if r.status == "ok" and r.result_ok is not False and r.speedup is not None]
+    """The fastest correct parallel configuration by speedup (serial if nothing beat it).
+
+    A speedup flagged as above the ideal is machine drift, never the headline.
+    """
+    candidates = [r for r in runs if r.status == "ok" and r.result_ok is not False and r.speedup is not None
+                  and not r.speedup_above_ideal]
     if not candidates:
         return None
     return max(candidates, key=lambda r: (r.speedup, -r.workers))
@@ -96,8 +143,25 @@ def thread_explanation(runs: Sequence[RunResult], gil_enabled: bool | None) -> s
             "Use processes for pure-Python CPU-bound work.")
 
 
-def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_cpus: int | None) -> list[str]:
-    """The verdict at the top of the report and the end of the CLI summary."""
+def capacity_line(run: RunResult, capacity: dict | None) -> str | None:
+    """The best speedup set against what the host delivered (harness run --capacity)."""
+    if not capacity or run.speedup is None or not capacity.get("capacity"):
+        return None
+    delivered = min(float(run.workers), float(capacity["capacity"]))
+    share = run.speedup / delivered
+    line = (f"{run.backend}@{run.workers} reached {run.speedup:.2f}x of the {delivered:.2f}x this host delivered "
+            f"to {min(run.workers, capacity['processes'])} busy processes ({share:.0%})")
+    if share > 1.1:
+        line += "; above it, so the machine's speed changed between the probe and the sweep"
+    return line + "."
+
+
+def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_cpus: int | None,
+                  capacity: dict | None = None) -> list[str]:
+    """The verdict at the top of the report and the end of the CLI summary.
+
+    ``capacity`` is the suite's host-capacity probe (harness run --capacity), when it ran.
+    """
     lines: list[str] = []
     best = best_run(runs)
     if best is None:
@@ -110,9 +174,17 @@ def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_c
                      f"{best.speedup:.2f}x faster than serial{eff}.")
         if logical_cpus and best.workers > logical_cpus:
             lines.append(f"It used more workers ({best.workers}) than logical CPUs ({logical_cpus}).")
+        delivered = capacity_line(best, capacity)
+        if delivered:
+            lines.append(delivered)
         slower = slower_cores_line(best)
         if slower:
             lines.append(slower)
+    drifted = [r for r in runs if r.speedup_above_ideal]
+    if drifted:
+        lines.append(f"Machine drift: {len(drifted)} speedup(s) above the ideal, physically impossible, left out of "
+                     "the verdict: " + "; ".join(f"{r.backend}@{r.workers} {r.speedup:.2f}x" for r in drifted[:3])
+                     + " (see the warnings; --interleave, the default, spreads drift over all configurations).")
     explanation = thread_explanation(runs, gil_enabled)
     if explanation:
         lines.append(explanation)

@@ -14,6 +14,7 @@ from typing import Sequence
 
 from harness import __version__
 from harness.backends import BACKEND_NAMES, DEFAULT_BACKENDS
+from harness.repetition import AUTO, AUTO_CI_WIDTH, AUTO_MAX_REPEATS, AUTO_MIN_REPEATS, DEFAULT_MAX_TIME_S
 from harness.config import (
     DEFAULT_REFERENCE_N,
     MIN_REFERENCE_N,
@@ -76,6 +77,16 @@ def _int_at_least(minimum: int, maximum: int | None = None):
     return parse
 
 
+def _repeat_count(text: str) -> int | str:
+    if text.strip() == AUTO:
+        return AUTO
+    try:
+        return _int_at_least(1)(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace("(accepted: integers >= 1)",
+                                                          "(accepted: integers >= 1, or auto)")) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="harness",
@@ -104,8 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scaling", default="strong", choices=SCALING_MODES, metavar="strong|weak",
                      help="strong: [0, n) split across the workers; weak: every worker computes all of "
                           "[0, n), and serial does it once per worker (default: strong)")
-    run.add_argument("--repeat", type=_int_at_least(1), default=5, metavar="INT",
-                     help="timed repeats per configuration (default: 5)")
+    run.add_argument("--repeat", type=_repeat_count, default=AUTO, metavar="INT|auto",
+                     help=f"timed repeats per configuration, or 'auto': repeat until the median's 95%% interval "
+                          f"spans at most {AUTO_CI_WIDTH * 100:g}%% of it or --max-time is spent, but at least "
+                          f"{AUTO_MIN_REPEATS} (the fewest that give a real 95%% interval) and at most "
+                          f"{AUTO_MAX_REPEATS} (default: auto)")
+    run.add_argument("--max-time", type=_positive_float("--max-time"), default=DEFAULT_MAX_TIME_S,
+                     metavar="SECONDS", dest="max_time_s",
+                     help="--repeat auto: time budget per configuration for its timed repeats, after the minimum "
+                          f"repeats (default: {DEFAULT_MAX_TIME_S:g})")
     run.add_argument("--warmup", type=_int_at_least(0), default=1, metavar="INT",
                      help="untimed repeats before the timed ones (default: 1)")
     run.add_argument("--start-method", choices=START_METHODS, default=None, metavar="fork|spawn|forkserver",
@@ -117,9 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workload", default="poly", metavar="NAME|MODULE:FUNCTION",
                      help="poly (default), poly-numpy, hash, sleep, or your own MODULE:FUNCTION taking (lo, hi) "
                           "and returning an int; an ORACLE attribute in that module names its exact oracle (n) -> int")
-    run.add_argument("--interleave", action="store_true",
-                     help="time one repeat of every configuration per pass, --repeat passes, so a machine whose "
-                          "speed drifts slows all configurations alike (costs a warm-up and pool start per pass)")
+    run.add_argument("--interleave", action=argparse.BooleanOptionalAction, default=True,
+                     help="time one repeat of every configuration per pass, pass after pass, so a machine whose "
+                          "speed drifts slows all configurations alike; every finished repeat is journaled. "
+                          "Costs a warm-up and a pool start per pass; --no-interleave times each configuration's "
+                          "repeats back to back (default: interleave)")
     run.add_argument("--reference", nargs="?", const=DEFAULT_REFERENCE_N, default=None,
                      type=_int_at_least(MIN_REFERENCE_N), metavar="ITEMS", dest="reference_n",
                      help="before and after every timed repeat, also time a fixed reference loop (the tutorial's sum "
@@ -127,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "start-up or dispatch) on the same backend; harness compare then divides each repeat by "
                           "it, cancelling changes in the machine's speed. For CI gates on shared machines; costs one "
                           "reference loop per repeat, plus one per run")
+    run.add_argument("--capacity", action="store_true",
+                     help="before the sweep, measure the parallel CPU throughput this host delivers (the harness env "
+                          "--capacity probe, shortened to about 2 s) and store it in results.json; the verdict then "
+                          "sets the best speedup against it (make bench does this)")
     run.add_argument("--timeout", type=_positive_float("--timeout"), default=None, metavar="SECONDS",
                      help="limit for each repeat; past it the run is marked timeout and its workers killed "
                           "(default: 60 s plus 10 us per item)")
@@ -202,6 +226,7 @@ def _config_from_args(args) -> RunConfig:
         n=parse_sizes(args.n),
         scaling=args.scaling,
         repeat=args.repeat,
+        max_time_s=args.max_time_s,
         warmup=args.warmup,
         # Record the method actually used, not 'default': the default differs across platforms and versions.
         start_method=args.start_method or python_facts()["default_start_method"],

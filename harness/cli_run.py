@@ -86,6 +86,28 @@ def _progress(quiet: bool):
     return progress, update
 
 
+# --capacity in a sweep: 4 blocks of 0.1 s slices, about 2 s with start-up; `harness env
+# --capacity` measures longer (10 blocks) for a closer figure.
+SWEEP_CAPACITY_BLOCKS = 4
+
+
+def _probe_capacity(environment: dict, quiet: bool, warnings: list) -> dict | None:
+    """The host's parallel throughput at the usable CPUs, as stored in results.json; None if it failed."""
+    from harness.capacity import CapacityError, format_capacity, probe_parallel_capacity
+
+    cpus = environment["machine"].get("usable_cpus") or environment["machine"].get("logical_cpus") or 1
+    if not quiet and sys.stderr.isatty():
+        sys.stderr.write(f"measuring what {cpus} busy processes deliver on this host...\n")
+    try:
+        probe = probe_parallel_capacity(cpus, blocks=SWEEP_CAPACITY_BLOCKS)
+    except CapacityError as exc:
+        warnings.append(f"--capacity: the probe could not measure ({exc})")
+        return None
+    return {"processes": probe.processes, "capacity": round(probe.capacity, 4),
+            "efficiency": round(probe.efficiency, 4), "slice_s": probe.slice_s,
+            "block_capacities": [round(c, 4) for c in probe.capacities], "summary": format_capacity(probe, cpus)}
+
+
 def _exit_now_if_threads_abandoned(code: int) -> int:
     """Exit at once when a timed-out worker thread still runs; else return ``code``.
 
@@ -107,23 +129,19 @@ def _exit_now_if_threads_abandoned(code: int) -> int:
 
 
 def command_run(args, config_from_args) -> int:
-    from harness.storage import RESULTS_NAME, ResultsFileError, append_journal, load_suite, read_journal
+    from harness.storage import RESULTS_NAME, Journal, ResultsFileError, load_suite, read_journal_entries
     from harness.workloads import WorkloadError, resolve_workload
 
     # 1. Validate everything before anything is written.
     try:
         if args.resume:
             previous = load_suite(os.path.join(args.resume, RESULTS_NAME))
-            config = RunConfig(**{**previous.config,
-                                  "backends": tuple(previous.config["backends"]),
-                                  "workers": tuple(previous.config["workers"]),
-                                  "n": tuple(previous.config["n"]) if isinstance(previous.config["n"], list)
-                                  else (previous.config["n"],)})
-            done_runs = read_journal(args.resume)
+            config = RunConfig.from_dict(previous.config)
+            journal = read_journal_entries(args.resume)
             created = previous.created
         else:
             config = config_from_args(args)
-            done_runs, created = [], dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            journal, created = Journal(), dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         workload = resolve_workload(config.workload)
     except (ConfigError, WorkloadError, ResultsFileError) as exc:
         _err(str(exc))
@@ -168,7 +186,6 @@ def command_run(args, config_from_args) -> int:
 
     from harness.metadata import collect_environment, gil_enabled
     from harness.stability import busy_machine_warning
-    from harness.storage import save_suite
 
     environment = collect_environment()
     sweep_warnings = []
@@ -183,24 +200,25 @@ def command_run(args, config_from_args) -> int:
     except Exception:  # a missing reading is not worth failing a sweep for
         pass
 
+    from harness.recorder import Recorder
+
+    capacity = previous.capacity if args.resume else None
+    if getattr(args, "capacity", False) and capacity is None:
+        capacity = _probe_capacity(environment, args.quiet, sweep_warnings)
+    recorder = Recorder(out, results_path, lambda runs, complete: build_suite(
+        config, runs, environment, created, sweep_warnings, complete=complete, capacity=capacity), journal.runs)
     try:
         os.makedirs(out, exist_ok=True)
         if args.resume:  # a killed run can leave half-written temporaries beside results.json
             from harness.storage import remove_stale_temporaries
 
             remove_stale_temporaries(out)
-        runs = list(done_runs)
-        save_suite(build_suite(config, runs, environment, created, sweep_warnings, complete=False), results_path)
+        recorder.save()
         if link_latest:
             _point_latest(out)
     except OSError as exc:
         _err(f"--out {out}: cannot write there ({exc.strerror or exc})")
         return EXIT_USAGE
-
-    def on_run(run) -> None:
-        runs.append(run)
-        append_journal(out, run)
-        save_suite(build_suite(config, runs, environment, created, sweep_warnings, complete=False), results_path)
 
     from harness.external import ExternalPythonError, python_label, run_in_interpreter
     from harness.runner import run_sweep
@@ -218,13 +236,16 @@ def command_run(args, config_from_args) -> int:
                 sampler = None if getattr(args, "no_sampling", False) else CpuSampler(config.sample_interval_s)
                 if progress:
                     progress.start()
-                skip = {r.key for r in done_runs}
-                run_sweep(config, workload, sampler=sampler, skip=skip, on_run=on_run, on_progress=on_progress,
+                skip = {r.key for r in journal.runs}
+                run_sweep(config, workload, sampler=sampler, skip=skip, resumed=journal.repeats,
+                          on_run=recorder.record_run, on_repeat=recorder.record_repeat, on_progress=on_progress,
                           python_label=main_label, gil_enabled=gil_enabled())
+                resumed_elsewhere = [r for records in journal.repeats.values() for r in records]
                 for path in config.pythons:
                     run_in_interpreter(path, other_python_config.to_dict(), skip=[list(k) for k in skip],
                                        sampler_python=None if sampler is None else sys.executable,
-                                       on_run=on_run, on_progress=on_progress)
+                                       on_run=recorder.record_run, on_repeat=recorder.record_repeat,
+                                       on_progress=on_progress, resumed=resumed_elsewhere)
             finally:
                 if progress:
                     progress.stop()
@@ -238,10 +259,11 @@ def command_run(args, config_from_args) -> int:
     except Terminated:
         interrupted = EXIT_SIGTERM
 
-    suite = build_suite(config, runs, environment, created, sweep_warnings, complete=interrupted is None)
-    save_suite(suite, results_path)
+    suite = recorder.save(complete=interrupted is None)
     if interrupted is not None:
-        sys.stderr.write(f"harness run: interrupted; {len(runs)} completed run(s) saved in {results_path}; "
+        repeats = recorder.repeats_recorded + sum(len(v) for v in journal.repeats.values())
+        kept = f" and {repeats} finished repeat(s) of unfinished runs" if config.interleave and repeats else ""
+        sys.stderr.write(f"harness run: interrupted; {len(recorder.runs)} completed run(s){kept} saved in {out}; "
                          f"continue with: harness run --resume {out}\n")
         return _exit_now_if_threads_abandoned(interrupted)
 
@@ -262,7 +284,8 @@ def command_run(args, config_from_args) -> int:
 
         print("\n".join(summary_lines(suite)))
         print()
-        for line in verdict_lines(suite.runs, gil_enabled(), environment["machine"].get("logical_cpus")):
+        for line in verdict_lines(suite.runs, gil_enabled(), environment["machine"].get("logical_cpus"),
+                                  suite.capacity):
             print(line)
         recommended = recommendations(suite.runs)
         if len(recommended) > 1:

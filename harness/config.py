@@ -11,6 +11,8 @@ import multiprocessing
 import os
 from dataclasses import asdict, dataclass
 
+from harness.repetition import AUTO, DEFAULT_MAX_TIME_S, RepeatPolicy
+
 __all__ = [
     "ConfigError",
     "DEFAULT_REFERENCE_N",
@@ -135,7 +137,10 @@ class RunConfig:
     workers: tuple[int, ...]
     n: tuple[int, ...]
     scaling: str = "strong"
-    repeat: int = 5
+    # Timed repeats per configuration: a count, or "auto" (harness/repetition.py), which
+    # repeats until the median's 95% interval is narrow or ``max_time_s`` is spent.
+    repeat: int | str = AUTO
+    max_time_s: float = DEFAULT_MAX_TIME_S
     warmup: int = 1
     start_method: str | None = None
     sample_interval_s: float = 0.1
@@ -146,7 +151,7 @@ class RunConfig:
     # Other interpreters (--python) that also run the stdlib backends, side by side.
     pythons: tuple[str, ...] = ()
     # Round-robin the repeats across configurations, so drift in machine speed hits all alike.
-    interleave: bool = False
+    interleave: bool = True
     # Items per worker of the reference loop timed before and after every repeat (--reference),
     # so a comparison can divide out the machine's speed at that moment; None: not timed.
     reference_n: int | None = None
@@ -160,8 +165,13 @@ class RunConfig:
             raise ConfigError("--n", "accepted: integers >= 0")
         if self.scaling not in SCALING_MODES:
             raise ConfigError("--scaling", f"unknown mode {self.scaling!r} (accepted: {', '.join(SCALING_MODES)})")
-        if self.repeat < 1:
-            raise ConfigError("--repeat", f"{self.repeat} is below 1 (accepted: integers >= 1)")
+        if self.repeat != AUTO and (isinstance(self.repeat, bool) or not isinstance(self.repeat, int)):
+            raise ConfigError("--repeat", f"{self.repeat!r} (accepted: integers >= 1, or auto)")
+        if self.repeat != AUTO and self.repeat < 1:
+            raise ConfigError("--repeat", f"{self.repeat} is below 1 (accepted: integers >= 1, or auto)")
+        if isinstance(self.max_time_s, bool) or not isinstance(self.max_time_s, (int, float)) \
+                or not math.isfinite(self.max_time_s) or self.max_time_s <= 0:
+            raise ConfigError("--max-time", f"{self.max_time_s!r} (accepted: seconds > 0)")
         if self.warmup < 0:
             raise ConfigError("--warmup", f"{self.warmup} is below 0 (accepted: integers >= 0)")
         if self.start_method is not None and self.start_method not in START_METHODS:
@@ -188,8 +198,22 @@ class RunConfig:
         if self.reference_n is not None and (isinstance(self.reference_n, bool) or self.reference_n < MIN_REFERENCE_N):
             raise ConfigError("--reference", f"{self.reference_n} (accepted: integers >= {MIN_REFERENCE_N})")
 
+    @property
+    def repeat_policy(self) -> RepeatPolicy:
+        return RepeatPolicy(fixed=None if self.repeat == AUTO else self.repeat, max_time_s=self.max_time_s)
+
     def timeout_for(self, n: int, workers: int) -> float:
         return self.timeout_s if self.timeout_s is not None else default_timeout(n, workers, self.scaling)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunConfig":
+        """The inverse of to_dict (lists back to tuples); fields a newer file adds are refused by TypeError."""
+        values = dict(data)
+        for name in ("backends", "workers", "pythons"):
+            if name in values:
+                values[name] = tuple(values[name])
+        values["n"] = tuple(values["n"]) if isinstance(values["n"], list) else (values["n"],)
+        return cls(**values)
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -16,7 +16,7 @@ import os
 import signal
 import subprocess
 import sys
-from typing import Callable
+from typing import Callable, Sequence
 
 __all__ = ["ExternalPythonError", "probe_interpreter", "run_in_interpreter", "python_label"]
 
@@ -66,14 +66,20 @@ def run_in_interpreter(
     sampler_python: str | None,
     on_run: Callable,
     on_progress: Callable[[int, int, str], None],
+    resumed: Sequence = (),
+    on_repeat: Callable | None = None,
 ) -> None:
-    """Run the sweep in interpreter ``path``, calling back for each finished run.
+    """Run the sweep in interpreter ``path``, calling back for each finished run and repeat.
+
+    ``resumed`` holds the RepeatRecords an interrupted interleaved sweep journaled.
 
     An interrupt kills the child's whole process group, so its workers go too.
     """
     from harness.model import RunResult
+    from harness.repeats import RepeatRecord
 
-    request = json.dumps({"config": config_dict, "skip": skip, "sampler_python": sampler_python})
+    request = json.dumps({"config": config_dict, "skip": skip, "sampler_python": sampler_python,
+                          "resumed": [r.to_dict() for r in resumed]})
     proc = subprocess.Popen([path, "-m", "harness.external"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             text=True, env=_env(), start_new_session=True)
     try:
@@ -83,6 +89,9 @@ def run_in_interpreter(
             event = json.loads(line)
             if "run" in event:
                 on_run(RunResult.from_dict(event["run"]))
+            elif "repeat" in event:
+                if on_repeat is not None:
+                    on_repeat(RepeatRecord.from_dict(event["repeat"]))
             elif "progress" in event:
                 on_progress(*event["progress"])
             elif "error" in event:
@@ -104,6 +113,7 @@ def _child_main() -> int:
     from harness.backends.worker import init_worker_process
     from harness.config import RunConfig
     from harness.metadata import gil_enabled, python_facts
+    from harness.repeats import RepeatRecord
     from harness.runner import run_sweep
     from harness.workloads import WorkloadError, resolve_workload
 
@@ -115,14 +125,10 @@ def _child_main() -> int:
         out.flush()
 
     request = json.loads(sys.stdin.readline())
-    data = dict(request["config"])
-    for name in ("backends", "workers"):
-        data[name] = tuple(data[name])
-    data["n"] = tuple(data["n"]) if isinstance(data["n"], list) else (data["n"],)
     try:
-        config = RunConfig(**data)
+        config = RunConfig.from_dict(request["config"])
         workload = resolve_workload(config.workload)
-    except (ValueError, WorkloadError) as exc:
+    except (ValueError, TypeError, WorkloadError) as exc:
         emit({"error": str(exc)})
         return 2
     facts = python_facts()
@@ -133,8 +139,13 @@ def _child_main() -> int:
 
         sampler = CpuSampler(config.sample_interval_s, python=request["sampler_python"])
     try:
-        run_sweep(config, workload, sampler=sampler, skip={tuple(k) for k in request["skip"]},
+        resumed: dict = {}
+        for data in request.get("resumed", ()):
+            record = RepeatRecord.from_dict(data)
+            resumed.setdefault(record.key, []).append(record)
+        run_sweep(config, workload, sampler=sampler, skip={tuple(k) for k in request["skip"]}, resumed=resumed,
                   on_run=lambda run: emit({"run": run.to_dict()}),
+                  on_repeat=lambda record: emit({"repeat": record.to_dict()}),
                   on_progress=lambda done, total, label: emit({"progress": [done, total, label]}),
                   python_label=python_label(facts["version"], gil_enabled()), gil_enabled=gil_enabled())
     finally:

@@ -97,6 +97,10 @@ class RunResult:
     iqr_s: float | None = None
     min_s: float | None = None
     max_s: float | None = None
+    # The median's interval at ci_confidence: the narrowest order-statistic pair covering at
+    # least 95%, or [min, max] when the repeats are too few for that (5 give 93.75%).
+    ci_s: tuple[float, float] | None = None
+    # The same interval, but only when it really is a 95% one (null with fewer than 6 repeats).
     ci95_s: tuple[float, float] | None = None
     ci_confidence: float | None = None
     startup_s: float | None = None
@@ -105,6 +109,9 @@ class RunResult:
     peak_rss_bytes: int | None = None
     speedup: float | None = None
     speedup_ci95: tuple[float, float] | None = None
+    # The speedup exceeds the ideal (min of the workers and the logical CPUs) beyond its
+    # interval: physically impossible, so the machine's speed drifted during the sweep.
+    speedup_above_ideal: bool | None = None
     efficiency: float | None = None
     karp_flatt: float | None = None
     # CPU time over serial's CPU time for the same work: > 1 means the work itself got
@@ -156,6 +163,7 @@ class RunResult:
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["times_s"] = list(self.times_s)
+        data["ci_s"] = list(self.ci_s) if self.ci_s else None
         data["ci95_s"] = list(self.ci95_s) if self.ci95_s else None
         data["speedup_ci95"] = list(self.speedup_ci95) if self.speedup_ci95 else None
         data["cpu"] = self.cpu.to_dict() if self.cpu else None
@@ -169,10 +177,12 @@ class RunResult:
         known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in known}
         kwargs["times_s"] = tuple(data.get("times_s") or ())
-        for name in ("ci95_s", "speedup_ci95"):
+        for name in ("ci_s", "ci95_s", "speedup_ci95"):
             if data.get(name) is not None:
                 lo, hi = data[name]
                 kwargs[name] = (lo, hi)
+        if "ci_s" not in data:  # schema 1 and 2 kept only ci95_s, at ci_confidence (maybe below 95%)
+            kwargs["ci_s"] = kwargs.get("ci95_s")
         kwargs["cpu"] = CpuLoad.from_dict(data["cpu"]) if data.get("cpu") else None
         kwargs["worker_spans"] = tuple(WorkerSpan(**s) for s in data.get("worker_spans") or ())
         if data.get("reference_times_s") is not None:
@@ -196,6 +206,8 @@ class Suite:
     packages: dict[str, Any] = field(default_factory=dict)
     git_commit: str | None = None
     complete: bool = True
+    # harness run --capacity: the parallel throughput this host delivered (harness.capacity).
+    capacity: dict[str, Any] | None = None
 
     def replace(self, **changes: Any) -> "Suite":
         return replace(self, **changes)
@@ -211,6 +223,7 @@ class Suite:
             "packages": self.packages,
             "git_commit": self.git_commit,
             "config": self.config,
+            "capacity": self.capacity,
             "runs": [r.to_dict() for r in self.runs],
             "warnings": list(self.warnings),
         }
@@ -229,4 +242,5 @@ class Suite:
             packages=data.get("packages") or {},
             git_commit=data.get("git_commit"),
             complete=bool(data.get("complete", True)),
+            capacity=data.get("capacity"),
         )

@@ -13,7 +13,7 @@ import functools
 import resource
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from harness import stats
 from harness.backends import BackendError, RunTimeout, backend_class
@@ -21,11 +21,12 @@ from harness.config import RunConfig
 from harness.model import CpuLoad, RunResult, WorkerSpan
 from harness.partition import expected_copies, make_tasks
 from harness.reference import ReferenceLoop
+from harness.repeats import Repeat, RepeatRecord
 from harness.sampler import CpuSamples, SamplerError, mean_per_core
 from harness.stability import reference_warning, sample_warnings
 from harness.workloads import Workload
 
-__all__ = ["Configuration", "Repeat", "plan_configurations", "run_configuration", "run_sweep"]
+__all__ = ["Configuration", "plan_configurations", "run_configuration", "run_sweep"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,22 +39,6 @@ class Configuration:
 
     def key(self, config: RunConfig, python: str | None) -> tuple:
         return (self.backend, self.workers, self.n, config.scaling, config.workload, python)
-
-
-@dataclass(frozen=True, slots=True)
-class Repeat:
-    """One timed repeat: wall and CPU time, the tasks' results, and the load while it ran."""
-
-    wall_s: float
-    cpu_s: float
-    start: float
-    task_results: tuple[tuple, ...]
-    samples: CpuSamples | None = None
-    reference_s: float | None = None
-
-    @property
-    def total(self) -> int:
-        return sum(r[1] for r in self.task_results)
 
 
 def plan_configurations(config: RunConfig) -> list[Configuration]:
@@ -135,6 +120,7 @@ class _Context:
     """What every measurement of one configuration shares."""
 
     point: Configuration
+    key: tuple
     base: dict
     tasks: list
     expected: int | None
@@ -149,7 +135,7 @@ def _context(point: Configuration, config: RunConfig, workload: Workload, python
     base = dict(backend=point.backend, workers=point.workers, n=point.n, scaling=config.scaling,
                 workload=workload.name, start_method=start_method or (recorded(config) if recorded else None),
                 python=python_label, gil_enabled=gil_enabled)
-    return _Context(point, base, make_tasks(point.n, point.workers, config.scaling),
+    return _Context(point, point.key(config, python_label), base, make_tasks(point.n, point.workers, config.scaling),
                     _expected(workload, point.n, expected_copies(point.workers, config.scaling)),
                     config.timeout_for(point.n, point.workers))
 
@@ -169,10 +155,25 @@ class _Measured:
     startups: list = field(default_factory=list)
     recomputed: int | None = None
     failure: RunResult | None = None
+    timing_s: float = 0.0  # spent in timed repeats and their reference loops: --max-time's budget
+
+    @property
+    def times(self) -> list[float]:
+        return [r.wall_s for r in self.repeats]
+
+    @classmethod
+    def resumed(cls, records: Sequence[RepeatRecord]) -> "_Measured":
+        """The repeats an interrupted interleaved sweep journaled for one configuration."""
+        recomputed = [r.recomputed for r in records if r.recomputed]
+        return cls(repeats=[r.repeat for r in records],
+                   startups=[r.startup_s for r in records if r.startup_s is not None],
+                   recomputed=sum(recomputed) if recomputed else None,
+                   timing_s=sum(r.repeat.wall_s for r in records))
 
 
-def _measure(ctx: _Context, config: RunConfig, workload: Workload, sampler, repeat: int, into: _Measured) -> None:
-    """Start the backend, warm up, time ``repeat`` repeats, close; failures land in ``into.failure``."""
+def _measure(ctx: _Context, config: RunConfig, workload: Workload, sampler, wants_more: Callable[[_Measured], bool],
+             into: _Measured) -> None:
+    """Start the backend, warm up, time repeats while ``wants_more(into)``, close; failures land in ``into.failure``."""
     point = ctx.point
     cls = backend_class(point.backend)
     # In-process backends can call the function object directly; processes look it up by name.
@@ -193,7 +194,8 @@ def _measure(ctx: _Context, config: RunConfig, workload: Workload, sampler, repe
                 reference = ReferenceLoop.for_configuration(config.reference_n, point.backend, point.workers,
                                                             in_process)
                 before = reference.time(backend, time.perf_counter() + ctx.timeout)
-            for _ in range(repeat):
+            while wants_more(into):
+                began = time.perf_counter()
                 timed = _timed_repeat(backend, workload.ref, ctx.tasks, time.perf_counter() + ctx.timeout,
                                       fn, sampler, in_process)
                 if reference is not None:
@@ -204,6 +206,7 @@ def _measure(ctx: _Context, config: RunConfig, workload: Workload, sampler, repe
                     timed = dataclasses.replace(timed, reference_s=(before + after) / 2)
                     before = after
                 into.repeats.append(timed)
+                into.timing_s += time.perf_counter() - began
         except RunTimeout as exc:
             backend.close(kill=True)
             into.failure = RunResult(**ctx.base, status="timeout", startup_s=startup_s,
@@ -272,7 +275,8 @@ def _summarize(ctx: _Context, config: RunConfig, workload: Workload, measured: _
         iqr_s=summary.iqr,
         min_s=summary.min,
         max_s=summary.max,
-        ci95_s=(summary.ci_lo, summary.ci_hi),
+        ci_s=(summary.ci_lo, summary.ci_hi),
+        ci95_s=(summary.ci_lo, summary.ci_hi) if summary.ci_confidence >= 0.95 else None,
         ci_confidence=summary.ci_confidence,
         startup_s=stats.median(measured.startups) if measured.startups else None,
         cpu_time_s=cpu_time,
@@ -296,10 +300,11 @@ def run_configuration(
     python_label: str | None = None,
     gil_enabled: bool | None = None,
 ) -> RunResult:
-    """Warm up, then time ``config.repeat`` repeats of one configuration."""
+    """Warm up, then time the repeats ``config.repeat`` asks for, of one configuration."""
     ctx = _context(point, config, workload, python_label, gil_enabled)
     measured = _Measured()
-    _measure(ctx, config, workload, sampler, config.repeat, measured)
+    policy = config.repeat_policy
+    _measure(ctx, config, workload, sampler, lambda m: policy.wants_more(m.times, m.timing_s), measured)
     return _summarize(ctx, config, workload, measured)
 
 
@@ -309,46 +314,83 @@ def run_sweep(
     *,
     sampler=None,
     skip: Iterable[tuple] = (),
+    resumed: Mapping[tuple, Sequence[RepeatRecord]] | None = None,
     on_run: Callable[[RunResult], None] | None = None,
+    on_repeat: Callable[[RepeatRecord], None] | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
     python_label: str | None = None,
     gil_enabled: bool | None = None,
 ) -> list[RunResult]:
     """Run every configuration not in ``skip`` (keys of completed runs, for --resume).
 
-    With ``config.interleave`` the sweep makes ``repeat`` passes over the plan, timing one
-    repeat of each configuration per pass (each pass starts, warms and closes its backend).
-    A machine whose speed drifts over seconds then slows every configuration alike,
-    instead of whichever one happened to run during the slow spell; it costs a warm-up and a
-    start-up per pass.
+    With ``config.interleave`` the sweep makes passes over the plan, timing one repeat of
+    each configuration per pass (each pass starts, warms and closes its backend), until
+    every configuration has the repeats ``config.repeat`` asks for. A machine whose speed
+    drifts over seconds then slows every configuration alike, instead of whichever one
+    happened to run during the slow spell; it costs a warm-up and a start-up per pass.
+    Each finished repeat goes to ``on_repeat`` as it is timed (to be journaled), and
+    ``resumed`` holds the repeats an interrupted interleaved sweep already has.
     """
     skip = set(skip)
     plan = [p for p in plan_configurations(config) if p.key(config, python_label) not in skip]
     contexts = [_context(p, config, workload, python_label, gil_enabled) for p in plan]
-    results: list[RunResult] = []
-    if not config.interleave:
-        for index, ctx in enumerate(contexts):
-            if on_progress:
-                on_progress(index, len(plan), f"{ctx.point.backend} w{ctx.point.workers} n={ctx.point.n}")
-            measured = _Measured()
-            _measure(ctx, config, workload, sampler, config.repeat, measured)
-            results.append(_summarize(ctx, config, workload, measured))
-            if on_run:
-                on_run(results[-1])
-    else:
-        measured_all = [_Measured() for _ in contexts]
-        steps = len(plan) * config.repeat
-        for pass_index in range(config.repeat):
-            for index, (ctx, measured) in enumerate(zip(contexts, measured_all)):
-                if on_progress:
-                    on_progress(pass_index * len(plan) + index, steps,
-                                f"pass {pass_index + 1}/{config.repeat} {ctx.point.backend} w{ctx.point.workers}")
-                if measured.failure is None:  # a configuration that failed is not retried
-                    _measure(ctx, config, workload, sampler, 1, measured)
-        for ctx, measured in zip(contexts, measured_all):
-            results.append(_summarize(ctx, config, workload, measured))
-            if on_run:
-                on_run(results[-1])
+    sweep = _interleaved if config.interleave else _one_by_one
+    results = sweep(contexts, config, workload, sampler, dict(resumed or {}), on_run or (lambda run: None),
+                    on_repeat or (lambda record: None), on_progress or (lambda done, total, label: None))
     if on_progress:
         on_progress(len(plan), len(plan), "done")
     return results
+
+
+def _one_by_one(contexts, config, workload, sampler, resumed, on_run, on_repeat, on_progress) -> list[RunResult]:
+    policy = config.repeat_policy
+    results = []
+    for index, ctx in enumerate(contexts):
+        on_progress(index, len(contexts), f"{ctx.point.backend} w{ctx.point.workers} n={ctx.point.n}")
+        measured = _Measured()
+        _measure(ctx, config, workload, sampler, lambda m: policy.wants_more(m.times, m.timing_s), measured)
+        results.append(_summarize(ctx, config, workload, measured))
+        on_run(results[-1])
+    return results
+
+
+def _interleaved(contexts, config, workload, sampler, resumed, on_run, on_repeat, on_progress) -> list[RunResult]:
+    policy = config.repeat_policy
+    measured_all = [_Measured.resumed(resumed.get(ctx.key, ())) for ctx in contexts]
+    pending = [i for i, m in enumerate(measured_all) if policy.wants_more(m.times, m.timing_s)]
+    results: dict[int, RunResult] = {}
+
+    def finish_those_done() -> None:  # a configuration leaves the passes once it has its repeats
+        for index, measured in enumerate(measured_all):
+            if index not in results and index not in pending:
+                results[index] = _summarize(contexts[index], config, workload, measured)
+                on_run(results[index])
+
+    finish_those_done()
+    pass_index = 0
+    while pending:
+        pass_index += 1
+        for index in pending:
+            ctx, measured = contexts[index], measured_all[index]
+            done = sum(len(m.repeats) for m in measured_all)
+            total = sum(max(policy.planned, len(m.repeats) + (i in pending)) for i, m in enumerate(measured_all))
+            of = f"/{policy.fixed}" if policy.fixed is not None else ""
+            on_progress(done, total, f"pass {pass_index}{of} {ctx.point.backend} w{ctx.point.workers}")
+            _measure_one_repeat(ctx, config, workload, sampler, measured, on_repeat)
+            if measured.failure is not None:  # a configuration that failed is not retried
+                results[index] = measured.failure
+                on_run(measured.failure)
+        pending = [i for i in pending if i not in results
+                   and policy.wants_more(measured_all[i].times, measured_all[i].timing_s)]
+        finish_those_done()
+    return [results[i] for i in sorted(results)]
+
+
+def _measure_one_repeat(ctx, config, workload, sampler, measured: _Measured, on_repeat) -> None:
+    """One interleaved pass of one configuration: one timed repeat, journaled through ``on_repeat``."""
+    count, startups, recomputed = len(measured.repeats), len(measured.startups), measured.recomputed or 0
+    _measure(ctx, config, workload, sampler, lambda m: len(m.repeats) == count, measured)
+    if measured.failure is None and len(measured.repeats) > count:
+        on_repeat(RepeatRecord(ctx.key, measured.repeats[-1],
+                               startup_s=measured.startups[-1] if len(measured.startups) > startups else None,
+                               recomputed=(measured.recomputed or 0) - recomputed or None))

@@ -7,6 +7,14 @@ SCHEMA_VERSION history:
        complete.
   2 -- adds, compatibly: a run's reference_times_s and the config's reference_n (harness run
        --reference). Version-1 files are read as before (no reference times).
+  3 -- adds, compatibly:
+       - per run: ci_s (the median's interval at ci_confidence); ci95_s is now null when the
+         repeats cannot give a true 95% interval (fewer than 6); speedup_above_ideal (a
+         speedup above min(workers, logical CPUs) beyond its interval: machine drift);
+       - per suite: capacity (harness run --capacity: the host's parallel throughput);
+       - in the config: repeat may be "auto", max_time_s, interleave (now true by default);
+       - in the journal: "kind": "repeat" lines, each a finished repeat of an interleaved run.
+       Older files load: their ci_s is their ci95_s (which then may hold less than 95%).
 """
 
 from __future__ import annotations
@@ -15,10 +23,12 @@ import json
 import math
 import os
 import tempfile
-from typing import Any, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from harness.model import RunResult, Suite
 from harness.pause_points import pause_point
+from harness.repeats import REPEAT_KIND, RepeatRecord
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -32,15 +42,17 @@ __all__ = [
     "load_suite",
     "append_journal",
     "read_journal",
-    "merge_runs",
+    "Journal",
+    "read_journal_entries",
+    "sync_journal",
     "suite_from_data",
     "remove_stale_temporaries",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RESULTS_NAME = "results.json"
-# Append-only, one run per line, fsynced as each run completes: a crash loses at most the
-# run in progress, and --resume reads it back.
+# Append-only, one finished run (or repeat of an interleaved run) per line, written as each
+# completes: a killed harness loses at most the one in progress, and --resume reads it back.
 JOURNAL_NAME = "runs.jsonl"
 
 
@@ -163,15 +175,20 @@ def suite_from_data(data: Any, path: str = "results") -> Suite:
     return suite
 
 
-def append_journal(folder: str, run: RunResult) -> None:
-    """Append one completed run to the folder's journal and fsync it.
+def append_journal(folder: str, entry: "RunResult | RepeatRecord", *, sync: bool = True) -> None:
+    """Append one finished run, or one finished repeat of an unfinished run, to the folder's journal.
+
+    Once written, the entry survives the harness being killed (it is in the OS's page
+    cache). ``sync`` also fsyncs it, so it survives a power cut; a caller appending many
+    entries can pass False and call ``sync_journal`` now and then (an fsync costs a
+    millisecond or two, as much as the rest of a tiny run's bookkeeping).
 
     A crash mid-append leaves a torn last line without its newline. Appending after it
-    would glue the next run onto the fragment and turn a harmless torn tail into a corrupt
+    would glue the next entry onto the fragment and turn a harmless torn tail into a corrupt
     line in the middle, so the fragment is cut off first.
     """
     os.makedirs(folder, exist_ok=True)
-    data = (json.dumps(run.to_dict(), allow_nan=False, separators=(",", ":")) + "\n").encode()
+    data = (json.dumps(entry.to_dict(), allow_nan=False, separators=(",", ":")) + "\n").encode()
     fd = os.open(os.path.join(folder, JOURNAL_NAME), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         _drop_torn_tail(fd)
@@ -182,6 +199,19 @@ def append_journal(folder: str, run: RunResult) -> None:
         pause_point("journal-mid")
         while written < len(data):
             written += os.write(fd, data[written:])
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_journal(folder: str) -> None:
+    """fsync the folder's journal (entries appended with ``sync=False``); no journal, nothing to do."""
+    try:
+        fd = os.open(os.path.join(folder, JOURNAL_NAME), os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -195,25 +225,49 @@ def _drop_torn_tail(fd: int) -> None:
     os.ftruncate(fd, content.rfind(b"\n") + 1)  # 0 when the only line is torn
 
 
-def read_journal(folder: str) -> list[RunResult]:
-    """The runs journaled in ``folder``; a torn last line (a crash mid-write) is ignored."""
+@dataclass(frozen=True, slots=True)
+class Journal:
+    """What a folder's journal holds: the finished runs, and the finished repeats of unfinished ones.
+
+    ``repeats`` maps a configuration key to its repeats in journal order; keys that also
+    have a finished run are left out (the run supersedes them).
+    """
+
+    runs: tuple[RunResult, ...] = ()
+    repeats: dict = field(default_factory=dict)
+
+
+def read_journal_entries(folder: str) -> Journal:
+    """Everything journaled in ``folder``; a torn last line (a crash mid-write) is ignored."""
     path = os.path.join(folder, JOURNAL_NAME)
     try:
         with open(path, encoding="utf-8") as handle:
             lines = handle.read().splitlines()
     except FileNotFoundError:
-        return []
+        return Journal()
     runs: list[RunResult] = []
+    repeats: dict[tuple, list[RepeatRecord]] = {}
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            runs.append(RunResult.from_dict(json.loads(line)))
+            data = json.loads(line)
+            if isinstance(data, dict) and data.get("kind") == REPEAT_KIND:
+                record = RepeatRecord.from_dict(data)
+                repeats.setdefault(record.key, []).append(record)
+            else:
+                runs.append(RunResult.from_dict(data))
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             if number == len(lines):
-                break  # the run in progress when the writer died
-            raise ResultsFileError(f"{path}: line {number} is not a valid run ({exc})") from None
-    return runs
+                break  # the entry in progress when the writer died
+            raise ResultsFileError(f"{path}: line {number} is not a valid run or repeat ({exc})") from None
+    finished = {r.key for r in runs}
+    return Journal(tuple(runs), {k: v for k, v in repeats.items() if k not in finished})
+
+
+def read_journal(folder: str) -> list[RunResult]:
+    """The finished runs journaled in ``folder``."""
+    return list(read_journal_entries(folder).runs)
 
 
 def remove_stale_temporaries(folder: str) -> list[str]:
@@ -235,11 +289,3 @@ def remove_stale_temporaries(folder: str) -> list[str]:
             except OSError:
                 pass
     return removed
-
-
-def merge_runs(earlier: Iterable[RunResult], later: Iterable[RunResult]) -> list[RunResult]:
-    """Runs by configuration key; a later run of the same configuration replaces the earlier."""
-    merged: dict[tuple, RunResult] = {}
-    for run in list(earlier) + list(later):
-        merged[run.key] = run
-    return list(merged.values())

@@ -3,24 +3,42 @@
 from __future__ import annotations
 
 from harness import __version__
-from harness.analysis import attach_speedups
+from harness.analysis import attach_speedups, drift_warnings
 from harness.config import RunConfig
 from harness.model import Suite
+from harness.repetition import AUTO
 from harness.stability import min_repeats_for
 from harness.storage import SCHEMA_VERSION
 
-__all__ = ["build_suite"]
+__all__ = ["build_suite", "in_plan_order"]
 
 
-def build_suite(config: RunConfig, runs, environment: dict, created: str, warnings=(), complete=True):
-    """A Suite with speedups attached and every run's warnings gathered."""
-    runs = attach_speedups(list(runs))
+def in_plan_order(config: RunConfig, runs) -> list:
+    """Runs in the order the sweep plans them, whatever order they finished in.
+
+    An interleaved sweep finishes a failed configuration at once and the rest at their last
+    pass; results.json lists them as planned: per interpreter (in the order first seen), per
+    size, serial first, then the backends and worker counts as given.
+    """
+    runs = list(runs)
+    pythons = list(dict.fromkeys(r.python for r in runs))
+    backends = {name: i for i, name in enumerate(config.backends)}
+    return sorted(runs, key=lambda r: (pythons.index(r.python), r.n, r.backend != "serial",
+                                       backends.get(r.backend, len(backends)), r.workers))
+
+
+def build_suite(config: RunConfig, runs, environment: dict, created: str, warnings=(), complete=True,
+                capacity: dict | None = None):
+    """A Suite with speedups attached (once, here) and every run's warnings gathered."""
+    logical_cpus = environment["machine"].get("logical_cpus")
+    runs = attach_speedups(in_plan_order(config, runs), logical_cpus)
     all_warnings = list(warnings)
     needed = min_repeats_for(0.95)
-    if config.repeat < needed:
+    if config.repeat != AUTO and config.repeat < needed:
         all_warnings.append(f"with {config.repeat} repeats the medians' intervals fall short of 95% confidence; "
                             f"at least {needed} repeats are needed (--repeat {needed})")
     all_warnings += [w for r in runs for w in r.warnings]
+    all_warnings += drift_warnings(runs, logical_cpus)
     return Suite(
         schema_version=SCHEMA_VERSION,
         harness_version=__version__,
@@ -33,4 +51,5 @@ def build_suite(config: RunConfig, runs, environment: dict, created: str, warnin
         packages=environment.get("packages", {}),
         git_commit=environment.get("git_commit"),
         complete=complete,
+        capacity=capacity,
     )

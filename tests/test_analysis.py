@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from harness.analysis import attach_speedups, best_run, lock_cost_lines, recommendations, thread_explanation, verdict_lines
+from harness.analysis import (above_ideal, attach_speedups, best_run, capacity_line, drift_warnings, ideal_speedup,
+                              lock_cost_lines, recommendations, thread_explanation, verdict_lines)
 from harness.config import RunConfig
 from harness.model import RunResult
 from harness.runner import run_sweep
@@ -51,6 +52,41 @@ def test_thread_explanation_gil_vs_released():
     assert "GIL is disabled" in thread_explanation(free, False)
     waiting = attach_speedups([_run("serial", 1, 1.0, 0.01), _run("threads", 4, 0.26, 0.02)])
     assert "wait" in thread_explanation(waiting, True)
+
+
+def test_a_speedup_above_the_ideal_beyond_its_interval_is_drift_not_the_headline():
+    # pool@2 "2.5x" on 2 CPUs, with an interval wholly above 2: impossible.
+    runs = attach_speedups([_run("serial", 1, 2.0), _run("pool", 2, 0.8), _run("processes", 2, 1.1)], logical_cpus=2)
+    serial, pool, processes = runs
+    assert pool.speedup == pytest.approx(2.5) and pool.speedup_ci95[0] > 2
+    assert pool.speedup_above_ideal is True and processes.speedup_above_ideal is False
+    assert best_run(runs) is processes
+    (warning,) = drift_warnings(runs, 2)
+    assert warning.startswith("pool w2 n=100 strong: speedup 2.50x is above the ideal 2x")
+    assert "drifted" in warning and "not used as the headline" in warning
+    lines = verdict_lines(runs, True, 2)
+    assert lines[0].startswith("Fastest: processes with 2 workers")
+    assert any(line.startswith("Machine drift: 1 speedup(s) above the ideal") and "pool@2 2.50x" in line
+               for line in lines)
+
+
+def test_the_ideal_is_the_smaller_of_workers_and_cpus_and_the_interval_decides():
+    assert ideal_speedup(4, 2) == 2.0 and ideal_speedup(1, 2) == 1.0 and ideal_speedup(8, None) == 8.0
+    assert not above_ideal(2.1, (1.9, 2.3), 2.0)      # the interval reaches the ideal: not proven
+    assert above_ideal(2.1, (2.01, 2.3), 2.0)
+    assert not above_ideal(2.08, None, 2.0) and above_ideal(2.11, None, 2.0)  # no interval: 5% margin
+    # Without the CPU count, 4 workers on 2 CPUs cannot be judged against 2.
+    (_, pool) = attach_speedups([_run("serial", 1, 2.0), _run("pool", 4, 0.8)])
+    assert pool.speedup_above_ideal is False
+
+
+def test_the_best_speedup_is_set_against_the_hosts_capacity():
+    runs = attach_speedups([_run("serial", 1, 2.0), _run("pool", 2, 1.0638)], logical_cpus=2)
+    capacity = {"processes": 2, "capacity": 1.95}
+    line = capacity_line(runs[1], capacity)
+    assert line == "pool@2 reached 1.88x of the 1.95x this host delivered to 2 busy processes (96%)."
+    assert line in verdict_lines(runs, True, 2, capacity)
+    assert capacity_line(runs[1], None) is None
 
 
 def test_lock_cost_and_recommendations():

@@ -76,25 +76,28 @@ def test_a_small_run_writes_results_with_the_contract_fields(cli, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Fastest" in result.stdout or "Nothing beat serial" in result.stdout
     data = json.loads((out / "results.json").read_text())
-    assert data["schema_version"] == 2
-    for field in ("harness_version", "created", "machine", "python", "config", "runs", "warnings"):
+    assert data["schema_version"] == 3
+    for field in ("harness_version", "created", "machine", "python", "config", "runs", "warnings", "capacity"):
         assert field in data
     for field in ("logical_cpus", "physical_cpus", "cpu_model", "affinity", "platform"):
         assert field in data["machine"]
     for field in ("implementation", "version", "executable", "gil_enabled"):
         assert field in data["python"]
     for field in ("backends", "workers", "n", "scaling", "repeat", "warmup", "start_method",
-                  "sample_interval_s", "workload", "timeout_s"):
+                  "sample_interval_s", "workload", "timeout_s", "max_time_s", "interleave"):
         assert field in data["config"]
+    assert data["config"]["interleave"] is True  # the default
     run_fields = ("backend", "workers", "n", "scaling", "workload", "start_method", "status", "error", "times_s",
-                  "median_s", "mean_s", "stdev_s", "iqr_s", "ci95_s", "startup_s", "cpu_time_s", "speedup",
-                  "efficiency", "result_ok", "cpu", "worker_spans")
+                  "median_s", "mean_s", "stdev_s", "iqr_s", "ci_s", "ci95_s", "ci_confidence", "startup_s",
+                  "cpu_time_s", "speedup", "speedup_above_ideal", "efficiency", "result_ok", "cpu", "worker_spans")
     assert len(data["runs"]) == 1 + 3 * 2
     for run in data["runs"]:
         for field in run_fields:
             assert field in run
         assert run["status"] == "ok" and run["result_ok"] is True
         assert len(run["times_s"]) == 2
+        # Two repeats cannot give a 95% interval: ci95_s says so; ci_s holds what they give.
+        assert run["ci95_s"] is None and run["ci_s"] is not None and run["ci_confidence"] < 0.95
         assert set(run["cpu"]) >= {"interval_s", "mean_per_core", "busy_cores", "timeline"}
     serial = next(r for r in data["runs"] if r["backend"] == "serial")
     assert serial["speedup"] == 1.0

@@ -23,13 +23,16 @@ from tests._processes import children, cli_env, leftover_children, start_cli
 
 # 5 sizes x (serial + threads at 1..6 workers) = 35 tiny runs.
 KILL_SWEEP = ["--backends", "serial,threads", "--workers", "1,2,3,4,5,6", "--n", "0,1,2,3,4",
-              "--repeat", "1", "--warmup", "0", "--no-sampling", "--no-report", "--quiet"]
+              "--repeat", "1", "--no-interleave", "--warmup", "0", "--no-sampling", "--no-report", "--quiet"]
 KILL_PLANNED = 5 * (1 + 6)
 # Where each successive harness is killed (harness/pause_points.py): the K-th time that process
 # reaches the point. Before and in the middle of a journal append and of a results.json save.
-# A pause at journal-*:K means K - 1 runs of that process are journaled whole.
-KILL_SCHEDULE = [("journal-mid", 3), ("save-mid", 2), ("journal-before", 2), ("save-before", 1),
-                 ("journal-mid", 4), ("save-mid", 1), ("journal-before", 1), ("journal-mid", 2)]
+# A pause at journal-*:K means K - 1 runs of that process are journaled whole. results.json is
+# saved when a harness starts (save 1), at most every few seconds, and at the end: the last
+# kill lands in the second save, which for these tiny runs is the final one, after the journal
+# already holds every run.
+KILL_SCHEDULE = [("journal-mid", 3), ("save-mid", 1), ("journal-before", 2), ("save-before", 1),
+                 ("journal-mid", 4), ("journal-before", 1), ("journal-mid", 2), ("save-mid", 2)]
 # Generous: a start-up takes about a second here; a loaded machine may take many.
 PAUSE_WAIT_S = 120
 
@@ -82,7 +85,6 @@ def test_sigkill_before_and_inside_every_write_never_loses_a_finished_run(tmp_pa
             assert count == journaled + occurrence - 1, (point, occurrence, journaled, count)
         assert count >= journaled, "a journaled run was lost"
         journaled = count
-    assert journaled < KILL_PLANNED
     # --resume finishes it: every planned run exactly once, the complete flag set, no debris.
     done = run_cli("run", "--resume", out, "--quiet", "--no-report")
     assert done.returncode == 0, done.stderr

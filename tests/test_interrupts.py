@@ -17,7 +17,7 @@ import time
 import psutil
 import pytest
 
-from harness.storage import JOURNAL_NAME, RESULTS_NAME, load_suite, read_journal
+from harness.storage import JOURNAL_NAME, RESULTS_NAME, load_suite, read_journal, read_journal_entries
 
 from tests._processes import (FAULTY_MODULE, alive, cli_env, descendants, start_cli, wait_for_empty_session,
                               write_faulty_module)
@@ -26,7 +26,7 @@ EXIT_BOUND_S = 5.0
 # 13 configurations (serial once, then 4 backends x 3 worker counts) of ~20 ms repeats:
 # a few seconds in all, long enough to interrupt in the middle.
 SWEEP = ["--backends", "serial,processes,pool,process-executor,shared", "--workers", "1,2,4", "--n", "20000",
-         "--repeat", "5", "--warmup", "1", "--timeout", "30"]
+         "--repeat", "5", "--no-interleave", "--warmup", "1", "--timeout", "30"]
 PLANNED = 13
 
 
@@ -117,6 +117,48 @@ def test_interrupt_saves_partial_results_then_resume_finishes(tmp_path, faulty_p
     before = {r.key: r.times_s for r in journal}
     after = {r.key: r.times_s for r in final.runs}
     assert all(after[key] == times for key, times in before.items())
+
+
+# 3 configurations x 3 passes: 9 journaled repeats, then the 3 finished runs.
+INTERLEAVED = ["--backends", "serial,threads,pool", "--workers", "2", "--n", "20000", "--repeat", "3",
+               "--interleave", "--warmup", "0", "--no-sampling", "--quiet", "--no-report"]
+
+
+def test_sigint_mid_interleaved_sweep_keeps_every_finished_repeat_and_resume_completes_it(tmp_path):
+    out, marker = tmp_path / "out", tmp_path / "paused"
+    # Paused just before the 5th journal append (harness/pause_points.py): pass 1's three
+    # repeats and one of pass 2 are journaled, no configuration is finished yet.
+    proc = start_cli("run", *INTERLEAVED, "--out", out,
+                     extra_env={"HARNESS_PAUSE_AT": "journal-before:5", "HARNESS_PAUSE_MARKER": str(marker)})
+    try:
+        wait_for(marker.exists, 120, "the 5th journal append", proc)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "4 finished repeat(s)" in stderr and "--resume" in stderr, stderr
+    kept = read_journal_entries(str(out))
+    assert kept.runs == () and sorted(len(v) for v in kept.repeats.values()) == [1, 1, 2]
+    assert load_suite(str(out / RESULTS_NAME)).complete is False
+
+    resumed = subprocess.run([sys.executable, "-m", "harness", "run", "--resume", out, "--quiet", "--no-report"],
+                             env=cli_env(), capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    final = load_suite(str(out / RESULTS_NAME))
+    assert final.complete is True
+    keys = [r.key for r in final.runs]
+    assert len(keys) == len(set(keys)) == 3
+    assert all(r.status == "ok" and r.result_ok and len(r.times_s) == 3 for r in final.runs)
+    # The kept repeats are in the finished runs, measured once: nothing was timed again.
+    for run in final.runs:
+        walls = tuple(record.repeat.wall_s for record in kept.repeats[run.key])
+        assert run.times_s[:len(walls)] == walls
+    with open(out / JOURNAL_NAME, encoding="utf-8") as handle:
+        kinds = [json.loads(line).get("kind", "run") for line in handle]
+    assert kinds.count("repeat") == 9 and kinds.count("run") == 3
 
 
 START_METHODS = [m for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]

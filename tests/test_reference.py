@@ -160,7 +160,7 @@ def test_results_round_trip_and_version_1_files_still_load(tmp_path):
     path = tmp_path / "results.json"
     save_suite(suite(run([1.0, 2.0], reference=[0.1, 0.2])), str(path))
     data = json.loads(path.read_text())
-    assert data["schema_version"] == SCHEMA_VERSION == 2
+    assert data["schema_version"] == SCHEMA_VERSION == 3
     assert data["runs"][0]["reference_times_s"] == [0.1, 0.2]
     assert load_suite(str(path)).runs[0].reference_times_s == (0.1, 0.2)
     # A version-1 file, as the first release wrote it: read as before, compared raw.
@@ -173,6 +173,23 @@ def test_results_round_trip_and_version_1_files_still_load(tmp_path):
     assert old.runs[0].reference_times_s is None
     (row,) = compare_suites(old, suite(run([1.0, 1.1], reference=[0.1, 0.1]))).rows
     assert not row.normalized
+
+
+def test_version_2_files_still_load_with_their_interval_as_ci_s():
+    version_2 = {"schema_version": 2, "harness_version": "0.1.0", "created": "2026-01-01T00:00:00+00:00",
+                 "machine": MACHINE, "python": PYTHON,
+                 "config": {"backends": ["serial"], "workers": [1], "n": 1000, "repeat": 5, "interleave": False,
+                            "reference_n": None},
+                 "runs": [{"backend": "serial", "workers": 1, "n": 1000, "scaling": "strong", "workload": "poly",
+                           "start_method": None, "status": "ok", "times_s": [1.0, 1.1, 1.2, 1.3, 1.4],
+                           "median_s": 1.2, "ci95_s": [1.0, 1.4], "ci_confidence": 0.9375,
+                           "reference_times_s": None}],
+                 "warnings": [], "complete": True}
+    old = suite_from_data(version_2)
+    assert old.runs[0].ci_s == old.runs[0].ci95_s == (1.0, 1.4)
+    assert old.capacity is None and old.runs[0].speedup_above_ideal is None
+    (row,) = compare_suites(old, suite(run([1.0, 1.1]))).rows
+    assert row.verdict
 
 
 def test_drift_warning_at_its_boundary():

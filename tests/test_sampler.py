@@ -50,18 +50,37 @@ def test_no_sampler_thread_lives_in_the_harness():
         sampler.stop()
 
 
+def background_cores(seconds: float = 0.5) -> float:
+    """How many cores' worth of CPU the rest of the machine is using right now."""
+    import psutil
+
+    return sum(psutil.cpu_percent(interval=seconds, percpu=True)) / 100.0
+
+
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs at least 2 logical CPUs")
 def test_load_view_shows_one_core_for_serial_two_for_processes_one_for_threads():
     config = RunConfig(backends=("serial", "processes", "threads"), workers=(2,), n=(1_500_000,),
                        repeat=2, warmup=0, sample_interval_s=0.05)
+    before = background_cores()
     with CpuSampler(config.sample_interval_s) as sampler:
         runs = {r.backend: r for r in run_sweep(config, resolve_workload("poly"), sampler=sampler)}
+    after = background_cores()
     serial, processes, threads = runs["serial"].cpu, runs["processes"].cpu, runs["threads"].cpu
-    assert 0.6 <= serial.busy_cores <= 1.5, serial.busy_cores
-    assert processes.busy_cores >= 1.5, processes.busy_cores
-    if gil_enabled():
-        assert threads.busy_cores <= 1.5, threads.busy_cores
     for cpu in (serial, processes, threads):
         assert len(cpu.mean_per_core) == os.cpu_count()
         assert len(cpu.timeline_t_s) >= 2
         assert all(len(series) == len(cpu.timeline_t_s) for series in cpu.timeline_per_core)
+    # The view is machine-wide, so other programs only ever add to it: the lower bounds hold
+    # on any machine, loaded or not.
+    assert serial.busy_cores >= 0.6, serial.busy_cores
+    assert processes.busy_cores >= 1.5, processes.busy_cores
+    for run in runs.values():
+        own = run.cpu_time_s / run.median_s
+        assert run.cpu.busy_cores >= 0.7 * min(own, os.cpu_count()), (run.backend, run.cpu.busy_cores, own)
+    # The upper bounds say "one core, not two": only true where nothing else is running.
+    if max(before, after) > 0.3:
+        pytest.skip(f"the machine was busy ({max(before, after):.1f} cores used by other programs): "
+                    "the lower bounds held; the one-core upper bounds need an idle machine")
+    assert serial.busy_cores <= 1.5, serial.busy_cores
+    if gil_enabled():
+        assert threads.busy_cores <= 1.5, threads.busy_cores

@@ -31,11 +31,11 @@ def runs_frame(suite: Suite):
 
     rows = []
     for r in sorted_runs(suite):
-        ci = r.ci95_s or (None, None)
+        ci = r.ci_s or (None, None)
         sci = r.speedup_ci95 or (None, None)
         rows.append({
             "backend": r.backend, "workers": r.workers, "n": r.n, "scaling": r.scaling, "workload": r.workload,
-            "median_s": r.median_s, "iqr_s": r.iqr_s, "ci95_lo_s": ci[0], "ci95_hi_s": ci[1],
+            "median_s": r.median_s, "iqr_s": r.iqr_s, "ci_lo_s": ci[0], "ci_hi_s": ci[1],
             "ci_confidence": r.ci_confidence, "speedup": r.speedup, "speedup_ci95_lo": sci[0],
             "speedup_ci95_hi": sci[1], "efficiency": r.efficiency, "cpu_utilization": r.cpu_utilization,
             "busy_cores": r.cpu.busy_cores if r.cpu else None, "startup_s": r.startup_s,
@@ -127,7 +127,7 @@ def display_runs(frame):
     header = "median CI" if shared is None else f"median CI ({shared:.0%})"
 
     def ci(row) -> str:
-        text = _interval(row.ci95_lo_s, row.ci95_hi_s, _seconds)
+        text = _interval(row.ci_lo_s, row.ci_hi_s, _seconds)
         if shared is None and text != "–" and not _missing(row.ci_confidence) and row.ci_confidence < 0.95:
             text += f" ({row.ci_confidence:.0%})"
         return text

@@ -1,0 +1,83 @@
+"""One timed repeat, and its journal record: what an interleaved sweep keeps as it goes.
+
+An interleaved sweep finishes a configuration only at its last pass. Journaling every
+finished repeat means an interrupt loses at most the repeat in progress, and --resume
+continues each configuration from the repeats it already has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from harness.sampler import CpuSamples
+
+__all__ = ["REPEAT_KIND", "Repeat", "RepeatRecord"]
+
+# The journal's line discriminator: a line with "kind": "repeat" is a RepeatRecord; any other
+# line is a finished RunResult (the only kind journals of schema 1 and 2 hold).
+REPEAT_KIND = "repeat"
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """One timed repeat: wall and CPU time, the tasks' results, and the load while it ran.
+
+    ``task_results`` are the backend's per-task tuples (worker, value, start, end, cpu_s,
+    peak_rss, pid); start and end are on the same monotonic clock as ``start``.
+    """
+
+    wall_s: float
+    cpu_s: float
+    start: float
+    task_results: tuple[tuple, ...]
+    samples: CpuSamples | None = None
+    reference_s: float | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(r[1] for r in self.task_results)
+
+    def to_dict(self) -> dict[str, Any]:
+        samples = None
+        if self.samples is not None:
+            samples = {"start": self.samples.start, "t": list(self.samples.t),
+                       "per_core": [list(s) for s in self.samples.per_core]}
+        return {"wall_s": self.wall_s, "cpu_s": self.cpu_s, "start": self.start,
+                "task_results": [list(r) for r in self.task_results], "samples": samples,
+                "reference_s": self.reference_s}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Repeat":
+        raw = data.get("samples")
+        samples = None if raw is None else CpuSamples(
+            start=float(raw["start"]), t=tuple(float(v) for v in raw["t"]),
+            per_core=tuple(tuple(float(v) for v in s) for s in raw["per_core"]))
+        return cls(wall_s=float(data["wall_s"]), cpu_s=float(data["cpu_s"]), start=float(data["start"]),
+                   task_results=tuple(tuple(r) for r in data["task_results"]), samples=samples,
+                   reference_s=data.get("reference_s"))
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatRecord:
+    """A finished repeat of a configuration that is not finished yet, as journaled.
+
+    ``startup_s`` and ``recomputed`` belong to the pass that timed it: each interleaved pass
+    starts its own backend.
+    """
+
+    key: tuple
+    repeat: Repeat
+    startup_s: float | None = None
+    recomputed: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": REPEAT_KIND, "key": list(self.key), "repeat": self.repeat.to_dict(),
+                "startup_s": self.startup_s, "recomputed": self.recomputed}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RepeatRecord":
+        if data.get("kind") != REPEAT_KIND:
+            raise ValueError(f"not a repeat record (kind {data.get('kind')!r})")
+        return cls(key=tuple(data["key"]), repeat=Repeat.from_dict(data["repeat"]),
+                   startup_s=data.get("startup_s"), recomputed=data.get("recomputed"))
