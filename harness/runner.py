@@ -187,7 +187,10 @@ def _measure(ctx: _Context, config: RunConfig, workload: Workload, sampler, want
             t0 = time.perf_counter()
             backend.start()
             startup_s = time.perf_counter() - t0 if cls.has_startup else None
-            for _ in range(config.warmup):
+            # A backend with start-up (a pool) has fresh workers on every pass to warm; serial,
+            # threads and fresh-process backends gain nothing from warming again after the first.
+            warmups = config.warmup if cls.has_startup or not into.repeats else 0
+            for _ in range(warmups):
                 backend.run(workload.ref, ctx.tasks, time.perf_counter() + ctx.timeout, fn)
             reference = None
             if config.reference_n:
