@@ -136,9 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dask-scheduler", default=None, metavar="tcp://HOST:PORT",
                      help="dask backend: run on this existing cluster instead of an embedded LocalCluster "
                           "(the worker count then comes from the cluster)")
-    run.add_argument("--python", action="append", default=[], metavar="PATH", dest="pythons",
+    run.add_argument("--python", action="append", default=[], metavar="PATH[:gil=0|1]", dest="pythons",
                      help="also run the stdlib backends inside this interpreter (repeatable; nothing needs to be "
-                          "installed there), e.g. a free-threaded 3.13t, to compare interpreters side by side")
+                          "installed there), e.g. a free-threaded 3.13t (make python-ft builds one), to compare "
+                          "interpreters side by side. :gil=0 or :gil=1 runs it with PYTHON_GIL=0 or 1, so one "
+                          "free-threaded binary can be swept without and with the GIL; without it the build's "
+                          "default runs (PYTHON_GIL is cleared)")
     run.add_argument("--out", default=None, metavar="DIR",
                      help="output folder (default: reports/<UTC timestamp>/, mirrored to reports/latest/)")
     run.add_argument("--no-report", action="store_true", help="write results.json only, no HTML/PNG report")

@@ -106,6 +106,26 @@ def _exit_now_if_threads_abandoned(code: int) -> int:
     os._exit(code)
 
 
+def _probe_pythons(texts) -> list[tuple]:
+    """(spec, facts) per --python value; ExternalPythonError for an unusable one or a clash of labels."""
+    import platform
+
+    from harness.external import check_distinct, probe_interpreter
+    from harness.pythons import free_threaded_build, interpreter_label, parse_python_spec
+
+    probed = [(spec, probe_interpreter(spec)) for spec in map(parse_python_spec, texts)]
+    main = interpreter_label(platform.python_version(), free_threaded_build(), None)
+    check_distinct([("this interpreter", main)] + [(spec.text, facts["label"]) for spec, facts in probed])
+    return probed
+
+
+def _interpreter_entry(facts: dict, label: str, gil_mode: int | None, gil_enabled_by: str | None = None) -> dict:
+    """One interpreter as results.json lists it: what ran, its build and its GIL mode and state."""
+    keys = ("implementation", "version", "executable", "free_threaded_build", "gil_enabled")
+    return {"label": label, **{k: facts.get(k) for k in keys}, "gil_mode": gil_mode,
+            "gil_enabled_by": gil_enabled_by}
+
+
 def command_run(args, config_from_args) -> int:
     from harness.storage import RESULTS_NAME, ResultsFileError, append_journal, load_suite, read_journal
     from harness.workloads import WorkloadError, resolve_workload
@@ -143,7 +163,7 @@ def command_run(args, config_from_args) -> int:
         from dataclasses import replace
 
         from harness.backends import STDLIB_BACKENDS
-        from harness.external import ExternalPythonError, probe_interpreter
+        from harness.external import ExternalPythonError
 
         stdlib_only = tuple(b for b in config.backends if b in STDLIB_BACKENDS)
         if not stdlib_only:
@@ -151,12 +171,13 @@ def command_run(args, config_from_args) -> int:
                  f"{', '.join(STDLIB_BACKENDS)})")
             return EXIT_USAGE
         other_python_config = replace(config, backends=stdlib_only, pythons=())
-        for path in config.pythons:
-            try:
-                probe_interpreter(path)
-            except ExternalPythonError as exc:
-                _err(f"--python {exc}")
-                return EXIT_USAGE
+        try:
+            probed = _probe_pythons(config.pythons)
+        except ExternalPythonError as exc:
+            _err(f"--python {exc}")
+            return EXIT_USAGE
+    else:
+        probed = []
     out, link_latest = _resolve_out(args)
     results_path = os.path.join(out, RESULTS_NAME)
     if not args.resume and os.path.exists(results_path):
@@ -202,11 +223,20 @@ def command_run(args, config_from_args) -> int:
         append_journal(out, run)
         save_suite(build_suite(config, runs, environment, created, sweep_warnings, complete=False), results_path)
 
-    from harness.external import ExternalPythonError, python_label, run_in_interpreter
+    from harness.external import ExternalPythonError, run_in_interpreter
+    from harness.pythons import SweepInterpreter
     from harness.runner import run_sweep
     from harness.sampler import CpuSampler
 
-    main_label = python_label(environment["python"]["version"], gil_enabled())
+    main = SweepInterpreter.current(gil_enabled())
+    # Each interpreter as probed; replaced by what its sweep reports once it has started.
+    interpreters = [_interpreter_entry(environment["python"], main.label, main.gil_mode)]
+    interpreters += [_interpreter_entry(facts, facts["label"], spec.gil) for spec, facts in probed]
+    environment["interpreters"] = interpreters
+
+    def on_facts(index: int, facts: dict) -> None:
+        interpreters[index] = _interpreter_entry(facts, facts.get("label") or interpreters[index]["label"],
+                                                 interpreters[index]["gil_mode"], facts.get("gil_enabled_by"))
 
     progress, on_progress = _progress(args.quiet)
     exit_code = EXIT_OK
@@ -220,11 +250,12 @@ def command_run(args, config_from_args) -> int:
                     progress.start()
                 skip = {r.key for r in done_runs}
                 run_sweep(config, workload, sampler=sampler, skip=skip, on_run=on_run, on_progress=on_progress,
-                          python_label=main_label, gil_enabled=gil_enabled())
-                for path in config.pythons:
-                    run_in_interpreter(path, other_python_config.to_dict(), skip=[list(k) for k in skip],
+                          interpreter=main)
+                for index, (spec, _) in enumerate(probed, start=1):
+                    run_in_interpreter(spec, other_python_config.to_dict(), skip=[list(k) for k in skip],
                                        sampler_python=None if sampler is None else sys.executable,
-                                       on_run=on_run, on_progress=on_progress)
+                                       on_run=on_run, on_progress=on_progress,
+                                       on_facts=lambda facts, i=index: on_facts(i, facts))
             finally:
                 if progress:
                     progress.stop()
@@ -272,8 +303,10 @@ def command_run(args, config_from_args) -> int:
         for warning in suite.warnings:
             print(f"warning: {warning}")
         print(f"\nresults.json{report_note} in {out}")
+    from harness.backends import backend_class
+
     failed = [r for r in suite.runs if r.status in ("failed", "timeout")
-              or (r.result_ok is False and r.backend != "shared-nolock")]
+              or (r.result_ok is False and not backend_class(r.backend).loses_updates)]
     if failed:
         exit_code = EXIT_FAILED
     return _exit_now_if_threads_abandoned(exit_code)

@@ -20,12 +20,14 @@ from harness.backends import BackendError, RunTimeout, backend_class
 from harness.config import RunConfig
 from harness.model import CpuLoad, RunResult, WorkerSpan
 from harness.partition import expected_copies, make_tasks
+from harness.pythons import SweepInterpreter
 from harness.reference import ReferenceLoop
 from harness.sampler import CpuSamples, SamplerError, mean_per_core
 from harness.stability import reference_warning, sample_warnings
 from harness.workloads import Workload
 
-__all__ = ["Configuration", "Repeat", "plan_configurations", "run_configuration", "run_sweep"]
+__all__ = ["GIL_REENABLED", "Configuration", "Repeat", "gil_reenabled_warning", "plan_configurations",
+           "run_configuration", "run_sweep"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,21 +137,23 @@ class _Context:
     """What every measurement of one configuration shares."""
 
     point: Configuration
+    interpreter: SweepInterpreter
     base: dict
     tasks: list
     expected: int | None
     timeout: float
 
 
-def _context(point: Configuration, config: RunConfig, workload: Workload, python_label, gil_enabled) -> _Context:
+def _context(point: Configuration, config: RunConfig, workload: Workload, interpreter: SweepInterpreter) -> _Context:
     cls = backend_class(point.backend)
     start_method = config.start_method if cls.uses_start_method else None
     # loky and dask choose their own start method; record what they really use.
     recorded = getattr(cls, "recorded_start_method", None)
     base = dict(backend=point.backend, workers=point.workers, n=point.n, scaling=config.scaling,
                 workload=workload.name, start_method=start_method or (recorded(config) if recorded else None),
-                python=python_label, gil_enabled=gil_enabled)
-    return _Context(point, base, make_tasks(point.n, point.workers, config.scaling),
+                python=interpreter.label, gil_enabled=interpreter.gil_enabled,
+                free_threaded_build=interpreter.free_threaded_build, gil_mode=interpreter.gil_mode)
+    return _Context(point, interpreter, base, make_tasks(point.n, point.workers, config.scaling),
                     _expected(workload, point.n, expected_copies(point.workers, config.scaling)),
                     config.timeout_for(point.n, point.workers))
 
@@ -254,9 +258,12 @@ def _summarize(ctx: _Context, config: RunConfig, workload: Workload, measured: _
     error = None
     if result_ok is False:
         got = next(iter(totals - {ctx.expected}))
-        lost = " (lost updates)" if point.backend == "shared-nolock" else ""
+        lost = " (lost updates)" if backend_class(point.backend).loses_updates else ""
         error = f"wrong result{lost}: expected {ctx.expected}, got {got}"
         warnings.append(f"{label}: {error}")
+    workers_gil, reenabled = _workers_gil(ctx, repeats)
+    if reenabled:
+        warnings.append(gil_reenabled_warning(label, ctx.interpreter))
     representative = sorted(repeats, key=lambda r: r.wall_s)[len(repeats) // 2]
     workers_used = 1 if point.backend == "serial" else point.workers
     cpu_time = stats.median([r.cpu_s for r in repeats])
@@ -283,8 +290,36 @@ def _summarize(ctx: _Context, config: RunConfig, workload: Workload, measured: _
         worker_spans=_spans(representative),
         recomputed_tasks=measured.recomputed,
         reference_times_s=reference_times,
+        workers_gil_enabled=workers_gil,
+        gil_reenabled=reenabled,
         warnings=tuple(warnings),
     )
+
+
+# The phrase results.json, the warnings and the verdict all use, so one search finds them.
+GIL_REENABLED = "GIL re-enabled by an import"
+
+
+def _workers_gil(ctx: _Context, repeats) -> tuple[bool | None, bool | None]:
+    """(whether any worker saw the GIL on, whether an import switched it on).
+
+    Each worker reports ``sys._is_gil_enabled()`` after importing the workload (None before
+    3.13, where the GIL is always on). The sweep started with it off and a worker saw it on:
+    a C extension not marked free-threading safe made CPython turn it back on.
+    """
+    states = {r[7] for rep in repeats for r in rep.task_results if len(r) > 7 and r[7] is not None}
+    workers_gil = (True in states) if states else None
+    if ctx.interpreter.gil_enabled is not False or workers_gil is None:
+        return workers_gil, None
+    return workers_gil, workers_gil
+
+
+def gil_reenabled_warning(label: str, interpreter: SweepInterpreter) -> str:
+    """The warning a run gets when its workers ran with the GIL an import switched back on."""
+    by = interpreter.gil_enabled_by or "a C extension the workload imports"
+    return (f"{label} on Python {interpreter.label}: {GIL_REENABLED}: the free-threaded build started without "
+            f"the GIL, but importing {by} (not marked free-threading safe) switched it on, so its threads "
+            "did not run Python in parallel; PYTHON_GIL=0 (--python PATH:gil=0) keeps it off at your own risk")
 
 
 def run_configuration(
@@ -295,9 +330,10 @@ def run_configuration(
     sampler=None,
     python_label: str | None = None,
     gil_enabled: bool | None = None,
+    interpreter: SweepInterpreter | None = None,
 ) -> RunResult:
     """Warm up, then time ``config.repeat`` repeats of one configuration."""
-    ctx = _context(point, config, workload, python_label, gil_enabled)
+    ctx = _context(point, config, workload, interpreter or SweepInterpreter(python_label, gil_enabled))
     measured = _Measured()
     _measure(ctx, config, workload, sampler, config.repeat, measured)
     return _summarize(ctx, config, workload, measured)
@@ -313,6 +349,7 @@ def run_sweep(
     on_progress: Callable[[int, int, str], None] | None = None,
     python_label: str | None = None,
     gil_enabled: bool | None = None,
+    interpreter: SweepInterpreter | None = None,
 ) -> list[RunResult]:
     """Run every configuration not in ``skip`` (keys of completed runs, for --resume).
 
@@ -321,10 +358,14 @@ def run_sweep(
     A machine whose speed drifts over seconds then slows every configuration alike,
     instead of whichever one happened to run during the slow spell; it costs a warm-up and a
     start-up per pass.
+
+    ``interpreter`` is what the runs record about the interpreter they ran in (its label,
+    build, GIL mode and state); ``python_label`` and ``gil_enabled`` are its older spelling.
     """
+    interpreter = interpreter or SweepInterpreter(python_label, gil_enabled)
     skip = set(skip)
-    plan = [p for p in plan_configurations(config) if p.key(config, python_label) not in skip]
-    contexts = [_context(p, config, workload, python_label, gil_enabled) for p in plan]
+    plan = [p for p in plan_configurations(config) if p.key(config, interpreter.label) not in skip]
+    contexts = [_context(p, config, workload, interpreter) for p in plan]
     results: list[RunResult] = []
     if not config.interleave:
         for index, ctx in enumerate(contexts):

@@ -7,6 +7,12 @@ SCHEMA_VERSION history:
        complete.
   2 -- adds, compatibly: a run's reference_times_s and the config's reference_n (harness run
        --reference). Version-1 files are read as before (no reference times).
+  3 -- adds, compatibly (this round's shared version):
+       free-threaded CPython (issue 15): per run free_threaded_build, gil_mode (PYTHON_GIL 0/1,
+       null for the build's default), workers_gil_enabled (what the workers saw after importing
+       the workload) and gil_reenabled (an import switched the GIL back on); per suite
+       interpreters (label, version, executable, build, GIL mode and state of each). Older
+       files load with these unknown (null, and no interpreters list).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ __all__ = [
     "remove_stale_temporaries",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RESULTS_NAME = "results.json"
 # Append-only, one run per line, fsynced as each run completes: a crash loses at most the
 # run in progress, and --resume reads it back.

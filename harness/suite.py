@@ -33,4 +33,5 @@ def build_suite(config: RunConfig, runs, environment: dict, created: str, warnin
         packages=environment.get("packages", {}),
         git_commit=environment.get("git_commit"),
         complete=complete,
+        interpreters=tuple(environment.get("interpreters") or ()),
     )
