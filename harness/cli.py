@@ -132,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "(default: 60 s plus 10 us per item)")
     run.add_argument("--flush-every", type=_int_at_least(1), default=None, metavar="K",
                      help="shared/shared-nolock: add each worker's running sum into shared memory every K items "
-                          "(default: once per worker), to show the cost of the Lock and the lost updates without it")
+                          "(default: once per worker); threads-shared/threads-nolock: into one shared total "
+                          "(default: every item); to show the cost of the Lock and the lost updates without it")
     run.add_argument("--dask-scheduler", default=None, metavar="tcp://HOST:PORT",
                      help="dask backend: run on this existing cluster instead of an embedded LocalCluster "
                           "(the worker count then comes from the cluster)")

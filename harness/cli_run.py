@@ -32,7 +32,8 @@ def summary_lines(suite) -> list[str]:
     from harness.stability import format_seconds
 
     several = len({r.python for r in suite.runs}) > 1
-    py = f"{'python':<9} " if several else ""
+    width = max([9] + [len(r.python or "-") for r in suite.runs])
+    py = f"{'python':<{width}} " if several else ""
     header = f"{py}{'backend':<17} {'workers':>7} {'n':>10} {'median':>10} {'speedup':>8} {'effic.':>7} {'busy':>5}  status"
     lines = [header, "-" * len(header)]
     for r in suite.runs:
@@ -43,7 +44,7 @@ def summary_lines(suite) -> list[str]:
         status = r.status if r.result_ok is not False else "WRONG RESULT"
         if r.error:
             status += f": {r.error}"
-        prefix = f"{(r.python or '-'):<9} " if several else ""
+        prefix = f"{(r.python or '-'):<{width}} " if several else ""
         lines.append(f"{prefix}{r.backend:<17} {r.workers:>7} {r.n:>10} {median:>10} {speed:>8} {eff:>7} {busy:>5}  {status}")
     return lines
 
@@ -293,7 +294,8 @@ def command_run(args, config_from_args) -> int:
 
         print("\n".join(summary_lines(suite)))
         print()
-        for line in verdict_lines(suite.runs, gil_enabled(), environment["machine"].get("logical_cpus")):
+        for line in verdict_lines(suite.runs, gil_enabled(), environment["machine"].get("logical_cpus"),
+                                  suite.interpreters):
             print(line)
         recommended = recommendations(suite.runs)
         if len(recommended) > 1:

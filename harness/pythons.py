@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "FREE_THREADED_ENV",
+    "GIL_REENABLED",
     "GIL_MODES",
     "MIN_VERSION",
     "PythonSpec",
@@ -31,6 +32,9 @@ __all__ = [
 ]
 
 GIL_MODES = (0, 1)
+# The phrase results.json's warnings and the verdict use for a free-threaded run whose GIL an
+# import switched back on, so one search finds them all.
+GIL_REENABLED = "GIL re-enabled by an import"
 MIN_VERSION = (3, 10)
 # Where `make python-ft` installs; HARNESS_PYTHON_FT names another interpreter for the tests.
 FREE_THREADED_ENV = "HARNESS_PYTHON_FT"

@@ -20,7 +20,7 @@ from harness.backends import BackendError, RunTimeout, backend_class
 from harness.config import RunConfig
 from harness.model import CpuLoad, RunResult, WorkerSpan
 from harness.partition import expected_copies, make_tasks
-from harness.pythons import SweepInterpreter
+from harness.pythons import GIL_REENABLED, SweepInterpreter
 from harness.reference import ReferenceLoop
 from harness.sampler import CpuSamples, SamplerError, mean_per_core
 from harness.stability import reference_warning, sample_warnings
@@ -294,10 +294,6 @@ def _summarize(ctx: _Context, config: RunConfig, workload: Workload, measured: _
         gil_reenabled=reenabled,
         warnings=tuple(warnings),
     )
-
-
-# The phrase results.json, the warnings and the verdict all use, so one search finds them.
-GIL_REENABLED = "GIL re-enabled by an import"
 
 
 def _workers_gil(ctx: _Context, repeats) -> tuple[bool | None, bool | None]:

@@ -87,7 +87,7 @@ def build_report(suite: Suite, out_dir: str, *, baseline: Suite | None = None) -
 
     os.makedirs(out_dir or ".", exist_ok=True)
     machine, python = suite.machine or {}, suite.python or {}
-    verdict = verdict_lines(suite.runs, python.get("gil_enabled"), machine.get("logical_cpus"))
+    verdict = verdict_lines(suite.runs, python.get("gil_enabled"), machine.get("logical_cpus"), suite.interpreters)
     best = recommendations(suite.runs)
     comparison = comparison_section(baseline, suite) if baseline is not None else None
     plots = render_plots(suite)
