@@ -290,6 +290,8 @@ def lock_cost_lines(runs: Sequence[RunResult]) -> list[str]:
     several = len({r.python for r in runs}) > 1
     lines = []
     for pair in lock_costs(runs):
+        if pair.workers < 2:  # one worker shares nothing: no race to lose, only the Lock's bare cost
+            continue
         locked, unlocked = pair.locked, pair.unlocked
         outcome = "lost updates (wrong total)" if unlocked.result_ok is False else "happened to stay exact"
         exact = "exact" if locked.result_ok else "WRONG"

@@ -75,7 +75,8 @@ def model_matrix(runs: Sequence[RunResult], n: int | None = None) -> tuple[list[
     n = n if n is not None else _common_size(good, labels)
     cells = {(r.backend, r.workers, r.python): r.speedup for r in good if r.n == n}
     keys = list(dict.fromkeys((r.backend, r.workers) for r in good if r.n == n))
-    keys.sort(key=lambda k: (k[1], [b for b, _ in keys].index(k[0])))
+    order = list(dict.fromkeys(b for b, _ in keys))
+    keys.sort(key=lambda k: (order.index(k[0]), k[1]))
     rows = [MatrixRow(b, w, tuple(cells.get((b, w, p)) for p in labels)) for b, w in keys]
     return labels, rows
 
