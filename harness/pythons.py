@@ -23,6 +23,8 @@ __all__ = [
     "PythonSpec",
     "SweepInterpreter",
     "child_environment",
+    "default_root",
+    "find_built_python",
     "free_threaded_build",
     "gil_mode_from_environment",
     "interpreter_label",
@@ -147,3 +149,33 @@ def version_ok(version_info) -> bool:
     """Whether an interpreter's version can run the harness's stdlib part."""
     return tuple(version_info[:2]) >= MIN_VERSION
 
+
+
+def default_root() -> str:
+    """Where ``make python-ft`` and ``make python-gil`` install: $HARNESS_PYTHON_ROOT, else
+    ~/.cache/harness-python (the same rule as scripts/build-python.sh)."""
+    return os.environ.get("HARNESS_PYTHON_ROOT") or os.path.join(os.path.expanduser("~"), ".cache",
+                                                                 "harness-python")
+
+
+def find_built_python(kind: str) -> tuple[str | None, str]:
+    """(path, reason): the interpreter ``make python-ft`` (kind "ft") or ``make python-gil``
+    ("gil") built, else None and why not (the build's own failure reason when it left one).
+
+    $HARNESS_PYTHON_FT (or $HARNESS_PYTHON_GIL) names another interpreter instead.
+    """
+    override = os.environ.get(FREE_THREADED_ENV if kind == "ft" else "HARNESS_PYTHON_GIL")
+    if override:
+        if os.access(override, os.X_OK):
+            return override, f"from ${FREE_THREADED_ENV if kind == 'ft' else 'HARNESS_PYTHON_GIL'}"
+        return None, f"{override} (from the environment) is not an executable interpreter"
+    root = default_root()
+    path = os.path.join(root, kind, "bin", "python3")
+    if os.access(path, os.X_OK):
+        return path, f"built by make python-{kind}"
+    failed = os.path.join(root, f"{kind}.failed")
+    why = ""
+    if os.path.isfile(failed):
+        with open(failed, encoding="utf-8", errors="replace") as handle:
+            why = f"; its build failed: {handle.read().strip()}"
+    return None, f"no interpreter at {path} (make python-{kind} builds one{why})"
