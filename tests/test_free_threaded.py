@@ -204,3 +204,31 @@ def test_an_import_that_re_enables_the_gil_is_flagged(cli, tmp_path):
     assert any(i.get("gil_enabled_by") == "gilprobe" for i in data["interpreters"])
     assert "GIL re-enabled by an import" in result.stdout
     assert not [r for r in data["runs"] if not r["free_threaded_build"] and r["gil_reenabled"]]
+
+
+def test_report_keeps_interpreters_apart(tmp_path):
+    from harness.model import Suite
+    from harness.report import build_report
+
+    runs = attach_speedups([
+        _run("serial", 1, 1.2), _run("threads", 1, 1.2), _run("threads", 2, 0.62), _run("processes", 2, 0.61),
+        _run("serial", 1, 1.0, python="3.13.15", free=False, gil=True),
+        _run("threads", 1, 1.0, python="3.13.15", free=False, gil=True),
+        _run("threads", 2, 1.1, cpu=1.0, python="3.13.15", free=False, gil=True),
+        _run("processes", 2, 0.52, python="3.13.15", free=False, gil=True),
+    ])
+    interpreters = ({"label": "3.13.15t", "version": "3.13.15", "free_threaded_build": True, "gil_enabled": False},
+                    {"label": "3.13.15", "version": "3.13.15", "free_threaded_build": False, "gil_enabled": True})
+    suite = Suite(schema_version=3, harness_version="t", created="now", machine={"logical_cpus": 2},
+                  python={"version": "3.11.7", "gil_enabled": True}, config={"repeat": 1}, runs=tuple(runs),
+                  interpreters=interpreters)
+    build_report(suite, str(tmp_path))
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"build-model.png", "speedup-py3.13.15t.png", "speedup-py3.13.15.png"} <= names
+    assert "speedup.png" not in names  # a figure mixing both interpreters would be wrong
+    page = (tmp_path / "report.html").read_text()
+    assert "3.13.15t (free-threaded, GIL off)" in page and "3.13.15 (GIL build)" in page
+    assert "Build × model" in page and "Single-thread cost" in page
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| model | workers | Python 3.13.15t | Python 3.13.15 |" in summary
+    assert "| threads | 2 | 1.94× | 0.91× |" in summary
