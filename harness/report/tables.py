@@ -253,7 +253,9 @@ def ratings_frame(suite: Suite):
 
     from harness.matrix import scaling_ratings
 
-    ratings = scaling_ratings(suite.runs)
+    # A question of builds: a sweep of one GIL interpreter has its answer in the speedup figure.
+    several = len({r.python for r in suite.runs}) > 1
+    ratings = scaling_ratings(suite.runs) if several or any(r.free_threaded_build for r in suite.runs) else []
     if not ratings:
         return None
     return pd.DataFrame([{"python": r.python, "model": r.backend, "workers": r.workers,
