@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: bench test baseline compare report venv clean bench-sampler bench-pyperf bench-gate benchmarks
+.PHONY: bench test baseline compare report venv clean bench-sampler bench-pyperf bench-gate benchmarks python-ft python-gil
 
 venv: $(STAMP)
 
@@ -36,6 +36,16 @@ compare: $(STAMP)
 	rm -rf reports/compare-run
 	$(BIN)/harness run --out reports/compare-run --quiet --reference $(ARGS) || test $$? -eq 1
 	$(BIN)/harness compare reports/baseline.json reports/compare-run/results.json --markdown reports/compare.md
+
+## A free-threaded CPython (3.14t when its source can be fetched, else 3.13t) built from Debian's
+## upstream tarball into ~/.cache/harness-python/ft (HARNESS_PYTHON_ROOT moves it), outside the work
+## tree so every clone reuses it; python-gil: the same version with the GIL, from the same tarball.
+## Idempotent; the last line printed is the interpreter's path.
+python-ft:
+	scripts/build-python.sh ft
+
+python-gil:
+	scripts/build-python.sh gil
 
 ## Benchmarks of the harness itself (ratios measured side by side; see each script's docstring).
 bench-gate: $(STAMP)

@@ -6,14 +6,17 @@ CLI and the report say the same thing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from harness import stats
 from harness.model import RunResult
+from harness.pythons import GIL_REENABLED
 
-__all__ = ["baseline_key", "attach_speedups", "above_ideal", "ideal_speedup", "drift_warnings", "capacity_line",
-           "best_run", "cores_used", "thread_explanation", "verdict_lines", "recommendations",
-           "lock_cost_lines", "slower_cores_line"]
+__all__ = ["LockCost", "baseline_key", "attach_speedups", "above_ideal", "ideal_speedup", "drift_warnings",
+           "capacity_line", "best_run", "cores_used", "gil_reenabled_lines", "thread_explanation",
+           "thread_explanations", "verdict_lines", "recommendations", "lock_cost_lines", "lock_costs",
+           "slower_cores_line"]
 
 THREAD_BACKENDS = ("threads", "thread-executor")
 
@@ -112,10 +115,31 @@ def cores_used(run: RunResult) -> float | None:
     return run.cpu_time_s / run.median_s
 
 
-def thread_explanation(runs: Sequence[RunResult], gil_enabled: bool | None) -> str | None:
-    """One line on why threads did or did not scale, from their speedup and the cores they used."""
-    threaded = [r for r in runs if r.backend in THREAD_BACKENDS and r.status == "ok" and r.workers > 1
-                and r.speedup is not None]
+def _thread_runs(runs: Sequence[RunResult]) -> list[RunResult]:
+    """Thread-based runs at more than one worker with a speedup; lessons in lost updates left out."""
+    from harness.matrix import backend_kind
+
+    return [r for r in runs if backend_kind(r.backend) == "thread" and not _loses_updates(r.backend)
+            and r.status == "ok" and r.workers > 1 and r.speedup is not None]
+
+
+def _loses_updates(name: str) -> bool:
+    from harness.backends import backend_class
+
+    try:
+        return backend_class(name).loses_updates
+    except (KeyError, ImportError):
+        return False
+
+
+def thread_explanation(runs: Sequence[RunResult], gil_enabled: bool | None, *,
+                       reenabled_by: str | None = None) -> str | None:
+    """One line on why threads did or did not scale, from their speedup and the cores they used.
+
+    ``gil_enabled`` is the interpreter's GIL state; ``reenabled_by`` names the import that
+    switched a free-threaded build's GIL back on, when one did.
+    """
+    threaded = _thread_runs(runs)
     if not threaded:
         return None
     best = max(threaded, key=lambda r: r.speedup)
@@ -129,11 +153,16 @@ def thread_explanation(runs: Sequence[RunResult], gil_enabled: bool | None) -> s
     if best.speedup >= 1.3 and (used is None or used >= 1.3 or used < 0.5):
         if used is not None and used < 0.5:
             why = "the workers mostly wait (I/O or sleep), and waiting threads release the GIL"
-        elif gil_enabled is False:
-            why = "the GIL is disabled in this interpreter"
+        elif gil_enabled is False and reenabled_by is None:
+            why = ("the GIL is disabled in this interpreter: a free-threaded build runs Python bytecode in "
+                   "several threads at once, so it is the build that scales them, not the workload releasing "
+                   "the GIL")
         else:
             why = "the workload releases the GIL while it computes (C code such as numpy or hashlib)"
         return f"Threads scaled ({figure}): {why}."
+    if reenabled_by is not None:
+        return (f"Threads did not scale ({figure}): {GIL_REENABLED}: importing {reenabled_by}, which is not "
+                "marked free-threading safe, switched this free-threaded build's GIL back on.")
     if gil_enabled is False:
         return f"Threads did not scale ({figure}) although the GIL is disabled: look for contention in the workload."
     load = "; they used about one core between them, the GIL's signature" if used is not None and used < 1.3 else ""
@@ -156,21 +185,67 @@ def capacity_line(run: RunResult, capacity: dict | None) -> str | None:
     return line + "."
 
 
+def thread_explanations(runs: Sequence[RunResult], gil_enabled: bool | None,
+                        interpreters: Sequence[dict] = ()) -> list[str]:
+    """thread_explanation per interpreter, each judged by its own recorded GIL state.
+
+    A sweep over 3.11 and 3.13t must not explain 3.13t's threads by 3.11's GIL, nor the
+    other way round; with several interpreters each line names its own.
+    """
+    by_label = {i.get("label"): i for i in interpreters}
+    groups: dict[str | None, list[RunResult]] = {}
+    for run in runs:
+        groups.setdefault(run.python, []).append(run)
+    lines = []
+    for label, group in groups.items():
+        recorded = [r.gil_enabled for r in group if r.gil_enabled is not None]
+        state = recorded[0] if recorded else gil_enabled
+        reenabled = any(r.gil_reenabled for r in group)
+        by = (by_label.get(label, {}).get("gil_enabled_by") or "a C extension") if reenabled else None
+        # Judged on the runs whose workers saw the GIL as the label says, unless an import changed it.
+        line = thread_explanation(group, state, reenabled_by=by)
+        if line:
+            lines.append(f"On Python {label}: {line}" if len(groups) > 1 and label else line)
+    return lines
+
+
+def gil_reenabled_lines(runs: Sequence[RunResult], interpreters: Sequence[dict] = ()) -> list[str]:
+    """One line per interpreter whose runs were flagged "GIL re-enabled by an import"."""
+    by_label = {i.get("label"): i for i in interpreters}
+    flagged: dict[str | None, list[RunResult]] = {}
+    for run in runs:
+        if run.gil_reenabled:
+            flagged.setdefault(run.python, []).append(run)
+    lines = []
+    for label, group in flagged.items():
+        by = by_label.get(label, {}).get("gil_enabled_by") or "a C extension the workload imports"
+        lines.append(f"{GIL_REENABLED} on Python {label}: {len(group)} run(s) ran with the GIL on because "
+                     f"importing {by} (not marked free-threading safe) switched it back on; their threads are no "
+                     "free-threading figures. PYTHON_GIL=0 (--python PATH:gil=0) keeps it off at your own risk.")
+    return lines
+
+
 def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_cpus: int | None,
-                  capacity: dict | None = None) -> list[str]:
+                  interpreters: Sequence[dict] = (), capacity: dict | None = None) -> list[str]:
     """The verdict at the top of the report and the end of the CLI summary.
 
-    ``capacity`` is the suite's host-capacity probe (harness run --capacity), when it ran.
+    ``gil_enabled`` is the harness's own interpreter's GIL (for runs that did not record one);
+    ``interpreters`` the suite's interpreter list, for the build x model lines; ``capacity``
+    the suite's host-capacity probe (harness run --capacity), when it ran.
     """
+    from harness.matrix import matrix_lines
+
     lines: list[str] = []
     best = best_run(runs)
+    several = len({r.python for r in runs}) > 1
     if best is None:
         lines.append("No speedup could be computed: the sweep needs a successful serial run at the same n.")
     elif best.backend == "serial" or best.speedup <= 1.05:
         lines.append(f"Nothing beat serial at n={best.n}: parallel overhead outweighs the work at this size.")
     else:
         eff = f", efficiency {best.efficiency:.0%}" if best.efficiency is not None else ""
-        lines.append(f"Fastest: {best.backend} with {best.workers} workers at n={best.n}: "
+        where = f" on Python {best.python}" if several and best.python else ""
+        lines.append(f"Fastest: {best.backend} with {best.workers} workers{where} at n={best.n}: "
                      f"{best.speedup:.2f}x faster than serial{eff}.")
         if logical_cpus and best.workers > logical_cpus:
             lines.append(f"It used more workers ({best.workers}) than logical CPUs ({logical_cpus}).")
@@ -185,9 +260,9 @@ def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_c
         lines.append(f"Machine drift: {len(drifted)} speedup(s) above the ideal, physically impossible, left out of "
                      "the verdict: " + "; ".join(f"{r.backend}@{r.workers} {r.speedup:.2f}x" for r in drifted[:3])
                      + " (see the warnings; --interleave, the default, spreads drift over all configurations).")
-    explanation = thread_explanation(runs, gil_enabled)
-    if explanation:
-        lines.append(explanation)
+    lines.extend(matrix_lines(runs, interpreters))
+    lines.extend(thread_explanations(runs, gil_enabled, interpreters))
+    lines.extend(gil_reenabled_lines(runs, interpreters))
     failed = [r for r in runs if r.status in ("failed", "timeout")]
     if failed:
         lines.append(f"{len(failed)} configuration(s) failed or timed out: " +
@@ -241,23 +316,56 @@ def recommendations(runs: Sequence[RunResult]) -> list[str]:
     return lines
 
 
-def lock_cost_lines(runs: Sequence[RunResult]) -> list[str]:
-    """The tutorial's Lock lesson, measured: shared (with Lock) against shared-nolock.
+@dataclass(frozen=True, slots=True)
+class LockCost:
+    """A model with its Lock against the same model without it, at one configuration."""
 
-    The Lock costs time; going without it costs correctness. Both figures, side by side.
-    """
-    locked = {(r.workers, r.n, r.scaling, r.workload, r.python): r for r in runs
-              if r.backend == "shared" and r.status == "ok"}
-    lines = []
+    python: str | None
+    workers: int
+    n: int
+    locked: RunResult
+    unlocked: RunResult
+
+    @property
+    def cost(self) -> float:
+        """The Lock's extra time as a fraction of the unlocked time."""
+        return (self.locked.median_s - self.unlocked.median_s) / self.unlocked.median_s
+
+
+def lock_costs(runs: Sequence[RunResult]) -> list[LockCost]:
+    """Every no-lock run (a backend with a ``locked_twin``) paired with its locked twin."""
+    from harness.backends import backend_class
+
+    ok = {(r.backend, r.workers, r.n, r.scaling, r.workload, r.python): r for r in runs if r.status == "ok"}
+    pairs = []
     for run in runs:
-        if run.backend != "shared-nolock" or run.status != "ok":
+        try:
+            twin_name = backend_class(run.backend).locked_twin
+        except (KeyError, ImportError):
+            twin_name = None
+        if twin_name is None or run.status != "ok" or not run.median_s:
             continue
-        twin = locked.get((run.workers, run.n, run.scaling, run.workload, run.python))
-        if twin is None or not run.median_s:
+        twin = ok.get((twin_name, run.workers, run.n, run.scaling, run.workload, run.python))
+        if twin is not None and twin.median_s:
+            pairs.append(LockCost(run.python, run.workers, run.n, twin, run))
+    return pairs
+
+
+def lock_cost_lines(runs: Sequence[RunResult]) -> list[str]:
+    """The tutorial's Lock lesson, measured: shared (with Lock) against shared-nolock, and
+    threads-shared against threads-nolock. The Lock costs time; going without it costs
+    correctness. Both figures, side by side.
+    """
+    several = len({r.python for r in runs}) > 1
+    lines = []
+    for pair in lock_costs(runs):
+        if pair.workers < 2:  # one worker shares nothing: no race to lose, only the Lock's bare cost
             continue
-        cost = (twin.median_s - run.median_s) / run.median_s
-        outcome = "lost updates (wrong total)" if run.result_ok is False else "happened to stay exact"
-        exact = "exact" if twin.result_ok else "WRONG"
-        lines.append(f"Lock at {run.workers} workers, n={run.n}: shared (with Lock) {twin.median_s * 1000:.1f} ms, "
-                     f"{exact}; shared-nolock {run.median_s * 1000:.1f} ms, {outcome}; the Lock cost {cost:+.0%}.")
+        locked, unlocked = pair.locked, pair.unlocked
+        outcome = "lost updates (wrong total)" if unlocked.result_ok is False else "happened to stay exact"
+        exact = "exact" if locked.result_ok else "WRONG"
+        where = f" on Python {pair.python}" if several and pair.python else ""
+        lines.append(f"Lock at {pair.workers} workers{where}, n={pair.n}: {locked.backend} (with Lock) "
+                     f"{locked.median_s * 1000:.1f} ms, {exact}; {unlocked.backend} {unlocked.median_s * 1000:.1f} ms, "
+                     f"{outcome}; the Lock cost {pair.cost:+.0%}.")
     return lines

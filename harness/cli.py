@@ -156,13 +156,17 @@ def build_parser() -> argparse.ArgumentParser:
                           "(default: 60 s plus 10 us per item)")
     run.add_argument("--flush-every", type=_int_at_least(1), default=None, metavar="K",
                      help="shared/shared-nolock: add each worker's running sum into shared memory every K items "
-                          "(default: once per worker), to show the cost of the Lock and the lost updates without it")
+                          "(default: once per worker); threads-shared/threads-nolock: into one shared total "
+                          "(default: every item); to show the cost of the Lock and the lost updates without it")
     run.add_argument("--dask-scheduler", default=None, metavar="tcp://HOST:PORT",
                      help="dask backend: run on this existing cluster instead of an embedded LocalCluster "
                           "(the worker count then comes from the cluster)")
-    run.add_argument("--python", action="append", default=[], metavar="PATH", dest="pythons",
+    run.add_argument("--python", action="append", default=[], metavar="PATH[:gil=0|1]", dest="pythons",
                      help="also run the stdlib backends inside this interpreter (repeatable; nothing needs to be "
-                          "installed there), e.g. a free-threaded 3.13t, to compare interpreters side by side")
+                          "installed there), e.g. a free-threaded 3.13t (make python-ft builds one), to compare "
+                          "interpreters side by side. :gil=0 or :gil=1 runs it with PYTHON_GIL=0 or 1, so one "
+                          "free-threaded binary can be swept without and with the GIL; without it the build's "
+                          "default runs (PYTHON_GIL is cleared)")
     run.add_argument("--out", default=None, metavar="DIR",
                      help="output folder (default: reports/<UTC timestamp>/, mirrored to reports/latest/)")
     run.add_argument("--no-report", action="store_true", help="write results.json only, no HTML/PNG report")

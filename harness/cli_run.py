@@ -32,7 +32,8 @@ def summary_lines(suite) -> list[str]:
     from harness.stability import format_seconds
 
     several = len({r.python for r in suite.runs}) > 1
-    py = f"{'python':<9} " if several else ""
+    width = max([9] + [len(r.python or "-") for r in suite.runs])
+    py = f"{'python':<{width}} " if several else ""
     header = f"{py}{'backend':<17} {'workers':>7} {'n':>10} {'median':>10} {'speedup':>8} {'effic.':>7} {'busy':>5}  status"
     lines = [header, "-" * len(header)]
     for r in suite.runs:
@@ -43,7 +44,7 @@ def summary_lines(suite) -> list[str]:
         status = r.status if r.result_ok is not False else "WRONG RESULT"
         if r.error:
             status += f": {r.error}"
-        prefix = f"{(r.python or '-'):<9} " if several else ""
+        prefix = f"{(r.python or '-'):<{width}} " if several else ""
         lines.append(f"{prefix}{r.backend:<17} {r.workers:>7} {r.n:>10} {median:>10} {speed:>8} {eff:>7} {busy:>5}  {status}")
     return lines
 
@@ -128,6 +129,26 @@ def _exit_now_if_threads_abandoned(code: int) -> int:
     os._exit(code)
 
 
+def _probe_pythons(texts) -> list[tuple]:
+    """(spec, facts) per --python value; ExternalPythonError for an unusable one or a clash of labels."""
+    import platform
+
+    from harness.external import check_distinct, probe_interpreter
+    from harness.pythons import free_threaded_build, interpreter_label, parse_python_spec
+
+    probed = [(spec, probe_interpreter(spec)) for spec in map(parse_python_spec, texts)]
+    main = interpreter_label(platform.python_version(), free_threaded_build(), None)
+    check_distinct([("this interpreter", main)] + [(spec.text, facts["label"]) for spec, facts in probed])
+    return probed
+
+
+def _interpreter_entry(facts: dict, label: str, gil_mode: int | None, gil_enabled_by: str | None = None) -> dict:
+    """One interpreter as results.json lists it: what ran, its build and its GIL mode and state."""
+    keys = ("implementation", "version", "executable", "free_threaded_build", "gil_enabled")
+    return {"label": label, **{k: facts.get(k) for k in keys}, "gil_mode": gil_mode,
+            "gil_enabled_by": gil_enabled_by}
+
+
 def command_run(args, config_from_args) -> int:
     from harness.storage import RESULTS_NAME, Journal, ResultsFileError, load_suite, read_journal_entries
     from harness.workloads import WorkloadError, resolve_workload
@@ -161,7 +182,7 @@ def command_run(args, config_from_args) -> int:
         from dataclasses import replace
 
         from harness.backends import STDLIB_BACKENDS
-        from harness.external import ExternalPythonError, probe_interpreter
+        from harness.external import ExternalPythonError
 
         stdlib_only = tuple(b for b in config.backends if b in STDLIB_BACKENDS)
         if not stdlib_only:
@@ -169,12 +190,13 @@ def command_run(args, config_from_args) -> int:
                  f"{', '.join(STDLIB_BACKENDS)})")
             return EXIT_USAGE
         other_python_config = replace(config, backends=stdlib_only, pythons=())
-        for path in config.pythons:
-            try:
-                probe_interpreter(path)
-            except ExternalPythonError as exc:
-                _err(f"--python {exc}")
-                return EXIT_USAGE
+        try:
+            probed = _probe_pythons(config.pythons)
+        except ExternalPythonError as exc:
+            _err(f"--python {exc}")
+            return EXIT_USAGE
+    else:
+        probed = []
     out, link_latest = _resolve_out(args)
     results_path = os.path.join(out, RESULTS_NAME)
     if not args.resume and os.path.exists(results_path):
@@ -220,11 +242,20 @@ def command_run(args, config_from_args) -> int:
         _err(f"--out {out}: cannot write there ({exc.strerror or exc})")
         return EXIT_USAGE
 
-    from harness.external import ExternalPythonError, python_label, run_in_interpreter
+    from harness.external import ExternalPythonError, run_in_interpreter
+    from harness.pythons import SweepInterpreter
     from harness.runner import run_sweep
     from harness.sampler import CpuSampler
 
-    main_label = python_label(environment["python"]["version"], gil_enabled())
+    main = SweepInterpreter.current(gil_enabled())
+    # Each interpreter as probed; replaced by what its sweep reports once it has started.
+    interpreters = [_interpreter_entry(environment["python"], main.label, main.gil_mode)]
+    interpreters += [_interpreter_entry(facts, facts["label"], spec.gil) for spec, facts in probed]
+    environment["interpreters"] = interpreters
+
+    def on_facts(index: int, facts: dict) -> None:
+        interpreters[index] = _interpreter_entry(facts, facts.get("label") or interpreters[index]["label"],
+                                                 interpreters[index]["gil_mode"], facts.get("gil_enabled_by"))
 
     progress, on_progress = _progress(args.quiet)
     exit_code = EXIT_OK
@@ -239,13 +270,14 @@ def command_run(args, config_from_args) -> int:
                 skip = {r.key for r in journal.runs}
                 run_sweep(config, workload, sampler=sampler, skip=skip, resumed=journal.repeats,
                           on_run=recorder.record_run, on_repeat=recorder.record_repeat, on_progress=on_progress,
-                          python_label=main_label, gil_enabled=gil_enabled())
+                          interpreter=main)
                 resumed_elsewhere = [r for records in journal.repeats.values() for r in records]
-                for path in config.pythons:
-                    run_in_interpreter(path, other_python_config.to_dict(), skip=[list(k) for k in skip],
+                for index, (spec, _) in enumerate(probed, start=1):
+                    run_in_interpreter(spec, other_python_config.to_dict(), skip=[list(k) for k in skip],
                                        sampler_python=None if sampler is None else sys.executable,
                                        on_run=recorder.record_run, on_repeat=recorder.record_repeat,
-                                       on_progress=on_progress, resumed=resumed_elsewhere)
+                                       on_progress=on_progress, resumed=resumed_elsewhere,
+                                       on_facts=lambda facts, i=index: on_facts(i, facts))
             finally:
                 if progress:
                     progress.stop()
@@ -285,7 +317,7 @@ def command_run(args, config_from_args) -> int:
         print("\n".join(summary_lines(suite)))
         print()
         for line in verdict_lines(suite.runs, gil_enabled(), environment["machine"].get("logical_cpus"),
-                                  suite.capacity):
+                                  suite.interpreters, suite.capacity):
             print(line)
         recommended = recommendations(suite.runs)
         if len(recommended) > 1:
@@ -295,8 +327,10 @@ def command_run(args, config_from_args) -> int:
         for warning in suite.warnings:
             print(f"warning: {warning}")
         print(f"\nresults.json{report_note} in {out}")
+    from harness.backends import backend_class
+
     failed = [r for r in suite.runs if r.status in ("failed", "timeout")
-              or (r.result_ok is False and r.backend != "shared-nolock")]
+              or (r.result_ok is False and not backend_class(r.backend).loses_updates)]
     if failed:
         exit_code = EXIT_FAILED
     return _exit_now_if_threads_abandoned(exit_code)

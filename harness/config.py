@@ -148,7 +148,7 @@ class RunConfig:
     timeout_s: float | None = None
     flush_every: int | None = None
     dask_scheduler: str | None = None
-    # Other interpreters (--python) that also run the stdlib backends, side by side.
+    # Other interpreters (--python PATH[:gil=0|1]) that also run the stdlib backends, side by side.
     pythons: tuple[str, ...] = ()
     # Round-robin the repeats across configurations, so drift in machine speed hits all alike.
     interleave: bool = True
@@ -195,6 +195,13 @@ class RunConfig:
             raise ConfigError("--dask-scheduler", f"{self.dask_scheduler!r} (accepted: an address like tcp://HOST:PORT)")
         if self.flush_every is not None and self.flush_every < 1:
             raise ConfigError("--flush-every", f"{self.flush_every} (accepted: integers >= 1)")
+        from harness.pythons import parse_python_spec
+
+        for text in self.pythons:
+            try:
+                parse_python_spec(text)
+            except ValueError as exc:
+                raise ConfigError("--python", str(exc)) from None
         if self.reference_n is not None and (isinstance(self.reference_n, bool) or self.reference_n < MIN_REFERENCE_N):
             raise ConfigError("--reference", f"{self.reference_n} (accepted: integers >= {MIN_REFERENCE_N})")
 

@@ -126,6 +126,14 @@ class RunResult:
     # --reference: per timed repeat, the mean time of the reference loop run just before and
     # just after it on the same backend and workers (the machine's speed at that moment).
     reference_times_s: tuple[float, ...] | None = None
+    # The interpreter's build (Py_GIL_DISABLED) and the GIL mode it was run in (PYTHON_GIL:
+    # 0 or 1; None for the build's default); gil_enabled above is its state at the start.
+    free_threaded_build: bool | None = None
+    gil_mode: int | None = None
+    # Whether any worker saw the GIL on after importing the workload (sys._is_gil_enabled()),
+    # and whether that was an import switching it back on in a free-threaded build.
+    workers_gil_enabled: bool | None = None
+    gil_reenabled: bool | None = None
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -208,6 +216,9 @@ class Suite:
     complete: bool = True
     # harness run --capacity: the parallel throughput this host delivered (harness.capacity).
     capacity: dict[str, Any] | None = None
+    # Every interpreter the sweep ran in, the harness's own first: label, implementation,
+    # version, executable, free_threaded_build, gil_mode, gil_enabled and gil_enabled_by.
+    interpreters: tuple[dict[str, Any], ...] = ()
 
     def replace(self, **changes: Any) -> "Suite":
         return replace(self, **changes)
@@ -226,6 +237,7 @@ class Suite:
             "capacity": self.capacity,
             "runs": [r.to_dict() for r in self.runs],
             "warnings": list(self.warnings),
+            "interpreters": [dict(i) for i in self.interpreters],
         }
 
     @classmethod
@@ -243,4 +255,5 @@ class Suite:
             git_commit=data.get("git_commit"),
             complete=bool(data.get("complete", True)),
             capacity=data.get("capacity"),
+            interpreters=tuple(dict(i) for i in data.get("interpreters") or ()),
         )

@@ -46,11 +46,13 @@ class ReferenceLoop:
     n: int
     tasks: tuple
     in_process: bool
-    expected: int | None  # None: not checked (shared-nolock loses updates by design)
+    expected: int | None  # None: not checked (shared-nolock and threads-nolock lose updates by design)
 
     @classmethod
     def for_configuration(cls, n: int, backend: str, workers: int, in_process: bool) -> "ReferenceLoop":
-        expected = None if backend == "shared-nolock" else workers * poly_oracle(n)
+        from harness.backends import backend_class
+
+        expected = None if backend_class(backend).loses_updates else workers * poly_oracle(n)
         return cls(n, tuple(make_tasks(n, workers, "weak")), in_process, expected)
 
     def time(self, backend, deadline: float) -> float:

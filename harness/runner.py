@@ -20,13 +20,15 @@ from harness.backends import BackendError, RunTimeout, backend_class
 from harness.config import RunConfig
 from harness.model import CpuLoad, RunResult, WorkerSpan
 from harness.partition import expected_copies, make_tasks
+from harness.pythons import GIL_REENABLED, SweepInterpreter
 from harness.reference import ReferenceLoop
 from harness.repeats import Repeat, RepeatRecord
 from harness.sampler import CpuSamples, SamplerError, mean_per_core
 from harness.stability import reference_warning, sample_warnings
 from harness.workloads import Workload
 
-__all__ = ["Configuration", "plan_configurations", "run_configuration", "run_sweep"]
+__all__ = ["GIL_REENABLED", "Configuration", "gil_reenabled_warning", "plan_configurations", "run_configuration",
+           "run_sweep"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,21 +123,24 @@ class _Context:
 
     point: Configuration
     key: tuple
+    interpreter: SweepInterpreter
     base: dict
     tasks: list
     expected: int | None
     timeout: float
 
 
-def _context(point: Configuration, config: RunConfig, workload: Workload, python_label, gil_enabled) -> _Context:
+def _context(point: Configuration, config: RunConfig, workload: Workload, interpreter: SweepInterpreter) -> _Context:
     cls = backend_class(point.backend)
     start_method = config.start_method if cls.uses_start_method else None
     # loky and dask choose their own start method; record what they really use.
     recorded = getattr(cls, "recorded_start_method", None)
     base = dict(backend=point.backend, workers=point.workers, n=point.n, scaling=config.scaling,
                 workload=workload.name, start_method=start_method or (recorded(config) if recorded else None),
-                python=python_label, gil_enabled=gil_enabled)
-    return _Context(point, point.key(config, python_label), base, make_tasks(point.n, point.workers, config.scaling),
+                python=interpreter.label, gil_enabled=interpreter.gil_enabled,
+                free_threaded_build=interpreter.free_threaded_build, gil_mode=interpreter.gil_mode)
+    return _Context(point, point.key(config, interpreter.label), interpreter, base,
+                    make_tasks(point.n, point.workers, config.scaling),
                     _expected(workload, point.n, expected_copies(point.workers, config.scaling)),
                     config.timeout_for(point.n, point.workers))
 
@@ -260,9 +265,12 @@ def _summarize(ctx: _Context, config: RunConfig, workload: Workload, measured: _
     error = None
     if result_ok is False:
         got = next(iter(totals - {ctx.expected}))
-        lost = " (lost updates)" if point.backend == "shared-nolock" else ""
+        lost = " (lost updates)" if backend_class(point.backend).loses_updates else ""
         error = f"wrong result{lost}: expected {ctx.expected}, got {got}"
         warnings.append(f"{label}: {error}")
+    workers_gil, reenabled = _workers_gil(ctx, repeats)
+    if reenabled:
+        warnings.append(gil_reenabled_warning(label, ctx.interpreter))
     representative = sorted(repeats, key=lambda r: r.wall_s)[len(repeats) // 2]
     workers_used = 1 if point.backend == "serial" else point.workers
     cpu_time = stats.median([r.cpu_s for r in repeats])
@@ -290,8 +298,32 @@ def _summarize(ctx: _Context, config: RunConfig, workload: Workload, measured: _
         worker_spans=_spans(representative),
         recomputed_tasks=measured.recomputed,
         reference_times_s=reference_times,
+        workers_gil_enabled=workers_gil,
+        gil_reenabled=reenabled,
         warnings=tuple(warnings),
     )
+
+
+def _workers_gil(ctx: _Context, repeats) -> tuple[bool | None, bool | None]:
+    """(whether any worker saw the GIL on, whether an import switched it on).
+
+    Each worker reports ``sys._is_gil_enabled()`` after importing the workload (None before
+    3.13, where the GIL is always on). The sweep started with it off and a worker saw it on:
+    a C extension not marked free-threading safe made CPython turn it back on.
+    """
+    states = {r[7] for rep in repeats for r in rep.task_results if len(r) > 7 and r[7] is not None}
+    workers_gil = (True in states) if states else None
+    if ctx.interpreter.gil_enabled is not False or workers_gil is None:
+        return workers_gil, None
+    return workers_gil, workers_gil
+
+
+def gil_reenabled_warning(label: str, interpreter: SweepInterpreter) -> str:
+    """The warning a run gets when its workers ran with the GIL an import switched back on."""
+    by = interpreter.gil_enabled_by or "a C extension the workload imports"
+    return (f"{label} on Python {interpreter.label}: {GIL_REENABLED}: the free-threaded build started without "
+            f"the GIL, but importing {by} (not marked free-threading safe) switched it on, so its threads "
+            "did not run Python in parallel; PYTHON_GIL=0 (--python PATH:gil=0) keeps it off at your own risk")
 
 
 def run_configuration(
@@ -302,9 +334,10 @@ def run_configuration(
     sampler=None,
     python_label: str | None = None,
     gil_enabled: bool | None = None,
+    interpreter: SweepInterpreter | None = None,
 ) -> RunResult:
     """Warm up, then time the repeats ``config.repeat`` asks for, of one configuration."""
-    ctx = _context(point, config, workload, python_label, gil_enabled)
+    ctx = _context(point, config, workload, interpreter or SweepInterpreter(python_label, gil_enabled))
     measured = _Measured()
     policy = config.repeat_policy
     _measure(ctx, config, workload, sampler, lambda m: policy.wants_more(m.times, m.timing_s), measured)
@@ -323,6 +356,7 @@ def run_sweep(
     on_progress: Callable[[int, int, str], None] | None = None,
     python_label: str | None = None,
     gil_enabled: bool | None = None,
+    interpreter: SweepInterpreter | None = None,
 ) -> list[RunResult]:
     """Run every configuration not in ``skip`` (keys of completed runs, for --resume).
 
@@ -333,10 +367,14 @@ def run_sweep(
     happened to run during the slow spell; it costs a warm-up and a start-up per pass.
     Each finished repeat goes to ``on_repeat`` as it is timed (to be journaled), and
     ``resumed`` holds the repeats an interrupted interleaved sweep already has.
+
+    ``interpreter`` is what the runs record about the interpreter they ran in (its label,
+    build, GIL mode and state); ``python_label`` and ``gil_enabled`` are its older spelling.
     """
+    interpreter = interpreter or SweepInterpreter(python_label, gil_enabled)
     skip = set(skip)
-    plan = [p for p in plan_configurations(config) if p.key(config, python_label) not in skip]
-    contexts = [_context(p, config, workload, python_label, gil_enabled) for p in plan]
+    plan = [p for p in plan_configurations(config) if p.key(config, interpreter.label) not in skip]
+    contexts = [_context(p, config, workload, interpreter) for p in plan]
     sweep = _interleaved if config.interleave else _one_by_one
     results = sweep(contexts, config, workload, sampler, dict(resumed or {}), on_run or (lambda run: None),
                     on_repeat or (lambda record: None), on_progress or (lambda done, total, label: None))

@@ -15,6 +15,11 @@ SCHEMA_VERSION history:
        - in the config: repeat may be "auto", max_time_s, interleave (now true by default);
        - in the journal: "kind": "repeat" lines, each a finished repeat of an interleaved run.
        Older files load: their ci_s is their ci95_s (which then may hold less than 95%).
+       free-threaded CPython: per run free_threaded_build, gil_mode (PYTHON_GIL 0/1,
+       null for the build's default), workers_gil_enabled (what the workers saw after importing
+       the workload) and gil_reenabled (an import switched the GIL back on); per suite
+       interpreters (label, version, executable, build, GIL mode and state of each). Older
+       files load with these unknown (null, and no interpreters list).
 """
 
 from __future__ import annotations

@@ -52,4 +52,5 @@ def build_suite(config: RunConfig, runs, environment: dict, created: str, warnin
         git_commit=environment.get("git_commit"),
         complete=complete,
         capacity=capacity,
+        interpreters=tuple(environment.get("interpreters") or ()),
     )

@@ -85,7 +85,7 @@ def test_the_best_speedup_is_set_against_the_hosts_capacity():
     capacity = {"processes": 2, "capacity": 1.95}
     line = capacity_line(runs[1], capacity)
     assert line == "pool@2 reached 1.88x of the 1.95x this host delivered to 2 busy processes (96%)."
-    assert line in verdict_lines(runs, True, 2, capacity)
+    assert line in verdict_lines(runs, True, 2, capacity=capacity)
     assert capacity_line(runs[1], None) is None
 
 

@@ -32,6 +32,8 @@ _REGISTRY = {
     "process-executor": "harness.backends.executors:ProcessExecutorBackend",
     "shared": "harness.backends.shared:SharedBackend",
     "shared-nolock": "harness.backends.shared:SharedNoLockBackend",
+    "threads-shared": "harness.backends.threads_shared:ThreadsSharedBackend",
+    "threads-nolock": "harness.backends.threads_shared:ThreadsNoLockBackend",
     "loky": "harness.backends.loky_backend:LokyBackend",
     "dask": "harness.backends.dask_backend:DaskBackend",
     "interpreters": "harness.backends.interpreters:InterpretersBackend",
@@ -41,10 +43,11 @@ BACKEND_NAMES: tuple[str, ...] = tuple(_REGISTRY)
 # Free of third-party imports: these run inside another interpreter with nothing installed.
 STDLIB_BACKENDS: tuple[str, ...] = (
     "serial", "threads", "processes", "pool", "pool-async", "thread-executor", "process-executor",
-    "shared", "shared-nolock",
+    "shared", "shared-nolock", "threads-shared", "threads-nolock",
 )
-# The default sweep: every model of the tutorial plus the executors. shared-nolock is a
-# lesson in lost updates, not a contender, so it runs only when asked for.
+# The default sweep: every model of the tutorial plus the executors. shared-nolock and the
+# threads-shared pair are lessons in the Lock and lost updates, not contenders, so they run
+# only when asked for.
 DEFAULT_BACKENDS: tuple[str, ...] = (
     "serial", "threads", "processes", "pool", "pool-async", "thread-executor", "process-executor", "shared",
 )

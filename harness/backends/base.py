@@ -91,6 +91,10 @@ class Backend(abc.ABC):
     # True when start() builds something reused across repeats (its cost is startup_s).
     has_startup: ClassVar[bool] = False
     uses_start_method: ClassVar[bool] = False
+    # True for a lesson in lost updates (shared state without its Lock): a wrong total is its
+    # expected outcome, not a failure of the sweep; locked_twin names the same model with the Lock.
+    loses_updates: ClassVar[bool] = False
+    locked_twin: ClassVar[str | None] = None
 
     def __init__(self, workers: int, start_method: str | None = None, **options) -> None:
         self.workers = workers

@@ -18,7 +18,9 @@ import time
 
 from harness.backends.base import kill_processes
 from harness.backends.processes import ProcessesBackend, collect_from_queue
-from harness.backends.worker import load_cached, peak_rss_bytes, describe_exception, init_worker_process
+from harness.backends.worker import (
+    describe_exception, init_worker_process, load_cached, peak_rss_bytes, worker_gil_enabled,
+)
 
 __all__ = ["SharedBackend", "SharedNoLockBackend", "LIMBS", "read_accumulator", "add_into"]
 
@@ -59,7 +61,8 @@ def _shared_main(result_queue, acc, lock, ref, task, flush_every, parent_pid):
                 add_into(acc, partial)
         end = time.perf_counter()
         # value None: the sum lives in shared memory, read once by the parent.
-        outcome = ("ok", (worker, None, start, end, time.process_time(), peak_rss_bytes(), None))
+        outcome = ("ok", (worker, None, start, end, time.process_time(), peak_rss_bytes(), None,
+                          worker_gil_enabled()))
     except Exception as exc:
         outcome = ("error", f"worker {worker}: {describe_exception(exc)}")
     result_queue.put(outcome)
@@ -98,5 +101,7 @@ class SharedNoLockBackend(SharedBackend):
     name = "shared-nolock"
     description = "as shared, without the Lock: concurrent read-add-writes lose updates, and the oracle says so"
     use_lock = False
+    loses_updates = True
+    locked_twin = "shared"
 
 

@@ -2,9 +2,10 @@
 
 Stdlib only: it runs in worker processes of any start method and in other interpreters.
 A task result is a plain tuple so it pickles cheaply:
-``(worker, value, start, end, cpu_s, peak_rss_bytes, pid)``, where start and end are
+``(worker, value, start, end, cpu_s, peak_rss_bytes, pid, gil_enabled)``, where start and end are
 ``time.perf_counter()`` readings. On Linux that is CLOCK_MONOTONIC, one clock for every
-process on the machine, so the parent can place worker spans on its own timeline.
+process on the machine, so the parent can place worker spans on its own timeline, and
+gil_enabled is ``sys._is_gil_enabled()`` after the workload was imported (None before 3.13).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import sys
 import time
 import traceback
 
-__all__ = ["TaskResult", "load_cached", "peak_rss_bytes", "compute", "compute_in_process", "init_worker_process",
+__all__ = ["TaskResult", "load_cached", "worker_gil_enabled", "peak_rss_bytes", "compute", "compute_in_process", "init_worker_process",
            "describe_exception", "describe_system_exit"]
 
-TaskResult = tuple  # (worker, value, start, end, cpu_s, peak_rss_bytes, pid)
+TaskResult = tuple  # (worker, value, start, end, cpu_s, peak_rss_bytes, pid, gil_enabled)
 
 _FUNCTIONS: dict = {}
 _PR_SET_PDEATHSIG = 1
@@ -31,6 +32,12 @@ def load_cached(ref: str):
 
         fn = _FUNCTIONS[ref] = load_function(ref)
     return fn
+
+
+def worker_gil_enabled() -> bool | None:
+    """The GIL's state as this worker sees it; None where the interpreter cannot say (< 3.13)."""
+    probe = getattr(sys, "_is_gil_enabled", None)
+    return bool(probe()) if probe is not None else None
 
 
 def peak_rss_bytes() -> int | None:
@@ -71,7 +78,7 @@ def compute(ref: str, task: tuple, fn=None) -> TaskResult:
     start = time.perf_counter()
     value = fn(lo, hi)
     end = time.perf_counter()
-    return (worker, value, start, end, time.thread_time() - cpu0, None, None)
+    return (worker, value, start, end, time.thread_time() - cpu0, None, None, worker_gil_enabled())
 
 
 def compute_in_process(ref: str, task: tuple, whole_process: bool = False) -> TaskResult:
@@ -86,7 +93,8 @@ def compute_in_process(ref: str, task: tuple, whole_process: bool = False) -> Ta
     start = time.perf_counter()
     value = fn(lo, hi)
     end = time.perf_counter()
-    return (worker, value, start, end, time.process_time() - cpu0, peak_rss_bytes(), os.getpid())
+    return (worker, value, start, end, time.process_time() - cpu0, peak_rss_bytes(), os.getpid(),
+            worker_gil_enabled())
 
 
 def init_worker_process(parent_pid: int | None = None) -> None:

@@ -27,11 +27,15 @@ def _write(path: str, data: bytes) -> str:
 def _facts(suite: Suite) -> list[tuple[str, str]]:
     """The one-line facts under the title: what ran, where, on which interpreter."""
     machine, python, config = suite.machine or {}, suite.python or {}, suite.config or {}
+    from harness.report.tables import interpreter_names
+
     gil = {True: "GIL enabled", False: "free-threaded (no GIL)"}.get(python.get("gil_enabled"), "GIL unknown")
     sizes = sorted({r.n for r in suite.runs}) or []
+    names = interpreter_names(suite)
     facts = [
         ("machine", f"{machine.get('cpu_model', 'unknown CPU')}, {machine.get('logical_cpus', '?')} logical CPUs"),
-        ("Python", f"{python.get('implementation', '')} {python.get('version', '?')} ({gil})".strip()),
+        ("Python", " · ".join(names) if len(names) > 1
+         else f"{python.get('implementation', '')} {python.get('version', '?')} ({gil})".strip()),
         ("n", ", ".join(f"{n:,}" for n in sizes) or "–"),
         ("workers", ", ".join(str(w) for w in sorted({r.workers for r in suite.runs})) or "–"),
         ("repeats", str(config.get("repeat", "?"))),
@@ -51,7 +55,8 @@ def page_context(suite: Suite, plots, verdict, recommendations, comparison, file
     """Everything report.html shows, as plain values for the template."""
     from harness.report.html import figure_view, table_view
     from harness.report.tables import (
-        break_even_frame, display_runs, environment_frame, runs_frame, sorted_runs,
+        break_even_frame, display_runs, environment_frame, lock_frame, matrix_frame, ratings_frame, runs_frame,
+        sorted_runs,
     )
 
     workloads = ", ".join(sorted({r.workload for r in suite.runs})) or str(suite.config.get("workload", ""))
@@ -68,6 +73,9 @@ def page_context(suite: Suite, plots, verdict, recommendations, comparison, file
                                                 or c.startswith("median CI")], wrap=("error",),
                               row_class=_row_classes(sorted_runs(suite))),
         "break_even": table_view(break_even_frame(suite)),
+        "matrix": table_view(matrix_frame(suite), numeric=["workers"]),
+        "ratings": table_view(ratings_frame(suite)),
+        "locks": table_view(lock_frame(suite), wrap=("with Lock", "without")),
         "environment": table_view(environment_frame(suite), wrap=("value",)),
         "comparison": comparison,
         "repeat": suite.config.get("repeat", "?"),
@@ -87,7 +95,8 @@ def build_report(suite: Suite, out_dir: str, *, baseline: Suite | None = None) -
 
     os.makedirs(out_dir or ".", exist_ok=True)
     machine, python = suite.machine or {}, suite.python or {}
-    verdict = verdict_lines(suite.runs, python.get("gil_enabled"), machine.get("logical_cpus"), suite.capacity)
+    verdict = verdict_lines(suite.runs, python.get("gil_enabled"), machine.get("logical_cpus"), suite.interpreters,
+                            suite.capacity)
     best = recommendations(suite.runs)
     comparison = comparison_section(baseline, suite) if baseline is not None else None
     plots = render_plots(suite)
@@ -95,10 +104,14 @@ def build_report(suite: Suite, out_dir: str, *, baseline: Suite | None = None) -
     figure_paths = [_write(os.path.join(out_dir, f"{p.name}.png"), p.png) for p in plots]
     # A figure from an earlier report in this folder that this sweep has no data for (a
     # one-size rerun leaves no time-vs-size) would contradict the page beside it.
-    for name in {spec[0] for spec in PLOT_SPECS} - {p.name for p in plots}:
-        stale = os.path.join(out_dir, f"{name}.png")
-        if os.path.isfile(stale):
-            os.unlink(stale)
+    # Per-interpreter figures are named NAME-pyLABEL.png.
+    made = {f"{p.name}.png" for p in plots}
+    for entry in os.listdir(out_dir or "."):
+        stem = entry[:-4] if entry.endswith(".png") else None
+        if stem is None or entry in made:
+            continue
+        if any(stem == name or stem.startswith(f"{name}-py") for name, *_ in PLOT_SPECS):
+            os.unlink(os.path.join(out_dir, entry))
     csv_path = _write(os.path.join(out_dir, "results.csv"),
                       repeats_frame(suite).to_csv(index=False).encode("utf-8"))
     summary = summary_markdown(suite, verdict, best, comparison and comparison.get("markdown"))

@@ -43,12 +43,34 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]], righ
 
 
 def _title(suite: Suite) -> str:
+    from harness.report.tables import interpreter_names
+
     machine, python = suite.machine or {}, suite.python or {}
     workloads = sorted({r.workload for r in suite.runs}) or [str(suite.config.get("workload", "?"))]
     gil = {True: "GIL", False: "free-threaded"}.get(python.get("gil_enabled"), "GIL unknown")
+    names = interpreter_names(suite)
+    pythons = ("Python " + ", ".join(names) if len(names) > 1
+               else f"{python.get('implementation', 'Python')} {python.get('version', '')} ({gil})")
     return (f"harness: {', '.join(workloads)} on {machine.get('cpu_model', 'unknown CPU')} "
-            f"({machine.get('logical_cpus', '?')} logical CPUs), "
-            f"{python.get('implementation', 'Python')} {python.get('version', '')} ({gil})")
+            f"({machine.get('logical_cpus', '?')} logical CPUs), {pythons}")
+
+
+def _frame_table(frame) -> list[str]:
+    """A small DataFrame of text cells as a pipe table."""
+    return markdown_table([str(c) for c in frame.columns], frame.itertuples(index=False, name=None))
+
+
+def _matrix_section(suite: Suite) -> list[str]:
+    """The build x model table, ftscalingbench's verdicts and the Lock table, when there are any."""
+    from harness.report.tables import lock_frame, matrix_frame, ratings_frame
+
+    lines: list[str] = []
+    for heading, frame in (("Build × model (speedup vs serial on the same interpreter)", matrix_frame(suite)),
+                           ("Weak-scaling verdict (ftscalingbench's terms)", ratings_frame(suite)),
+                           ("Lock and lost updates", lock_frame(suite))):
+        if frame is not None and not frame.empty:
+            lines += ["", f"### {heading}", ""] + _frame_table(frame)
+    return lines
 
 
 def summary_markdown(suite: Suite, verdict: Sequence[str], recommendations: Sequence[str] = (),
@@ -62,16 +84,21 @@ def summary_markdown(suite: Suite, verdict: Sequence[str], recommendations: Sequ
         lines += ["**This sweep did not finish: the results below are partial.**", ""]
     lines += [f"- {escape_cell(v)}" for v in verdict] + [""]
     rows = []
+    several = len({r.python for r in suite.runs}) > 1
     for r in sorted_runs(suite):
         status = r.status if r.result_ok is not False else "wrong result"
         if r.error:
             status += f": {r.error}"
-        rows.append((r.backend, r.workers, f"{r.n:,}",
-                     format_seconds(r.median_s) if r.median_s is not None else "–",
-                     f"{r.speedup:.2f}×" if r.speedup is not None else "–",
-                     f"{r.efficiency:.0%}" if r.efficiency is not None else "–", status))
-    lines += markdown_table(("backend", "workers", "n", "median", "speedup", "efficiency", "status"), rows,
-                            right=(False, True, True, True, True, True, False))
+        rows.append(((r.python or "–",) if several else ()) + (
+            r.backend, r.workers, f"{r.n:,}",
+            format_seconds(r.median_s) if r.median_s is not None else "–",
+            f"{r.speedup:.2f}×" if r.speedup is not None else "–",
+            f"{r.efficiency:.0%}" if r.efficiency is not None else "–", status))
+    header = (("python",) if several else ()) + ("backend", "workers", "n", "median", "speedup", "efficiency",
+                                                  "status")
+    lines += markdown_table(header, rows, right=((False,) if several else ()) + (False, True, True, True, True,
+                                                                                   True, False))
+    lines += _matrix_section(suite)
     if recommendations:
         lines += ["", "**Best per size:**", ""] + [f"- {escape_cell(r)}" for r in recommendations]
     if suite.warnings:

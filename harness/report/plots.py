@@ -28,6 +28,8 @@ class PlotContext:
     logical_cpus: int | None
     workload: str
     scaling: str
+    # The interpreter these runs are of, when the sweep ran in several (each gets its own figures).
+    python: str | None = None
 
     @property
     def largest_n(self) -> int:
@@ -52,6 +54,7 @@ class Plot:
 
 # (file stem, title, module, function, spans the full page width)
 PLOT_SPECS: tuple[tuple[str, str, str, str, bool], ...] = (
+    ("build-model", "Build × model", "plots_matrix", "matrix_figure", True),
     ("speedup", "Speedup vs workers", "plots_scaling", "speedup_figure", False),
     ("efficiency", "Parallel efficiency vs workers", "plots_scaling", "efficiency_figure", False),
     ("wall-time", "Wall time vs workers", "plots_scaling", "wall_time_figure", True),
@@ -62,9 +65,12 @@ PLOT_SPECS: tuple[tuple[str, str, str, str, bool], ...] = (
 )
 
 
-def plot_context(suite: Suite) -> PlotContext | None:
-    """The context for ``suite``'s figures; None when no run succeeded (nothing to draw)."""
+def plot_context(suite: Suite, python: str | None = None) -> PlotContext | None:
+    """The context for ``suite``'s figures (of one interpreter's runs when ``python`` is given);
+    None when no run succeeded (nothing to draw)."""
     runs = plotted_runs(suite.runs)
+    if python is not None:
+        runs = [r for r in runs if r.python == python]
     if not runs:
         return None
     workload, scaling = primary_group(runs)
@@ -76,7 +82,33 @@ def plot_context(suite: Suite) -> PlotContext | None:
         logical_cpus=int(cpus) if isinstance(cpus, int) and cpus > 0 else None,
         workload=workload,
         scaling=scaling,
+        python=python,
     )
+
+
+def _slug(label: str) -> str:
+    """A file-name-safe interpreter label: '3.13.15t:gil=1' -> 'py3.13.15t-gil1'."""
+    return "py" + "".join(c if c.isalnum() or c == "." else "-" for c in label).replace("=", "").replace("--", "-")
+
+
+def _contexts(suite: Suite) -> list[tuple[str, PlotContext | None]]:
+    """(file suffix, context) per figure set: one for the sweep, or, when it ran in several
+    interpreters, one for all (the build x model figure) and one per interpreter."""
+    whole = plot_context(suite)
+    labels = list(dict.fromkeys(r.python for r in (whole.runs if whole else ()) if r.python))
+    if len(labels) < 2:
+        return [("", whole)]
+    return [("", whole)] + [(f"-{_slug(label)}", plot_context(suite, label)) for label in labels]
+
+
+def _name_interpreter(figure, caption: str, python: str) -> str:
+    """Put the interpreter in a per-interpreter figure's title and caption."""
+    title = figure._suptitle  # matplotlib has no public getter for the suptitle before 3.8
+    if title is not None:
+        title.set_text(f"{title.get_text()} — Python {python}")
+    elif figure.axes:
+        figure.axes[0].set_title(f"{figure.axes[0].get_title()} — Python {python}")
+    return f"Python {python} only. {caption}"
 
 
 def render_plots(suite: Suite) -> list[Plot]:
@@ -87,16 +119,24 @@ def render_plots(suite: Suite) -> list[Plot]:
 
     from harness.report.axes import RC, to_png
 
-    context = plot_context(suite)
-    if context is None:
-        return []
     plots = []
+    contexts = _contexts(suite)
     with rc_context(RC):
-        for name, title, module, function, wide in PLOT_SPECS:
-            make: Callable = getattr(importlib.import_module(f"harness.report.{module}"), function)
-            made = make(context)
-            if made is None:
+        for suffix, context in contexts:
+            if context is None:
                 continue
-            figure, caption = made
-            plots.append(Plot(name=name, title=title, caption=caption, png=to_png(figure), wide=wide))
+            for name, title, module, function, wide in PLOT_SPECS:
+                # With several interpreters the sweep-wide set holds only the build x model
+                # figure: every other figure would mix them, so each interpreter gets its own.
+                if len(contexts) > 1 and (suffix == "") != (module == "plots_matrix"):
+                    continue
+                make: Callable = getattr(importlib.import_module(f"harness.report.{module}"), function)
+                made = make(context)
+                if made is None:
+                    continue
+                figure, caption = made
+                if context.python is not None:
+                    caption = _name_interpreter(figure, caption, context.python)
+                    title = f"{title} ({context.python})"
+                plots.append(Plot(name=name + suffix, title=title, caption=caption, png=to_png(figure), wide=wide))
     return plots

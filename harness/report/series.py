@@ -34,6 +34,8 @@ BACKEND_STYLE: dict[str, tuple[str, str]] = {
     "process-executor": ("#ff7f0e", "P"),
     "shared": ("#9467bd", "X"),
     "shared-nolock": ("#e377c2", "x"),
+    "threads-shared": ("#aec7e8", "<"),
+    "threads-nolock": ("#7f7f7f", ">"),
     "loky": ("#8c564b", "h"),
     "dask": ("#393b79", "*"),
     "interpreters": ("#ad494a", "p"),

@@ -14,7 +14,7 @@ from harness.model import RunResult, Suite
 from harness.report.series import backend_order, break_even_sizes, plotted_runs
 
 __all__ = [
-    "REPEAT_COLUMNS", "break_even_frame", "display_runs", "environment_frame", "repeats_frame", "runs_frame",
+    "REPEAT_COLUMNS", "break_even_frame", "interpreter_names", "lock_frame", "matrix_frame", "ratings_frame", "display_runs", "environment_frame", "repeats_frame", "runs_frame",
     "sorted_runs",
 ]
 
@@ -22,7 +22,9 @@ __all__ = [
 def sorted_runs(suite: Suite) -> list[RunResult]:
     """Runs by size, then backend in configured order, then worker count."""
     order = {b: i for i, b in enumerate(backend_order(suite.runs, suite.config.get("backends") or ()))}
-    return sorted(suite.runs, key=lambda r: (r.workload, r.scaling, r.n, order[r.backend], r.workers))
+    pythons = {p: i for i, p in enumerate(dict.fromkeys(r.python for r in suite.runs))}
+    return sorted(suite.runs, key=lambda r: (r.workload, r.scaling, pythons[r.python], r.n, order[r.backend],
+                                             r.workers))
 
 
 def runs_frame(suite: Suite):
@@ -34,8 +36,8 @@ def runs_frame(suite: Suite):
         ci = r.ci_s or (None, None)
         sci = r.speedup_ci95 or (None, None)
         rows.append({
-            "backend": r.backend, "workers": r.workers, "n": r.n, "scaling": r.scaling, "workload": r.workload,
-            "median_s": r.median_s, "iqr_s": r.iqr_s, "ci_lo_s": ci[0], "ci_hi_s": ci[1],
+            "python": r.python, "backend": r.backend, "workers": r.workers, "n": r.n, "scaling": r.scaling,
+            "workload": r.workload, "median_s": r.median_s, "iqr_s": r.iqr_s, "ci_lo_s": ci[0], "ci_hi_s": ci[1],
             "ci_confidence": r.ci_confidence, "speedup": r.speedup, "speedup_ci95_lo": sci[0],
             "speedup_ci95_hi": sci[1], "efficiency": r.efficiency, "cpu_utilization": r.cpu_utilization,
             "busy_cores": r.cpu.busy_cores if r.cpu else None, "startup_s": r.startup_s,
@@ -114,6 +116,8 @@ def display_runs(frame):
         return pd.DataFrame()
     out = pd.DataFrame({"backend": frame["backend"], "workers": frame["workers"].map(str),
                         "n": frame["n"].map(lambda n: f"{n:,}")})
+    if frame["python"].nunique() > 1:  # several interpreters: each row says which
+        out.insert(0, "python", frame["python"])
     for column in ("workload", "scaling"):
         if frame[column].nunique() > 1:
             out[column] = frame[column]
@@ -209,3 +213,69 @@ def environment_frame(suite: Suite):
                            ("package", suite.packages)):
         rows += [(f"{section}.{key}", _fact(key, value)) for key, value in (facts or {}).items()]
     return pd.DataFrame(rows, columns=["fact", "value"])
+
+
+def interpreter_names(suite: Suite) -> list[str]:
+    """Every interpreter of the sweep in words: '3.13.15t (free-threaded, GIL off)'."""
+    listed = list(suite.interpreters) or [{"label": p} for p in dict.fromkeys(r.python for r in suite.runs) if p]
+    names = []
+    for entry in listed:
+        build, state = entry.get("free_threaded_build"), entry.get("gil_enabled")
+        if build is None:
+            kind = "GIL unknown"
+        elif not build:
+            kind = "GIL build"
+        else:
+            kind = "free-threaded, GIL " + ("on" if state else "off")
+            if entry.get("gil_enabled_by"):
+                kind += f", re-enabled by importing {entry['gil_enabled_by']}"
+        names.append(f"{entry.get('label')} ({kind})")
+    return names
+
+
+def matrix_frame(suite: Suite):
+    """The build x model table: speedup per model and worker count (rows) per interpreter (columns)."""
+    import pandas as pd
+
+    from harness.matrix import model_matrix
+
+    labels, rows = model_matrix(suite.runs)
+    if len(labels) < 2 or not rows:
+        return None
+    return pd.DataFrame([{"model": r.backend, "workers": r.workers,
+                          **{f"Python {p}": "–" if s is None else f"{s:.2f}×" for p, s in zip(labels, r.speedups)}}
+                         for r in rows])
+
+
+def ratings_frame(suite: Suite):
+    """ftscalingbench's verdict per interpreter and model at its largest worker count."""
+    import pandas as pd
+
+    from harness.matrix import scaling_ratings
+
+    # A question of builds: a sweep of one GIL interpreter has its answer in the speedup figure.
+    several = len({r.python for r in suite.runs}) > 1
+    ratings = scaling_ratings(suite.runs) if several or any(r.free_threaded_build for r in suite.runs) else []
+    if not ratings:
+        return None
+    return pd.DataFrame([{"python": r.python, "model": r.backend, "workers": r.workers,
+                          "speedup": f"{r.speedup:.2f}×", "weak-scaling verdict": r.rating} for r in ratings])
+
+
+def lock_frame(suite: Suite):
+    """The Lock's cost next to the lost updates: each no-lock model beside its locked twin."""
+    import pandas as pd
+
+    from harness.analysis import lock_costs
+
+    pairs = [p for p in lock_costs(suite.runs) if p.workers > 1]
+    if not pairs:
+        return None
+
+    def result(run) -> str:
+        return "exact" if run.result_ok else "LOST UPDATES" if run.result_ok is False else "–"
+
+    return pd.DataFrame([{"python": p.python, "workers": p.workers, "n": f"{p.n:,}",
+                          "with Lock": f"{p.locked.backend}: {_seconds(p.locked.median_s)}, {result(p.locked)}",
+                          "without": f"{p.unlocked.backend}: {_seconds(p.unlocked.median_s)}, {result(p.unlocked)}",
+                          "Lock cost": f"{p.cost:+.0%}"} for p in pairs])

@@ -1,0 +1,57 @@
+"""The build x model figure: one panel per concurrency model, one line per interpreter."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harness.report.axes import grid_shape, new_figure, workers_axis
+
+if TYPE_CHECKING:
+    from harness.report.plots import PlotContext
+
+__all__ = ["INTERPRETER_STYLES", "matrix_figure"]
+
+# Interpreters are told apart by colour and line style together (readable in grey print too).
+INTERPRETER_STYLES = (("#444444", "-", "s"), ("#d62728", "--", "o"), ("#1f77b4", "-.", "^"),
+                      ("#2ca02c", ":", "D"), ("#9467bd", (0, (5, 1, 1, 1)), "v"), ("#8c564b", (0, (1, 1)), "P"))
+
+
+def matrix_figure(ctx: "PlotContext"):
+    """Speedup vs workers per model (panels), per interpreter (series); None for one interpreter."""
+    from harness.matrix import model_matrix
+
+    labels, rows = model_matrix(ctx.runs)
+    if len(labels) < 2 or not rows:
+        return None
+    models = list(dict.fromkeys(r.backend for r in rows))
+    panel_rows, cols = grid_shape(len(models), 3)
+    fig = new_figure(11, 3.3 * panel_rows + 1.0)
+    axes = fig.subplots(panel_rows, cols, squeeze=False, sharey=True).ravel()
+    workers = sorted({r.workers for r in rows} | {1})
+    for ax, model in zip(axes, models):
+        mine = [r for r in rows if r.backend == model]
+        for index, label in enumerate(labels):
+            points = [(r.workers, r.speedups[index]) for r in mine if r.speedups[index] is not None]
+            if not points:
+                continue
+            colour, dash, marker = INTERPRETER_STYLES[index % len(INTERPRETER_STYLES)]
+            ax.plot([p[0] for p in points], [p[1] for p in points], color=colour, linestyle=dash, marker=marker,
+                    linewidth=1.7, markersize=5, label=f"Python {label}")
+        ax.plot(workers, workers, linestyle=":", color="0.6", linewidth=1.2, label="ideal (linear)")
+        ax.axhline(1.0, color="0.75", linewidth=0.8, zorder=1)
+        workers_axis(ax, workers)
+        ax.set_title(model)
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel("speedup vs serial (×)")
+    for ax in axes[len(models):]:
+        ax.set_visible(False)
+    handles = {}
+    for ax in axes[:len(models)]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncol=min(4, len(handles)),
+               frameon=False)
+    fig.suptitle("Build × model: speedup per model on each interpreter", fontweight="bold")
+    return fig, ("Each panel is one concurrency model; each line one interpreter, against its own serial run "
+                 "at the same size. On a GIL build threads stay near 1×; on a free-threaded build they can "
+                 "follow processes.")
