@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from tests._pace import scaled
 from harness.backends import BACKEND_NAMES, STDLIB_BACKENDS, availability, backend_class
 from harness.backends import interpreters
 from harness.backends.base import RunTimeout, WorkerFailure, abandoned_threads
@@ -145,7 +146,8 @@ def test_logic_failure_and_timeout(tmp_path, monkeypatch):
     t0 = time.perf_counter()
     with pytest.raises(RunTimeout, match="cannot be killed"):
         backend.run("interp_faults:slow", make_tasks(10, 2, "strong"), time.perf_counter() + 0.2)
-    assert time.perf_counter() - t0 < 0.9
+    waited = time.perf_counter() - t0
+    assert waited < 0.9 or waited < scaled(0.9), waited
     assert len([t for t in abandoned_threads() if t.is_alive()]) >= 1  # recorded, so harness run can exit
 
 

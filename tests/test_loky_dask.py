@@ -19,6 +19,7 @@ import uuid
 import psutil
 import pytest
 
+from tests._pace import scaled
 from harness.backends import BACKEND_NAMES, availability, backend_class
 from harness.config import RunConfig
 from harness.runner import Configuration, plan_configurations, run_configuration
@@ -241,7 +242,8 @@ def test_dask_scheduler_that_cannot_be_reached_fails_that_run_with_the_reason():
     run = run_configuration(Configuration("dask", 2, 1000), config, POLY)
     assert run.status == "failed"
     assert run.error == f"cannot connect to the dask scheduler at {address}: connection refused"
-    assert time.monotonic() - t0 < 5  # no waiting out distributed's connect timeout
+    waited = time.monotonic() - t0
+    assert waited < 5 or waited < scaled(5), waited  # no waiting out distributed's connect timeout
 
 
 # -- faults ---------------------------------------------------------------------------------
@@ -263,7 +265,8 @@ def test_hung_worker_times_out_and_is_killed(backend, user_module, leaves_no_wor
     run = _run(backend, 2, 1000, resolve_workload(f"{user_module}:hang"), repeat=1, timeout_s=1.0)
     assert run.status == "timeout"
     assert "killed" in run.error
-    assert time.monotonic() - t0 < 20
+    waited = time.monotonic() - t0
+    assert waited < 20 or waited < scaled(20), waited
 
 
 def test_killed_workers_fail_loky_and_dask_in_bounded_time_leaving_nothing(tmp_path, user_module):
@@ -274,7 +277,7 @@ def test_killed_workers_fail_loky_and_dask_in_bounded_time_leaving_nothing(tmp_p
                            "--out", out, env={"HARNESS_TEST_MARK": mark})
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr and "distributed" not in result.stderr
-    assert elapsed < 60
+    assert elapsed < 60 or elapsed < scaled(60), elapsed
     runs = {r["backend"]: r for r in json.loads((out / "results.json").read_text())["runs"]}
     assert runs["loky"]["status"] == "failed"
     assert "killed by signal 9 (SIGKILL)" in runs["loky"]["error"]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests._pace import scaled
 from harness.analysis import attach_speedups, verdict_lines
 from harness.model import CpuLoad, RunResult, Suite, WorkerSpan
 from harness.report.series import (
@@ -115,7 +116,7 @@ def test_report_builds_in_reasonable_time(report):
     # The budget is "well under 10 s" for the default sweep (about 4 s measured on 2 cores);
     # the bound here only catches a pathological slowdown, as CI machines are shared.
     _, _, seconds = report
-    assert seconds < 60, seconds
+    assert seconds < 60 or seconds < scaled(60), seconds
 
 
 @pytest.fixture(scope="module")
