@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: bench test baseline compare report venv clean bench-sampler bench-pyperf bench-gate benchmarks
+.PHONY: bench test baseline compare report venv clean bench-sampler bench-pyperf bench-gate bench-scale benchmarks
 
 venv: $(STAMP)
 
@@ -46,6 +46,11 @@ bench-sampler: $(STAMP)
 
 bench-pyperf: $(STAMP)
 	$(BIN)/python benchmarks/pyperf_agreement.py
+
+## A synthetic 128-CPU sweep of 292 configurations: results.json size, report time, sampler cost.
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/scale_128.py --out reports/scale-128
+	$(BIN)/python benchmarks/scale_128.py --out reports/scale-128-full --min-repeat-s 10
 
 ## The pytest-benchmark suite at realistic sizes.
 benchmarks: $(STAMP)
