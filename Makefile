@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: bench test baseline compare report venv clean bench-sampler bench-pyperf bench-gate bench-scale benchmarks
+.PHONY: bench test baseline compare report venv clean bench-sampler bench-pyperf bench-gate bench-scale benchmarks test-all
 
 venv: $(STAMP)
 
@@ -22,6 +22,11 @@ bench: $(STAMP)
 ## The tests (small sizes; real threads, processes, pools, a Dask cluster and a browser).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## The tests under every CPython 3.10-3.13 (and a free-threaded build) found here, one nox
+## session each; the summary names the versions it skipped. NOX_ARGS go to nox (-- ARGS to pytest).
+test-all: $(STAMP)
+	$(BIN)/nox -f noxfile.py $(NOX_ARGS)
 
 ## Save the default sweep as the CI baseline, then compare a new sweep against it.
 ## (exit 1 from a run means a configuration failed: still worth saving and comparing.)
