@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: bench test baseline compare report venv clean bench-sampler bench-pyperf bench-gate benchmarks python-ft python-gil
+.PHONY: bench test test-all baseline compare report venv clean bench-sampler bench-pyperf bench-gate bench-scale \
+        bench-bookkeeping bench-reproducibility benchmarks python-ft python-gil
 
 venv: $(STAMP)
 
@@ -22,6 +23,11 @@ bench: $(STAMP)
 ## The tests (small sizes; real threads, processes, pools, a Dask cluster and a browser).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## The tests under every CPython 3.10-3.13 (and a free-threaded build) found here, one nox
+## session each; the summary names the versions it skipped. NOX_ARGS go to nox (-- ARGS to pytest).
+test-all: $(STAMP)
+	$(BIN)/nox -f noxfile.py $(NOX_ARGS)
 
 ## Save the default sweep as the CI baseline, then compare a new sweep against it.
 ## (exit 1 from a run means a configuration failed: still worth saving and comparing.)
@@ -56,6 +62,19 @@ bench-sampler: $(STAMP)
 
 bench-pyperf: $(STAMP)
 	$(BIN)/python benchmarks/pyperf_agreement.py
+
+## A synthetic 128-CPU sweep of 292 configurations: results.json size, report time, sampler cost.
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/scale_128.py --out reports/scale-128
+	$(BIN)/python benchmarks/scale_128.py --out reports/scale-128-full --min-repeat-s 10
+
+## What keeping results costs per run, from 10 to 10,000 runs, and a real 60- vs 540-run sweep.
+bench-bookkeeping: $(STAMP)
+	$(BIN)/python benchmarks/bookkeeping_cost.py
+
+## The tutorial's sweep three times back to back: does every speedup repeat within 5%?
+bench-reproducibility: $(STAMP)
+	$(BIN)/python benchmarks/reproducibility.py
 
 ## The pytest-benchmark suite at realistic sizes.
 benchmarks: $(STAMP)

@@ -107,8 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"comma list of backends, or 'all' (default: {','.join(DEFAULT_BACKENDS)}; "
                           f"known: {', '.join(BACKEND_NAMES)})")
     run.add_argument("--workers", default="auto", metavar="LIST|auto",
-                     help="comma list of worker counts >= 1, or 'auto': powers of two up to twice the "
-                          "logical CPUs (default: auto)")
+                     help="comma list of worker counts >= 1, or 'auto': powers of two below the logical "
+                          "CPUs, the logical CPUs, and twice them (default: auto; 1,2,4 on 2 CPUs)")
     run.add_argument("--n", default=DEFAULT_N, metavar="INT|LIST",
                      help="work size: items in [0, n); one size or a comma list to find where "
                           f"parallelism starts to pay; 1e6 notation accepted (default: {DEFAULT_N})")

@@ -71,14 +71,17 @@ def _parse_int(option: str, text: str, *, minimum: int) -> int:
     return value
 
 
-def auto_workers(logical_cpus: int | None = None) -> tuple[int, ...]:
-    """Powers of two up to twice the logical CPUs, so oversubscription shows on the plots."""
-    cpus = logical_cpus or os.cpu_count() or 1
-    counts, p = [], 1
-    while p <= 2 * cpus:
-        counts.append(p)
-        p *= 2
-    return tuple(counts)
+def auto_workers(logical_cpus: int) -> tuple[int, ...]:
+    """``--workers auto``: powers of two below the CPU count, the CPU count, and twice it.
+
+    The CPU count itself is where the ideal speedup peaks, so it is always measured, even on
+    a 12- or 96-CPU machine; one point at twice it shows what oversubscription costs. Powers
+    of two keep the list short at any size: 9 counts at 128 CPUs (1, 2, 4, ..., 128, 256).
+    """
+    if isinstance(logical_cpus, bool) or not isinstance(logical_cpus, int) or logical_cpus < 1:
+        raise ValueError(f"logical_cpus must be an integer >= 1, got {logical_cpus!r}")
+    counts = [1 << k for k in range(logical_cpus.bit_length()) if 1 << k < logical_cpus]
+    return tuple(counts + [logical_cpus, 2 * logical_cpus])
 
 
 def parse_workers(text: str, logical_cpus: int | None = None) -> tuple[int, ...]:
@@ -87,7 +90,7 @@ def parse_workers(text: str, logical_cpus: int | None = None) -> tuple[int, ...]
     counts: set[int] = set()
     for part in parts:
         if part == "auto":
-            counts.update(auto_workers(logical_cpus))
+            counts.update(auto_workers(logical_cpus or os.cpu_count() or 1))
         else:
             counts.add(_parse_int("--workers", part, minimum=1))
     return tuple(sorted(counts))

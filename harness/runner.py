@@ -25,6 +25,7 @@ from harness.reference import ReferenceLoop
 from harness.repeats import Repeat, RepeatRecord
 from harness.sampler import CpuSamples, SamplerError, mean_per_core
 from harness.stability import reference_warning, sample_warnings
+from harness.timeline import compact_timeline
 from harness.workloads import Workload
 
 __all__ = ["GIL_REENABLED", "Configuration", "gil_reenabled_warning", "plan_configurations", "run_configuration",
@@ -99,12 +100,13 @@ def _cpu_load(repeats: Sequence[Repeat], representative: Repeat, interval: float
     mean = tuple(min(100.0, sum(w * m[c] for w, m in zip(weights, means)) / total) for c in range(cores))
     chosen = representative.samples if representative.samples and representative.samples.t else with_samples[0].samples
     start = representative.start if chosen is representative.samples else with_samples[0].start
+    timeline_t, timeline_per_core = compact_timeline(start, chosen.t, chosen.per_core)
     return CpuLoad(
         interval_s=interval,
         mean_per_core=tuple(round(v, 2) for v in mean),
         busy_cores=round(sum(mean) / 100.0, 3),
-        timeline_t_s=tuple(round(t - start, 4) for t in chosen.t),
-        timeline_per_core=tuple(tuple(min(100.0, v) for v in series) for series in chosen.per_core),
+        timeline_t_s=timeline_t,
+        timeline_per_core=timeline_per_core,
     )
 
 

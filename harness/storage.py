@@ -14,6 +14,9 @@ SCHEMA_VERSION history:
        - per suite: capacity (harness run --capacity: the host's parallel throughput);
        - in the config: repeat may be "auto", max_time_s, interleave (now true by default);
        - in the journal: "kind": "repeat" lines, each a finished repeat of an interleaved run.
+       - per run's cpu.timeline (128-CPU scale): at most harness.timeline.MAX_TIMELINE_SAMPLES
+         samples (longer repeats merged, time-weighted), loads in whole percents (integers);
+         every array of numbers is written on one line. Same fields and meaning.
        Older files load: their ci_s is their ci95_s (which then may hold less than 95%).
        free-threaded CPython: per run free_threaded_build, gil_mode (PYTHON_GIL 0/1,
        null for the build's default), workers_gil_enabled (what the workers saw after importing
@@ -31,6 +34,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.json_format import dumps_results
 from harness.model import RunResult, Suite
 from harness.pause_points import pause_point
 from harness.repeats import REPEAT_KIND, RepeatRecord
@@ -126,7 +130,7 @@ def _reject_constant(name: str) -> Any:
 
 def save_suite(suite: Suite, path: str) -> None:
     """Write ``suite`` as JSON (NaN and infinity refused) atomically to ``path``."""
-    atomic_write_text(path, json.dumps(suite.to_dict(), indent=1, allow_nan=False) + "\n")
+    atomic_write_text(path, dumps_results(suite.to_dict()) + "\n")
 
 
 def read_json_file(path: str, expected: str = "a results.json file") -> Any:

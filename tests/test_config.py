@@ -3,11 +3,28 @@ import pytest
 from harness.config import ConfigError, RunConfig, auto_workers, default_timeout, parse_backends, parse_sizes, parse_workers
 
 
-def test_auto_workers_powers_of_two_up_to_twice_the_cpus():
+def test_auto_workers_powers_of_two_then_the_cpus_then_twice_them():
+    assert auto_workers(1) == (1, 2)
     assert auto_workers(2) == (1, 2, 4)
     assert auto_workers(16) == (1, 2, 4, 8, 16, 32)
-    assert auto_workers(128)[-1] == 256
-    assert auto_workers(3) == (1, 2, 4)
+    assert auto_workers(128) == (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
+
+def test_auto_workers_always_includes_a_cpu_count_that_is_no_power_of_two():
+    assert auto_workers(3) == (1, 2, 3, 6)
+    assert auto_workers(12) == (1, 2, 4, 8, 12, 24)
+    assert auto_workers(96) == (1, 2, 4, 8, 16, 32, 64, 96, 192)
+
+
+@pytest.mark.parametrize("bad", [0, -4, None, 2.0, True])
+def test_auto_workers_refuses_what_is_no_cpu_count(bad):
+    with pytest.raises(ValueError):
+        auto_workers(bad)
+
+
+def test_parse_workers_auto_uses_the_given_cpu_count():
+    assert parse_workers("auto", logical_cpus=128) == auto_workers(128)
+    assert parse_workers("1,auto", logical_cpus=3) == (1, 2, 3, 6)
 
 
 def test_parse_workers():

@@ -316,3 +316,21 @@ def test_neutralise_html_keeps_details_and_blockquotes():
     text = "<details><summary>Notes</summary>\n- <script>x</script>\n</details>\n> **Warning:** a<b"
     assert neutralise_html(text) == ("<details><summary>Notes</summary>\n- &lt;script>x&lt;/script>\n</details>\n"
                                      "> **Warning:** a&lt;b")
+
+
+def _heatmap(suite):
+    from harness.report.plots import plot_context
+    from harness.report.plots_load import cpu_heatmap_figure
+
+    fig, caption = cpu_heatmap_figure(plot_context(suite))
+    return [ax.get_ylabel() for ax in fig.axes], caption
+
+
+def test_heatmap_at_many_cores_sorts_each_moment_busiest_first():
+    labels, caption = _heatmap(synthetic_suite(cpus=40, workers=(1, 2), sizes=(10**5,), samples=4))
+    assert "cores, busiest first" in labels and "busiest first" in caption and "white line" in caption
+
+
+def test_heatmap_at_few_cores_keeps_one_row_per_core():
+    labels, caption = _heatmap(synthetic_suite(cpus=8, workers=(1, 2), sizes=(10**5,), samples=4))
+    assert "core" in labels and "busiest first" not in caption

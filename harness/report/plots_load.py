@@ -9,6 +9,7 @@ from harness.report.axes import (
 )
 from harness.report.series import backend_colour, backend_marker, runs_at, time_unit
 from harness.stability import format_seconds
+from harness.timeline import busiest_first, busy_cores_over_time
 
 if TYPE_CHECKING:
     from harness.report.plots import PlotContext
@@ -18,6 +19,10 @@ __all__ = ["cpu_heatmap_figure", "gantt_figure", "utilisation_figure"]
 # Beyond this many bars a horizontal bar chart turns into a wall; a line per backend scales.
 MAX_BARS = 48
 LAUNCH_COLOUR, IDLE_COLOUR = "#bdbdbd", "#f3d9a4"
+# Beyond this many logical CPUs a row per core is a line or two of pixels, too thin to follow
+# one core across a panel, and the scheduler moves work between cores anyway: each moment's
+# loads are then sorted busiest first, so the bright band's height is how many cores were busy.
+RANK_CORES_ABOVE = 32
 
 
 def _largest_run(group, predicate):
@@ -26,11 +31,12 @@ def _largest_run(group, predicate):
     return chosen[-1] if chosen else None
 
 
-def _row_ticks(ax, count: int, label: str) -> None:
-    """Row labels 0..count-1 on y (rows at i..i+1), thinned so 128 rows stay readable."""
+def _row_ticks(ax, count: int, label: str, *, counts: bool = False) -> None:
+    """Row labels 0..count-1 on y (rows at i..i+1), thinned so 128 rows stay readable;
+    ``counts``: ticks on the row edges, 0..count, read as "this many rows above"."""
     step = next((s for s in (1, 2, 4, 8, 16, 32, 64) if count / s <= 8), 128)
-    ticks = list(range(0, count, step))
-    ax.set_yticks([t + 0.5 for t in ticks], [str(t) for t in ticks])
+    ticks = list(range(0, count + (1 if counts else 0), step))
+    ax.set_yticks([t if counts else t + 0.5 for t in ticks], [str(t) for t in ticks])
     ax.set_ylim(count, 0)  # row 0 on top, as in a table
     ax.set_ylabel(label)
     ax.grid(False)
@@ -74,6 +80,7 @@ def cpu_heatmap_figure(ctx: "PlotContext"):
     panels = [run for _, run in sorted(panels, key=lambda p: p[0])]
     matrices = [_load_matrix(run) for run in panels]
     cores = max(m.shape[0] for _, m in matrices)
+    ranked = cores > RANK_CORES_ABOVE
     rows, cols = grid_shape(len(panels), 4)
     # Inches: panel body, then room for two-line titles, tick labels and the colour bar.
     body, title, ticks, top, bottom, right = 1.1 + min(cores, 64) * 0.028, 0.42, 0.3, 0.45, 0.55, 1.0
@@ -85,11 +92,14 @@ def cpu_heatmap_figure(ctx: "PlotContext"):
         # Time as a share of each repeat: a 50 ms pool run and a 2 s threads run both fill
         # their panel, so the load pattern stays visible; the duration is in the title.
         duration = float(edges[-1])
-        mesh = ax.pcolormesh(edges / duration * 100 if duration > 0 else edges, range(matrix.shape[0] + 1),
-                             matrix, vmin=0, vmax=100, cmap="viridis", shading="flat")
+        x = edges / duration * 100 if duration > 0 else edges
+        shown = busiest_first(matrix.tolist()) if ranked else matrix
+        mesh = ax.pcolormesh(x, range(matrix.shape[0] + 1), shown, vmin=0, vmax=100, cmap="viridis", shading="flat")
+        if ranked:  # the busy cores at each moment, as a line on the band they make
+            ax.stairs(busy_cores_over_time(matrix.tolist()), x, color="white", linewidth=1.2, baseline=None)
         ax.set_title(f"{run.backend} · {_workers(run.workers)}\n"
                      f"{run.cpu.busy_cores:.1f} busy cores · {format_seconds(duration)}", fontsize=8.5)
-        _row_ticks(ax, cores, "core")
+        _row_ticks(ax, cores, "cores, busiest first" if ranked else "core", counts=ranked)
         ax.set_xlim(0, 100)
         ax.set_xticks([0, 25, 50, 75, 100])
         if ax.get_subplotspec().colspan.start != 0:
@@ -103,6 +113,12 @@ def cpu_heatmap_figure(ctx: "PlotContext"):
     cpus = f" ({ctx.logical_cpus} logical CPUs)" if ctx.logical_cpus else ""
     fig.suptitle(f"Per-core CPU load during a typical repeat — n = {n:,}{cpus}", fontweight="bold",
                  y=1 - 0.08 / height, va="top")
+    if ranked:
+        return fig, (f"At each moment the {cores} cores' loads sorted busiest first (row 0 is whichever core was "
+                     "busiest then), darker is idle and yellow is 100% busy, for each backend at its largest "
+                     "worker count; the white line is the busy cores (the loads' sum ÷ 100). A band as tall as "
+                     "the workers means the work really ran in parallel; a line near 1 under threads is the GIL, "
+                     "however many cores its threads took turns on. Short repeats give few samples.")
     return fig, ("One row per logical CPU, darker is idle and yellow is 100% busy, for each backend at its "
                  "largest worker count. A single bright row under threads is the GIL; bright rows across all "
                  "cores mean the work really ran in parallel. Short repeats give few samples.")
