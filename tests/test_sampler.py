@@ -23,17 +23,20 @@ def test_sampler_process_sees_a_busy_core():
     with CpuSampler(0.05) as sampler:
         assert sampler.pid != os.getpid()
         sampler.start()
-        end = time.perf_counter() + 0.5
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        end = t0 + 0.5
         while time.perf_counter() < end:
             pass
+        own = (time.process_time() - cpu0) / (time.perf_counter() - t0)  # less than 1 on a loaded core
         samples = sampler.stop()
     assert len(samples.t) >= 5
     assert len(samples.per_core) == os.cpu_count()
-    assert max(mean_per_core(samples)) > 70
+    # Machine-wide, so at least our own share shows, wherever the scheduler ran us.
+    assert sum(mean_per_core(samples)) > 70 * own, (mean_per_core(samples), own)
 
 
 def test_sampler_gives_a_reading_for_a_repeat_shorter_than_the_interval():
-    with CpuSampler(0.5) as sampler:
+    with CpuSampler(5.0) as sampler:  # far beyond the repeat, even on a stalled machine
         sampler.start()
         time.sleep(0.05)
         samples = sampler.stop()
@@ -57,7 +60,7 @@ def background_cores(seconds: float = 0.5) -> float:
     return sum(psutil.cpu_percent(interval=seconds, percpu=True)) / 100.0
 
 
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs at least 2 logical CPUs")
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs at least 2 usable CPUs (this process may use one)")
 def test_load_view_shows_one_core_for_serial_two_for_processes_one_for_threads():
     config = RunConfig(backends=("serial", "processes", "threads"), workers=(2,), n=(1_500_000,),
                        repeat=2, warmup=0, sample_interval_s=0.05)
@@ -76,7 +79,7 @@ def test_load_view_shows_one_core_for_serial_two_for_processes_one_for_threads()
     assert processes.busy_cores >= 1.5, processes.busy_cores
     for run in runs.values():
         own = run.cpu_time_s / run.median_s
-        assert run.cpu.busy_cores >= 0.7 * min(own, os.cpu_count()), (run.backend, run.cpu.busy_cores, own)
+        assert run.cpu.busy_cores >= 0.7 * own, (run.backend, run.cpu.busy_cores, own)
     # The upper bounds say "one core, not two": only true where nothing else is running.
     if max(before, after) > 0.3:
         pytest.skip(f"the machine was busy ({max(before, after):.1f} cores used by other programs): "

@@ -112,13 +112,18 @@ class ProcessExecutorBackend(_ExecutorBackend):
             # The executor's thread may be reaping the dead worker right now (its exit code
             # reads None meanwhile), and it SIGTERMs the survivors: wait briefly for a cause
             # other than that SIGTERM, and name only the causes.
+            # A survivor can also exit 255 as it goes down with the pool (seen under forkserver
+            # on a loaded machine), before the dead worker's own code is readable: wait for every
+            # worker's code, and prefer a cause that is neither that SIGTERM nor that 255.
             give_up = time.monotonic() + _EXITCODE_WAIT_S
             while True:
-                codes = [p.exitcode for p in self._all_processes() if p.exitcode not in (None, 0)]
-                if any(code != -signal.SIGTERM for code in codes) or time.monotonic() > give_up:
+                exits = [p.exitcode for p in self._all_processes()]
+                codes = [code for code in exits if code not in (None, 0)]
+                if None not in exits or time.monotonic() > give_up:
                     break
                 time.sleep(0.01)
-            causes = [code for code in codes if code != -signal.SIGTERM] or codes
+            causes = ([code for code in codes if code not in (-signal.SIGTERM, 255)]
+                      or [code for code in codes if code != -signal.SIGTERM] or codes)
             dead = [describe_exitcode(code) for code in causes]
             return f"a worker process died ({', '.join(dead) or 'abruptly'})"
         return super().describe_failure(exc)
