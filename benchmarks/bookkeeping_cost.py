@@ -3,9 +3,12 @@
 Two measurements, side by side in one process:
 
 1. Synthetic: the real Recorder (journal append per run, results.json rewritten at most
-   every 5 s, the Suite built with speedups at each save) fed synthetic runs with 2-core
-   CPU timelines, as fast as it takes them. Printed: the mean cost per run over each
-   window (runs 1-10, 11-100, ..., 1,001-10,000). Flat means constant cost per run.
+   every 5 s, or 10x its own last duration, the Suite built with speedups at each save)
+   fed synthetic runs with 2-core CPU timelines. Each run is taken to last --run-s
+   (default 5 ms, a tiny run) on the recorder's clock, so the periodic saves fall as they
+   would in a real sweep; what is timed is the recorder's own work, saves included.
+   Printed: the mean cost per run over each window (runs 1-10, 11-100, ..., 1,001-10,000).
+   Flat means constant cost per run.
 2. Real: `harness run` of tiny configurations (serial and threads at 1..k workers over
    many sizes, one repeat each), with 60 runs and with about 540; printed: the wall time
    of each and their ratio. With constant bookkeeping the larger sweep costs its runs,
@@ -48,22 +51,39 @@ def synthetic_run(index: int) -> RunResult:
                      worker_spans=(WorkerSpan(0, 0.0, 0.009, 0.009, 1), WorkerSpan(1, 0.0, 0.0095, 0.009, 1)))
 
 
-def synthetic(max_runs: int) -> list[tuple[int, int, float]]:
+class SweepClock:
+    """The recorder's clock: real time spent recording, plus ``run_s`` per run measured."""
+
+    def __init__(self, run_s: float) -> None:
+        self.run_s, self.runs = run_s, 0
+        self.start = time.perf_counter()
+
+    def __call__(self) -> float:
+        return time.perf_counter() - self.start + self.runs * self.run_s
+
+
+def synthetic(max_runs: int, run_s: float) -> list[tuple[int, int, float]]:
     """(first, last, ms per run) for each decade window up to ``max_runs``."""
     config = RunConfig(backends=("serial", "threads"), workers=(1, 2), n=(0,))
     windows = []
+    clock = SweepClock(run_s)
     with tempfile.TemporaryDirectory() as folder:
         recorder = Recorder(folder, os.path.join(folder, RESULTS_NAME),
-                            lambda runs, complete: build_suite(config, runs, ENVIRONMENT, "2026", complete=complete))
+                            lambda runs, complete: build_suite(config, runs, ENVIRONMENT, "2026", complete=complete),
+                            clock=clock)
         recorder.save()
         done, edge = 0, 10
         while done < max_runs:
             first = done + 1
-            t0 = time.perf_counter()
+            spent = 0.0
             while done < min(edge, max_runs):
-                recorder.record_run(synthetic_run(done))
+                run = synthetic_run(done)
+                t0 = time.perf_counter()
+                recorder.record_run(run)
+                spent += time.perf_counter() - t0
+                clock.runs += 1
                 done += 1
-            windows.append((first, done, (time.perf_counter() - t0) / (done - first + 1) * 1e3))
+            windows.append((first, done, spent / (done - first + 1) * 1e3))
             edge *= 10
         t0 = time.perf_counter()
         recorder.save(complete=True)
@@ -91,10 +111,11 @@ def real_sweep(sizes: int, workers: int) -> tuple[int, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-runs", type=int, default=10_000)
+    parser.add_argument("--run-s", type=float, default=0.005, help="how long each synthetic run lasts (default 5 ms)")
     parser.add_argument("--no-real", action="store_true", help="skip the real harness run sweeps")
     args = parser.parse_args()
-    print("synthetic runs through the Recorder (journal + results.json every 5 s):")
-    for first, last, ms in synthetic(args.max_runs):
+    print(f"synthetic runs of {args.run_s * 1e3:g} ms each through the Recorder (journal + periodic results.json):")
+    for first, last, ms in synthetic(args.max_runs, args.run_s):
         print(f"  runs {first:>6}-{last:<6} {ms:6.3f} ms per run")
     if not args.no_real:
         small = real_sweep(10, 5)

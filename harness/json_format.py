@@ -18,13 +18,33 @@ __all__ = ["dumps_results"]
 _INDENT = 1
 
 
+_NUMBER_TYPES = (int, float, type(None))
+_encode_string = json.encoder.encode_basestring_ascii  # json.dumps's own (C) string escaping
+
+
 def _is_number_array(value: list | tuple) -> bool:
-    return all(item is None or (isinstance(item, (int, float)) and not isinstance(item, bool)) for item in value)
+    return all(type(item) in _NUMBER_TYPES for item in value)  # type(), not isinstance: bool is no number here
+
+
+def _scalar(value: Any) -> str:
+    """What json.dumps writes for a scalar, without its per-call overhead (a save writes ~40 per run)."""
+    kind = type(value)
+    if kind is str:
+        return _encode_string(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float and value == value and value not in (float("inf"), float("-inf")):
+        return float.__repr__(value)
+    return json.dumps(value, allow_nan=False, separators=(",", ":"))  # NaN, infinity: refused there
 
 
 def _key(key: Any) -> str:
     # json.dumps turns non-string keys (int, float, bool, None) into their JSON text.
-    return json.dumps(key if isinstance(key, str) else json.dumps(key))
+    return _encode_string(key) if type(key) is str else json.dumps(json.dumps(key))
 
 
 def _encode(value: Any, depth: int, out: list[str]) -> None:
@@ -38,8 +58,11 @@ def _encode(value: Any, depth: int, out: list[str]) -> None:
         items = [(pad, v) for v in value]
         close = "\n" + " " * (_INDENT * depth) + "]"
         opening = "["
-    else:  # a scalar, an empty container or an array of numbers: one line
+    elif isinstance(value, (list, tuple, dict)):  # an empty container or an array of numbers: one line
         out.append(json.dumps(value, allow_nan=False, separators=(",", ":")))
+        return
+    else:
+        out.append(_scalar(value))
         return
     out.append(opening)
     for index, (prefix, item) in enumerate(items):

@@ -23,6 +23,10 @@ __all__ = ["SAVE_EVERY_S", "Recorder"]
 # Often enough that a results.json being watched (or copied off a CI machine mid-sweep) is
 # recent; rarely enough that rewriting a large suite stays a small part of a sweep.
 SAVE_EVERY_S = 5.0
+# A save's cost grows with the suite (about 0.2 ms per run held): the wait until the next one
+# is at least this many times the last save's own duration, so saving never takes more than
+# about a tenth of a sweep, however many runs it holds.
+SAVE_SPACING = 10.0
 
 
 class Recorder:
@@ -43,6 +47,7 @@ class Recorder:
         self._save_every_s = save_every_s
         self._clock = clock
         self._last_save: float | None = None
+        self._last_save_s = 0.0
 
     def record_run(self, run: RunResult) -> None:
         self.runs.append(run)
@@ -56,12 +61,15 @@ class Recorder:
 
     def save(self, complete: bool = False) -> Suite:
         """Build the suite from every run so far and write results.json; returns the suite."""
+        began = time.perf_counter()
         suite = self._make_suite(self.runs, complete)
         sync_journal(self.folder)
         save_suite(suite, self.results_path)
         self._last_save = self._clock()
+        self._last_save_s = time.perf_counter() - began
         return suite
 
     def _save_if_due(self) -> None:
-        if self._last_save is None or self._clock() - self._last_save >= self._save_every_s:
+        wait = max(self._save_every_s, SAVE_SPACING * self._last_save_s)
+        if self._last_save is None or self._clock() - self._last_save >= wait:
             self.save()
