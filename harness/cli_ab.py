@@ -61,6 +61,13 @@ def _parse_sweep(tokens: list[str]):
     for dest, what in _REFUSED.items():
         if getattr(namespace, dest, None):
             raise AbUsageError(f"{what} is not accepted by harness ab")
+    from harness.cli import _config_from_args
+    from harness.config import ConfigError
+
+    try:
+        _config_from_args(namespace)  # the values harness run checks before it measures
+    except ConfigError as exc:
+        raise AbUsageError(f"sweep options (passed on to harness run): {exc}") from None
     return namespace
 
 
