@@ -132,6 +132,35 @@ def test_ab_alternates_rounds_and_keeps_results_for_compare_and_report(repo, tmp
     assert (tmp_path / "report" / "report.html").exists()
 
 
+def test_setup_runs_in_each_worktree_and_its_python_runs_that_side(repo, tmp_path):
+    status = git(repo, "status", "--porcelain")
+    out = tmp_path / "ab"
+    # A venv stand-in: this interpreter's environment linked into the worktree as .venv.
+    setup = f"ln -s {sys.prefix} .venv && echo set up in $(pwd)"
+    result = ab("base", "aa", "--rounds", "1", "--out", out, "--setup", setup, "--quiet", *SMALL, cwd=repo)
+    assert result.returncode in (0, 1, 3), result.stderr
+    sides = json.loads((out / "sides.json").read_text())
+    for side in ("base", "head"):
+        log = (out / f"setup-{side}.log").read_text()
+        assert log.startswith("set up in ") and "harness-ab-" in log
+        assert sides[side]["python"].endswith(os.path.join(side, ".venv", "bin", "python"))
+        assert (out / f"{side}-1" / "results.json").exists()
+    assert_clean(repo, status)
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--setup", "echo trying; exit 7"], "--setup failed in base (base at"),
+    (["--setup", "true", "--setup-python", "env/bin/python"], "--setup-python env/bin/python: --setup made no such file"),
+])
+def test_failed_setup_exits_2_with_one_line(repo, tmp_path, extra, fragment):
+    status = git(repo, "status", "--porcelain")
+    result = ab("base", "aa", "--out", tmp_path / "ab", *extra, *SMALL, cwd=repo)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], result.stderr
+    assert_clean(repo, status)
+
+
 def test_round_order_is_abba():
     assert [round_order(k) for k in (1, 2, 3, 4)] == [("base", "head"), ("head", "base"),
                                                        ("base", "head"), ("head", "base")]
