@@ -215,7 +215,7 @@ def _add_ab_parser(sub) -> None:
         epilog=_paragraphs("sweep options: every option of 'harness run' (see harness run --help: --backends, --workers, --n, "
                "--workload, --repeat, ...), written after BASE and HEAD, is passed on to each side's run "
                "(--reference is added unless given; --resume is refused).",
-               "exit codes: 0 no regression; 1 a regression; 2 bad input (unknown ref, not a git repository, "
+               "exit codes: 0 no regression; 1 a regression, or a configuration failed; 2 bad input (unknown ref, not a git repository, "
                "a ref without the workload module, a bad option) or a side could not run; "
                f"{EXIT_UNSTABLE} no regression found, but a configuration is 'unstable, not judged' (one side's own "
                "rounds disagree by more than --threshold, significantly); 130/143 interrupted.",

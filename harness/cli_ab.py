@@ -212,7 +212,9 @@ def _report(plan: AbPlan, args, comparison) -> int:
         except OSError as exc:
             _err(f"--markdown {args.markdown}: {exc.strerror or exc}")
             return EXIT_USAGE
-    if comparison.has_regression:
+    # A configuration that failed (timed out, crashed, a wrong result) fails the gate too, as it
+    # fails harness run: a head that breaks the workload must not pass as "no regression".
+    if comparison.has_regression or any(row.verdict == "failed" for row in comparison.rows):
         return EXIT_FAILED
     return EXIT_UNSTABLE if comparison.has_unstable else EXIT_OK
 

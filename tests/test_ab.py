@@ -70,6 +70,11 @@ def repo(tmp_path_factory):
     (path / "abwork.py").write_text("# only a comment differs\n" + WORKLOAD)
     git(path, "commit", "-qam", "a comment")
     git(path, "tag", "aa")
+    git(path, "checkout", "-q", "base")
+    (path / "abwork.py").write_text(WORKLOAD.replace("return res", "return res + 1"))
+    git(path, "commit", "-qam", "a wrong result")
+    git(path, "tag", "wrong")
+    git(path, "checkout", "-q", "aa")
     git(path, "rm", "-q", "abwork.py")
     git(path, "commit", "-qm", "the workload is gone")
     git(path, "tag", "nomodule")
@@ -88,7 +93,7 @@ def assert_clean(repo, status_before: str) -> None:
     assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1, git(repo, "worktree", "list")
     assert git(repo, "worktree", "prune", "--dry-run", "--verbose") == ""
     assert git(repo, "for-each-ref", "--format=%(refname)").split() == [
-        "refs/heads/main", "refs/tags/aa", "refs/tags/base", "refs/tags/nomodule"]  # no temporary branch
+        "refs/heads/main", "refs/tags/aa", "refs/tags/base", "refs/tags/nomodule", "refs/tags/wrong"]  # no temporary branch
     assert git(repo, "status", "--porcelain") == status_before
     assert (repo / "notes.txt").read_text() == "uncommitted work\n"
 
@@ -159,6 +164,13 @@ def test_failed_setup_exits_2_with_one_line(repo, tmp_path, extra, fragment):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], result.stderr
     assert_clean(repo, status)
+
+
+def test_a_head_that_computes_a_wrong_result_fails_the_gate(repo, tmp_path):
+    result = ab("base", "wrong", "--rounds", "1", "--out", tmp_path / "ab", "--quiet", *SMALL, cwd=repo)
+    assert result.returncode == 1, result.stderr
+    rows = [line for line in result.stdout.splitlines() if " n=20000 " in line]
+    assert len(rows) == 2 and all("failed" in row and "wrong result" in row for row in rows), result.stdout
 
 
 def test_round_order_is_abba():

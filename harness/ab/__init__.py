@@ -20,7 +20,8 @@ asv's ``continuous`` protocol with harness's drift reference and compare's stati
 Exit codes (the CLI's; compare's, plus one):
 
 * 0: no regression, every configuration judged;
-* 1: a regression (significant and beyond the threshold) in a configuration whose rounds agree;
+* 1: a regression (significant and beyond the threshold) in a configuration whose rounds agree,
+  or a configuration that failed on a side (timed out, crashed, computed a wrong result);
 * 2: bad input (an unknown ref, a folder that is no git repository, a ref without the
   workload module, a bad option), or a side's setup or run could not run at all;
 * 3: no regression found, but at least one configuration is "unstable, not judged";
