@@ -20,7 +20,8 @@ from harness.signals import EXIT_SIGINT, EXIT_SIGTERM, Terminated, terminate_as_
 __all__ = ["command_ab", "EXIT_UNSTABLE"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-# Options harness ab sets itself on every round, or that make no sense per round.
+# harness run options that make no sense for a round (--out, --quiet are ab's own; --no-report
+# and --reference it adds itself).
 _REFUSED = {"resume": "--resume (each round is a fresh run into the output folder)"}
 
 
@@ -34,7 +35,7 @@ class AbPlan:
 
     repo: str
     prefix: str
-    commits: dict
+    commits: dict[str, tuple[str, str]]  # side -> (ref, commit)
     sweep: tuple[str, ...]
     modules: tuple[str, ...]
     out: str

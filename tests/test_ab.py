@@ -280,13 +280,18 @@ def test_rounds_that_agree_are_not_a_disagreement():
     assert round_disagreement(rounds, CHECK, 0.05, "base") is None
 
 
-def test_a_round_significantly_beyond_the_threshold_disagrees():
-    rounds = [(1.00, 1.01, 0.99, 1.02, 0.98), (1.20, 1.21, 1.19, 1.22, 1.18), (0.99, 1.02, 1.00, 1.01, 0.98)]
-    found = round_disagreement(rounds, CHECK, 0.05, "head")
-    assert found == Disagreement("head", 2, found.ratio, found.p_value, "mann-whitney")
+def test_later_rounds_significantly_beyond_the_threshold_disagree():
+    steady, slow = (1.00, 1.01, 0.99, 1.02, 0.98), (1.20, 1.21, 1.19, 1.22, 1.18)
+    found = round_disagreement([steady, steady, steady, slow, slow], CHECK, 0.05, "head")
+    assert found == Disagreement("head", (1, 2, 3), (4, 5), found.ratio, found.p_value, "mann-whitney")
     assert 1.19 < found.ratio < 1.21 and found.p_value < 0.05
-    assert found.describe().startswith("head round 2 is 20.")
-    assert "slower than head's other rounds" in found.describe()
+    assert found.describe().startswith("head rounds 4-5 ran 20.")
+    assert found.describe().endswith("slower than its rounds 1-3 (p=%.2g)" % found.p_value)
+
+
+def test_a_lone_odd_round_is_outvoted_not_instability():
+    steady, odd = (1.00, 1.01, 0.99, 1.02, 0.98), (1.30, 1.31, 1.29, 1.32, 1.28)
+    assert round_disagreement([steady, steady, odd, steady, steady], CHECK, 0.05, "base") is None
 
 
 def test_beyond_the_threshold_but_not_significant_is_noise_not_a_disagreement():
@@ -294,12 +299,15 @@ def test_beyond_the_threshold_but_not_significant_is_noise_not_a_disagreement():
     assert round_disagreement(rounds, CHECK, 0.05, "base") is None
 
 
-def test_a_faster_round_disagrees_too_and_failed_or_single_rounds_do_not_count():
-    rounds = [(1.00, 1.01, 0.99, 1.02, 0.98), (), (0.80, 0.81, 0.79, 0.80, 0.82)]
-    found = round_disagreement(rounds, CHECK, 0.05, "base")
-    assert found is not None and found.round_number in (1, 3)
+def test_faster_later_rounds_disagree_too_and_failed_or_single_rounds_do_not_count():
+    steady, fast = (1.00, 1.01, 0.99, 1.02, 0.98), (0.80, 0.81, 0.79, 0.80, 0.82)
+    found = round_disagreement([steady, (), fast], CHECK, 0.05, "base")
+    assert (found.earlier, found.later) == ((1,), (3,)) and 0.79 < found.ratio < 0.81
+    assert "base round 3 ran 20.0% faster than its round 1" in found.describe()
     assert round_disagreement([(1.0, 1.1, 0.9), ()], CHECK, 0.05, "base") is None
     assert round_disagreement([], CHECK, 0.05, "base") is None
+    with pytest.raises(ValueError):
+        Disagreement("base", (), (2,), 1.2, None, "ci-overlap")
 
 
 def side(name: str, times: tuple[float, ...]) -> Side:
@@ -315,7 +323,7 @@ def test_mark_unstable_overturns_a_verdict_when_one_sides_rounds_disagree():
     drifting = [side("h1", (1.00, 1.01, 0.99, 1.02, 0.98)), side("h2", (1.60, 1.61, 1.59, 1.62, 1.58))]
     judged = mark_unstable(comparison, steady, drifting)
     assert judged.rows[0].verdict == VERDICT_UNSTABLE
-    assert judged.rows[0].note.startswith("not judged (pooled it would read 'regression'): head round")
+    assert judged.rows[0].note.startswith("not judged (pooled it would read 'regression'): head round 2 ran 60.")
     assert not judged.has_regression and judged.has_unstable
     assert summary_line(judged) == "1 unstable: no regression found, but UNSTABLE configurations were not judged"
     assert "**unstable**" in format_markdown(judged)
