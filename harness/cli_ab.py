@@ -106,6 +106,8 @@ def _plan(args, tokens: list[str]) -> AbPlan:
 
     if not 0 < args.alpha < 1:
         raise AbUsageError(f"--alpha {args.alpha}: accepted: a probability 0 < P < 1")
+    if args.setup_python and not args.setup:
+        raise AbUsageError("--setup-python: only with --setup CMD (the command that makes that Python)")
     namespace = _parse_sweep(tokens)
     sweep = list(tokens)
     if namespace.reference_n is None:
@@ -113,7 +115,8 @@ def _plan(args, tokens: list[str]) -> AbPlan:
     repo, prefix = repository_root(args.repo)
     commits = {"base": (args.base, resolve_commit(repo, args.base, "BASE")),
                "head": (args.head, resolve_commit(repo, args.head, "HEAD"))}
-    out = args.out or _default_out()
+    # Absolute: each round's harness run has its worktree as its current folder.
+    out = os.path.abspath(args.out or _default_out())
     _check_out_folder(out)
     _check_markdown(args.markdown)
     return AbPlan(repo, prefix, commits, tuple(sweep), _workload_modules(namespace), out)

@@ -142,7 +142,9 @@ def test_setup_runs_in_each_worktree_and_its_python_runs_that_side(repo, tmp_pat
     out = tmp_path / "ab"
     # A venv stand-in: this interpreter's environment linked into the worktree as .venv.
     setup = f"ln -s {sys.prefix} .venv && echo set up in $(pwd)"
-    result = ab("base", "aa", "--rounds", "1", "--out", out, "--setup", setup, "--quiet", *SMALL, cwd=repo)
+    # From another folder, with --repo, and --out relative to where harness ab was started.
+    result = ab("base", "aa", "--repo", repo, "--rounds", "1", "--out", "ab", "--setup", setup, "--quiet", *SMALL,
+                cwd=tmp_path)
     assert result.returncode in (0, 1, 3), result.stderr
     sides = json.loads((out / "sides.json").read_text())
     for side in ("base", "head"):
@@ -191,6 +193,7 @@ def test_round_order_is_abba():
     (["base", "aa", "--repeat", "zero"], "sweep options (passed on to harness run): argument --repeat"),
     (["base", "aa", "--bogus"], "unrecognized arguments: --bogus"),
     (["base", "aa", "--resume", "x"], "--resume"),
+    (["base", "aa", "--setup-python", "x"], "--setup-python: only with --setup"),
 ])
 def test_bad_input_exits_2_with_one_line(repo, tmp_path, args, fragment):
     status = git(repo, "status", "--porcelain")
