@@ -196,8 +196,12 @@ def _judge(plan: AbPlan, args, folders: dict[str, list[str]], runners: dict[str,
     from harness.storage import RESULTS_NAME
 
     rounds = {side: [read_side(os.path.join(folder, RESULTS_NAME)) for folder in folders[side]] for side in SIDES}
-    names = {side: f"{side} {runners[side].tree.ref} ({runners[side].tree.short}, {args.rounds} round"
-                   f"{'s' if args.rounds > 1 else ''})" for side in SIDES}
+    names = {}
+    for side in SIDES:
+        tree = runners[side].tree
+        # A ref given as a full commit id is not repeated: 'base 1a2b3c4d5e (5 rounds)'.
+        ref = f"{tree.ref} ({tree.short}, " if tree.ref != tree.commit else f"{tree.short} ("
+        names[side] = f"{side} {ref}{args.rounds} round{'s' if args.rounds > 1 else ''})"
     return judge_rounds(rounds["base"], rounds["head"], threshold_pct=args.threshold, alpha=args.alpha,
                         base_name=names["base"], head_name=names["head"])
 

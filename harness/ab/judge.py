@@ -48,9 +48,8 @@ def mark_unstable(comparison: Comparison, base_rounds: Sequence[Side], head_roun
                 if disagreement is not None:
                     found.append(disagreement)
             if found:
-                note = (f"not judged (pooled it would read '{row.verdict}'): "
-                        + "; ".join(d.describe() for d in found)
-                        + f", beyond the {comparison.threshold_pct:g}% threshold")
+                note = (f"not judged: {'; '.join(d.describe() for d in found)}, beyond the "
+                        f"{comparison.threshold_pct:g}% threshold; pooled, it would read '{row.verdict}'")
                 row = replace(row, verdict=VERDICT_UNSTABLE, note=note)
         rows.append(row)
     return replace(comparison, rows=tuple(rows))
