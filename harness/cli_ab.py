@@ -227,6 +227,30 @@ def _report(plan: AbPlan, args, comparison) -> int:
     return EXIT_UNSTABLE if comparison.has_unstable else EXIT_OK
 
 
+def _measure_and_judge(plan: AbPlan, args):
+    """The rounds, with progress, then the comparison; exceptions go to :func:`command_ab`."""
+    from harness.cli_run import _progress
+
+    progress, on_progress = _progress(args.quiet)
+    with terminate_as_exception():
+        try:
+            if progress:
+                progress.start()
+            folders, runners = _measure(plan, args, on_progress)
+        finally:
+            if progress:
+                progress.stop()
+        return _judge(plan, args, folders, runners)
+
+
+def _remove_if_empty(folder: str) -> None:
+    """After bad input found late (a side without the workload), leave no empty output folder behind."""
+    try:
+        os.rmdir(folder)
+    except OSError:
+        pass  # not empty: keep what is there
+
+
 def command_ab(args, tokens: list[str]) -> int:
     """Run ``harness ab``; ``tokens`` are the sweep options, passed on to every ``harness run``."""
     from harness.compare import CompareError
@@ -240,28 +264,14 @@ def command_ab(args, tokens: list[str]) -> int:
     except OSError as exc:
         _err(f"--out {args.out}: cannot write there ({exc.strerror or exc})")
         return EXIT_USAGE
-    from harness.cli_run import _progress
-
-    progress, on_progress = _progress(args.quiet)
     try:
-        with terminate_as_exception():
-            try:
-                if progress:
-                    progress.start()
-                folders, runners = _measure(plan, args, on_progress)
-            finally:
-                if progress:
-                    progress.stop()
+        comparison = _measure_and_judge(plan, args)
     except (KeyboardInterrupt, Terminated) as exc:
         sys.stderr.write(f"harness ab: interrupted; the worktrees are removed and the rounds finished so far "
                          f"are in {plan.out}\n")
         return EXIT_SIGINT if isinstance(exc, KeyboardInterrupt) else EXIT_SIGTERM
-    except (AbUsageError, AbRunError, GitError) as exc:
-        _err(str(exc))
-        return EXIT_USAGE
-    try:
-        comparison = _judge(plan, args, folders, runners)
-    except CompareError as exc:
+    except (AbUsageError, AbRunError, GitError, CompareError) as exc:
+        _remove_if_empty(plan.out)
         _err(str(exc))
         return EXIT_USAGE
     return _report(plan, args, comparison)
