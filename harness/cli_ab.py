@@ -144,9 +144,13 @@ def _prepare_side(tree: Worktree, args, plan: AbPlan) -> SideRunner:
     from harness.ab.rounds import module_in_tree, probe_module
 
     runner = SideRunner(tree, plan.prefix, _side_python(tree, args, plan))
-    if runner.python != sys.executable and probe_module(runner, "harness.cli_run") is None:
-        raise AbUsageError(f"{runner.describe()}: {runner.python} cannot import harness; install harness's "
-                           "dependencies into that environment in --setup (or make it with --system-site-packages)")
+    if runner.python != sys.executable:
+        # harness run needs psutil (machine facts, the per-core sampler) wherever it runs.
+        missing = [module for module in ("harness.cli_run", "psutil") if probe_module(runner, module) is None]
+        if missing:
+            raise AbUsageError(f"{runner.describe()}: {runner.python} cannot import {' or '.join(missing)}; "
+                               "install harness's dependencies into that environment in --setup (or make it "
+                               "with --system-site-packages)")
     for module in plan.modules:
         where = probe_module(runner, module)
         if not module_in_tree(where, runner.tree.path):
