@@ -158,6 +158,8 @@ def test_setup_runs_in_each_worktree_and_its_python_runs_that_side(repo, tmp_pat
 @pytest.mark.parametrize("extra, fragment", [
     (["--setup", "echo trying; exit 7"], "--setup failed in base (base at"),
     (["--setup", "true", "--setup-python", "env/bin/python"], "--setup-python env/bin/python: --setup made no such file"),
+    # A bare venv: this harness is put on its path, but harness's dependencies are not there.
+    (["--setup", f"{sys.executable} -m venv --without-pip .venv"], "cannot import psutil; install harness's"),
 ])
 def test_failed_setup_exits_2_with_one_line(repo, tmp_path, extra, fragment):
     status = git(repo, "status", "--porcelain")
