@@ -32,6 +32,9 @@ __all__ = ["main", "build_parser", "UsageError"]
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # harness.capacity.MAX_PROCESSES, repeated so that --help does not import the probe.
 _MAX_PROBE_PROCESSES = 1024
+# harness.ab.DEFAULT_ROUNDS and EXIT_UNSTABLE, repeated so that every command's parser stays light
+# (tests/test_ab.py pins them equal).
+_AB_DEFAULT_ROUNDS, _AB_EXIT_UNSTABLE = 5, 3
 DEFAULT_N = "1000000"
 REPORTS_DIR = "reports"
 
@@ -202,8 +205,6 @@ def _paragraphs(*texts: str) -> str:
 
 
 def _add_ab_parser(sub) -> None:
-    from harness.ab import DEFAULT_ROUNDS, EXIT_UNSTABLE
-
     ab = sub.add_parser(
         "ab", help="CI gate: measure two git refs in one job, alternated, and compare; exit 1 on a regression",
         allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -217,7 +218,7 @@ def _add_ab_parser(sub) -> None:
                "(--reference is added unless given; --resume is refused).",
                "exit codes: 0 no regression; 1 a regression, or a configuration failed; 2 bad input (unknown ref, not a git repository, "
                "a ref without the workload module, a bad option) or a side could not run; "
-               f"{EXIT_UNSTABLE} no regression found, but a configuration is 'unstable, not judged' (one side's own "
+               f"{_AB_EXIT_UNSTABLE} no regression found, but a configuration is 'unstable, not judged' (one side's own "
                "rounds disagree by more than --threshold, significantly); 130/143 interrupted.",
                "example: harness ab main HEAD --workload mywork:crunch --backends serial,pool --workers 2"))
     ab.add_argument("base", metavar="BASE", help="the git ref to compare against (branch, tag or commit)")
@@ -225,8 +226,8 @@ def _add_ab_parser(sub) -> None:
     ab.add_argument("--repo", default=".", metavar="DIR",
                     help="a folder in the git repository that holds the workload; each side's copy of this folder "
                          "is its current folder and first on PYTHONPATH (default: the current folder)")
-    ab.add_argument("--rounds", type=_int_at_least(1), default=DEFAULT_ROUNDS, metavar="K",
-                    help=f"rounds of one run per side, alternated and pooled per side (default: {DEFAULT_ROUNDS})")
+    ab.add_argument("--rounds", type=_int_at_least(1), default=_AB_DEFAULT_ROUNDS, metavar="K",
+                    help=f"rounds of one run per side, alternated and pooled per side (default: {_AB_DEFAULT_ROUNDS})")
     ab.add_argument("--threshold", type=_positive_float("--threshold"), default=10.0, metavar="PCT",
                     help="slowdown in percent that counts as a regression when significant; also how far one "
                          "side's rounds may disagree before a configuration is unstable (default: 10)")

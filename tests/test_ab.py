@@ -177,6 +177,14 @@ def test_a_head_that_computes_a_wrong_result_fails_the_gate(repo, tmp_path):
     assert len(rows) == 2 and all("failed" in row and "wrong result" in row for row in rows), result.stdout
 
 
+def test_the_cli_repeats_abs_constants_faithfully():
+    import harness.ab
+    import harness.cli
+
+    assert (harness.cli._AB_DEFAULT_ROUNDS, harness.cli._AB_EXIT_UNSTABLE) == (harness.ab.DEFAULT_ROUNDS,
+                                                                           harness.ab.EXIT_UNSTABLE)
+
+
 def test_round_order_is_abba():
     assert [round_order(k) for k in (1, 2, 3, 4)] == [("base", "head"), ("head", "base"),
                                                        ("base", "head"), ("head", "base")]
