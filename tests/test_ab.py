@@ -248,7 +248,8 @@ def wait_for(predicate, timeout_s: float, what: str, proc) -> None:
         time.sleep(0.02)
 
 
-def test_sigint_mid_round_removes_worktrees_and_every_process_then_exits_130(repo, tmp_path):
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_mid_round_removes_worktrees_and_every_process(repo, tmp_path, signum, code):
     status = git(repo, "status", "--porcelain")
     out = tmp_path / "ab"
     # 20 ms calls, 30 repeats: a round lasts seconds, so the signal lands inside one.
@@ -266,14 +267,14 @@ def test_sigint_mid_round_removes_worktrees_and_every_process_then_exits_130(rep
         run_leader = next(p for p in descendants(proc.pid) if "run" in p.cmdline())
         wait_for(lambda: len(descendants(run_leader.pid)) >= 1, 20, "the round's worker processes", proc)
         pids = [p.pid for p in descendants(proc.pid)]
-        os.kill(proc.pid, signal.SIGINT)
+        os.kill(proc.pid, signum)
         proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     stderr = proc.stderr.read()
-    assert proc.returncode == 130, stderr
+    assert proc.returncode == code, stderr
     assert "Traceback" not in stderr and "interrupted" in stderr
     assert not alive(pids, within_s=5), "processes outlived harness ab"
     # The round's harness run led a session of its own: nothing of it may linger either.
