@@ -143,6 +143,9 @@ def _prepare_side(tree: Worktree, args, plan: AbPlan) -> SideRunner:
     """Set the side up and check that it can run its sweep: harness importable, workload in the commit."""
     from harness.ab.rounds import module_in_tree, probe_module
 
+    if not os.path.isdir(os.path.join(tree.path, plan.prefix)):
+        raise AbUsageError(f"{tree.side} ({tree.ref} at {tree.short}): the folder {plan.prefix.rstrip('/')} is not in "
+                           "that commit (accepted: a --repo folder that both refs have)")
     runner = SideRunner(tree, plan.prefix, _side_python(tree, args, plan))
     if runner.python != sys.executable:
         # harness run needs psutil (machine facts, the per-core sampler) wherever it runs.

@@ -227,6 +227,19 @@ def test_repo_that_is_not_a_git_repository_exits_2(repo, tmp_path):
         f"harness ab: error: --repo {plain}: not a git repository (accepted: a folder inside a git repository)"]
 
 
+def test_a_repo_folder_missing_at_a_ref_exits_2(repo, tmp_path):
+    status = git(repo, "status", "--porcelain")
+    (repo / "later").mkdir()  # empty, so git tracks nothing there: at neither ref
+    try:
+        result = ab("base", "aa", "--repo", repo / "later", *SMALL, cwd=tmp_path)
+    finally:
+        (repo / "later").rmdir()
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "the folder later is not in that commit" in lines[0], result.stderr
+    assert_clean(repo, status)
+
+
 def test_out_folder_with_files_is_refused_and_kept(repo, tmp_path):
     out = tmp_path / "ab"
     out.mkdir()
