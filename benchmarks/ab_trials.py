@@ -18,11 +18,18 @@ targets are met, 1 otherwise.
     .venv/bin/python benchmarks/ab_trials.py                 # 20 trials of each (make bench-ab)
     .venv/bin/python benchmarks/ab_trials.py --trials 2      # a quick check, and one trial's wall time
 
-Measured on the 2-vCPU VM this project was built on (serial w1 and pool w2, n=300000, 5
-rounds): a 2-trial check while other jobs kept the machine busy (load average about 5):
-one ``harness ab`` took 23.7-32.4 s (median 26.8 s); A/A 0/2 flagged, the slowdown caught
-1/2 (the other "unstable, not judged"). Figures from such a busy spell say nothing about
-the rates; the 20-trial figures are to be measured at a quiet moment.
+``--repeat`` is pinned (default 5): every round of both sides then measures alike, and a
+trial's time does not depend on harness run's default repeat policy.
+
+Measured on the 2-vCPU VM this project was built on (serial w1 and pool w2, n=300000,
+--repeat 5, 5 rounds), 2-trial checks only, on a machine other jobs were using:
+
+* load average about 2: one ``harness ab`` took 13.2-14.1 s; A/A 0/2 flagged (changes
+  -2.7% to +2.6%), the slowdown caught 2/2 (+11.7% to +22.5%);
+* load average about 5: 23.7-32.4 s; A/A 0/2 flagged, the slowdown caught 1/2 (the other
+  "unstable, not judged").
+
+Two trials say nothing about the rates; the 20-trial figures need a quiet machine.
 """
 
 from __future__ import annotations
@@ -96,6 +103,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--n", default="300000", help="work size (default: 300000)")
     parser.add_argument("--backends", default="serial,pool", help="(default: serial,pool)")
     parser.add_argument("--workers", default="2", help="(default: 2)")
+    parser.add_argument("--repeat", default="5",
+                        help="harness run --repeat for every round (default: 5, as gate_trials: 25 timings a side "
+                             "over 5 rounds; fixed, so every round of both sides measures alike and a trial stays "
+                             "within 90 s here even where harness run defaults to adaptive repeats)")
     parser.add_argument("--slowdown", type=float, default=15.0, help="extra work in percent (default: 15)")
     parser.add_argument("--threshold", type=float, default=10.0, help="harness ab --threshold (default: 10)")
     parser.add_argument("--rounds", type=int, default=None, help="harness ab --rounds (default: ab's own, 5)")
@@ -112,7 +123,7 @@ def run_ab(repo: str, ref: str, out: str, args) -> tuple[int, float, str]:
     """One ``harness ab base REF``: (exit code, wall seconds, its summary line)."""
     command = [sys.executable, "-m", "harness", "ab", "base", ref, "--out", out, "--quiet",
                "--threshold", str(args.threshold), "--workload", "abwork:poly", "--backends", args.backends,
-               "--workers", args.workers, "--n", args.n]
+               "--workers", args.workers, "--n", args.n, "--repeat", args.repeat]
     if args.rounds:
         command += ["--rounds", str(args.rounds)]
     started = time.perf_counter()
@@ -147,7 +158,8 @@ def main(argv=None) -> int:
         repo = build_repository(folder, args.slowdown)
         keep = args.keep or folder
         print(f"ab_trials: {args.trials} trials of each: harness ab base aa (A/A) and harness ab base slower "
-              f"(+{args.slowdown:g}% work), --backends {args.backends} --workers {args.workers} --n {args.n}, "
+              f"(+{args.slowdown:g}% work), --backends {args.backends} --workers {args.workers} --n {args.n} "
+              f"--repeat {args.repeat}, "
               f"rounds {args.rounds or 'default (5)'}, threshold {args.threshold:g}%", flush=True)
         started = time.perf_counter()
         for trial in range(1, args.trials + 1):
