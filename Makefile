@@ -4,8 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: bench test test-all baseline compare report venv clean bench-sampler bench-pyperf bench-gate bench-scale \
-        bench-bookkeeping bench-reproducibility benchmarks python-ft python-gil
+.PHONY: bench test test-all baseline compare compare-baseline report venv clean bench-sampler bench-pyperf \
+        bench-gate bench-ab bench-scale bench-bookkeeping bench-reproducibility benchmarks python-ft python-gil
 
 venv: $(STAMP)
 
@@ -29,7 +29,17 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/nox -f noxfile.py $(NOX_ARGS)
 
-## Save the default sweep as the CI baseline, then compare a new sweep against it.
+## The CI gate: BASE and HEAD (committed) measured here, now, in alternation (harness ab):
+##   make compare                 BASE defaults to the merge-base with main
+##   make compare BASE=v0.1 ARGS='--backends serial,pool --workers 2'
+## Exit 1: a regression; 3: a configuration too unstable to judge (see README).
+BASE ?= $(shell git merge-base HEAD main 2>/dev/null || echo main)
+compare: $(STAMP)
+	mkdir -p reports
+	$(BIN)/harness ab $(BASE) HEAD --markdown reports/compare.md $(ARGS)
+
+## The weaker protocol: save a sweep as reports/baseline.json now, compare a later sweep with
+## it (make compare-baseline). The machine may run at another speed by then; prefer make compare.
 ## (exit 1 from a run means a configuration failed: still worth saving and comparing.)
 baseline: $(STAMP)
 	rm -rf reports/baseline-run
@@ -37,8 +47,8 @@ baseline: $(STAMP)
 	cp reports/baseline-run/results.json reports/baseline.json
 	rm -rf reports/baseline-run
 
-compare: $(STAMP)
-	@test -f reports/baseline.json || { echo "make compare: no reports/baseline.json; run make baseline first" >&2; exit 2; }
+compare-baseline: $(STAMP)
+	@test -f reports/baseline.json || { echo "make compare-baseline: no reports/baseline.json; run make baseline first" >&2; exit 2; }
 	rm -rf reports/compare-run
 	$(BIN)/harness run --out reports/compare-run --quiet --reference $(ARGS) || test $$? -eq 1
 	$(BIN)/harness compare reports/baseline.json reports/compare-run/results.json --markdown reports/compare.md
@@ -56,6 +66,10 @@ python-gil:
 ## Benchmarks of the harness itself (ratios measured side by side; see each script's docstring).
 bench-gate: $(STAMP)
 	$(BIN)/python benchmarks/gate_trials.py $(GATE_ARGS)
+
+## harness ab end to end on a throwaway repository: A/A and +15% work, 20 trials each (AB_ARGS='--trials 2').
+bench-ab: $(STAMP)
+	$(BIN)/python benchmarks/ab_trials.py $(AB_ARGS)
 
 bench-sampler: $(STAMP)
 	$(BIN)/python benchmarks/sampler_overhead.py

@@ -1,7 +1,8 @@
 """The command line: the only module that prints or exits.
 
 Exit codes: 0 success; 1 a run failed or timed out (run) or a regression was found
-(compare); 2 bad usage or bad input (one line on stderr, no traceback); 130 / 143
+(compare, ab); 2 bad usage or bad input (one line on stderr, no traceback); 3 (ab only)
+no regression found but some configuration "unstable, not judged"; 130 / 143
 interrupted by SIGINT / SIGTERM.
 """
 
@@ -32,6 +33,9 @@ __all__ = ["main", "build_parser", "UsageError"]
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # harness.capacity.MAX_PROCESSES, repeated so that --help does not import the probe.
 _MAX_PROBE_PROCESSES = 1024
+# harness.ab.DEFAULT_ROUNDS and EXIT_UNSTABLE, repeated so that every command's parser stays light
+# (tests/test_ab.py pins them equal).
+_AB_DEFAULT_ROUNDS, _AB_EXIT_UNSTABLE = 5, 3
 DEFAULT_N = "1000000"
 REPORTS_DIR = "reports"
 
@@ -204,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="judge the raw times even where both sides timed the reference loop (harness run "
                               "--reference); by default each repeat is divided by its reference time")
 
+    _add_ab_parser(sub)
+
     sub.add_parser("list", help="backends and workloads available here, and why any is not",
                    description="List every backend and workload, with availability here.")
     env = sub.add_parser("env", help="machine and interpreter facts, as recorded in results",
@@ -215,6 +221,58 @@ def build_parser() -> argparse.ArgumentParser:
                           "slices for about 4 s. Ideal: PROCESSES; a shared or hyperthreaded machine gives less, "
                           "and no backend's speedup can beat it")
     return parser
+
+
+def _paragraphs(*texts: str) -> str:
+    """Paragraphs filled to the terminal's width, for help text that has more than one."""
+    import shutil
+    import textwrap
+
+    width = max(min(shutil.get_terminal_size().columns, 100) - 2, 40)
+    return "\n\n".join(textwrap.fill(text, width) for text in texts)
+
+
+def _add_ab_parser(sub) -> None:
+    ab = sub.add_parser(
+        "ab", help="CI gate: measure two git refs in one job, alternated, and compare; exit 1 on a regression",
+        allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_paragraphs("Check BASE and HEAD out into temporary git worktrees (your working tree is never touched), "
+                    "run the same sweep on each side in alternation (base, head, head, base, ...) for --rounds "
+                    "rounds, always with --reference, and judge the pooled rounds by harness compare's rule. "
+                    "Each side's workload (--workload MODULE:FUNCTION) is imported from its own worktree; "
+                    "harness is this installation. The worktrees are removed on every way out."),
+        epilog=_paragraphs("sweep options: every option of 'harness run' (see harness run --help: --backends, --workers, --n, "
+               "--workload, --repeat, ...), written after BASE and HEAD, is passed on to each side's run "
+               "(--reference is added unless given; --resume is refused).",
+               "exit codes: 0 no regression; 1 a regression, or a configuration failed; 2 bad input (unknown ref, not a git repository, "
+               "a ref without the workload module, a bad option) or a side could not run; "
+               f"{_AB_EXIT_UNSTABLE} no regression found, but a configuration is 'unstable, not judged' (one side's own "
+               "rounds disagree by more than --threshold, significantly); 130/143 interrupted.",
+               "example: harness ab main HEAD --workload mywork:crunch --backends serial,pool --workers 2"))
+    ab.add_argument("base", metavar="BASE", help="the git ref to compare against (branch, tag or commit)")
+    ab.add_argument("head", metavar="HEAD", help="the git ref under test")
+    ab.add_argument("--repo", default=".", metavar="DIR",
+                    help="a folder in the git repository that holds the workload; each side's copy of this folder "
+                         "is its current folder and first on PYTHONPATH (default: the current folder)")
+    ab.add_argument("--rounds", type=_int_at_least(1), default=_AB_DEFAULT_ROUNDS, metavar="K",
+                    help=f"rounds of one run per side, alternated and pooled per side (default: {_AB_DEFAULT_ROUNDS})")
+    ab.add_argument("--threshold", type=_positive_float("--threshold"), default=10.0, metavar="PCT",
+                    help="slowdown in percent that counts as a regression when significant; also how far one "
+                         "side's rounds may disagree before a configuration is unstable (default: 10)")
+    ab.add_argument("--alpha", type=_positive_float("--alpha"), default=0.05, metavar="P",
+                    help="significance level of the test, 0 < P < 1 (default: 0.05)")
+    ab.add_argument("--markdown", default=None, metavar="FILE", help="also write the table as markdown to FILE")
+    ab.add_argument("--out", default=None, metavar="DIR",
+                    help="a new or empty folder for each side's rounds (DIR/base-K/results.json, "
+                         "DIR/head-K/results.json) and sides.json (default: reports/ab-<UTC timestamp>/)")
+    ab.add_argument("--setup", default=None, metavar="CMD",
+                    help="a shell command run in each side's folder before its first round, e.g. to install that "
+                         "side's dependencies into its own venv; that side's runs then use the venv's Python "
+                         "(--setup-python), with this harness on its path")
+    ab.add_argument("--setup-python", default=None, metavar="PATH",
+                    help="with --setup: the side's Python, relative to its folder (default: .venv/bin/python "
+                         "where --setup made it, else this interpreter)")
+    ab.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _err(message: str) -> None:
@@ -271,7 +329,10 @@ def _print_capacity(processes: int, cpus: int | None) -> int:
 
 def _dispatch(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # Known options only: harness ab passes the options it does not know on to harness run.
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "ab":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
         return EXIT_OK
@@ -287,6 +348,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         from harness.cli_report import command_compare
 
         return command_compare(args)
+    if args.command == "ab":
+        from harness.cli_ab import command_ab
+
+        return command_ab(args, extra)
     if args.command == "list":
         from harness.cli_report import command_list
 

@@ -58,7 +58,7 @@ def test_unknown_command_and_report_of_missing_file(cli, tmp_path):
 
 
 def test_help_for_every_subcommand(cli):
-    for command in ("run", "report", "compare", "list", "env"):
+    for command in ("run", "report", "compare", "ab", "list", "env"):
         result = cli(command, "--help")
         assert result.returncode == 0
         assert "usage:" in result.stdout

@@ -51,7 +51,12 @@ def summary_line(comparison: Comparison) -> str:
     counts = comparison.counts()
     parts = [f"{count} {verdict}" + ("s" if count > 1 and verdict in ("regression", "improvement") else "")
              for verdict, count in counts.items()] or ["nothing compared"]
-    outcome = "REGRESSION" if comparison.has_regression else "no regression"
+    if comparison.has_regression:
+        outcome = "REGRESSION"
+    elif comparison.has_unstable:
+        outcome = "no regression found, but UNSTABLE configurations were not judged"
+    else:
+        outcome = "no regression"
     return f"{', '.join(parts)}: {outcome}"
 
 
@@ -86,7 +91,7 @@ def format_markdown(comparison: Comparison) -> str:
     out.append("|:--|--:|--:|--:|:-:|--:|:--|:--|")
     for row in comparison.rows:
         cells = list(_cells(row))
-        if row.verdict in ("regression", "improvement", "failed"):
+        if row.verdict in ("regression", "improvement", "failed", "unstable"):
             cells[-1] = f"**{cells[-1]}**"
         out.append("| " + " | ".join(_md(cell) for cell in cells) + " |")
     notes = [f"- {_md(row.label)}: {_md(row.note)}" for row in comparison.rows if row.note]

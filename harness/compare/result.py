@@ -18,9 +18,13 @@ from harness.compare.rule import (
 )
 from harness.stats import median
 
-__all__ = ["VERDICTS", "Row", "Comparison", "compare_files", "compare_sides", "compare_suites"]
+__all__ = ["VERDICTS", "VERDICT_UNSTABLE", "Row", "Comparison", "compare_files", "compare_sides", "compare_suites"]
 
-VERDICTS = ("regression", "improvement", "no change", "only in baseline", "only in current", "failed")
+# compare itself never says "unstable": harness ab does, for a configuration whose side's
+# own rounds disagree by more than the threshold (see harness.ab.agreement): not judged.
+VERDICT_UNSTABLE = "unstable"
+VERDICTS = ("regression", "improvement", "no change", "only in baseline", "only in current", "failed",
+            VERDICT_UNSTABLE)
 _METHODS = (None, METHOD_MANN_WHITNEY, METHOD_CI_OVERLAP)
 
 
@@ -80,6 +84,11 @@ class Comparison:
     @property
     def has_regression(self) -> bool:
         return any(row.verdict == "regression" for row in self.rows)
+
+    @property
+    def has_unstable(self) -> bool:
+        """True when some configuration was not judged: its rounds disagreed (harness ab)."""
+        return any(row.verdict == VERDICT_UNSTABLE for row in self.rows)
 
     def counts(self) -> dict[str, int]:
         """Rows per verdict, in VERDICTS order, verdicts with no rows left out."""
