@@ -243,7 +243,8 @@ def _add_ab_parser(sub) -> None:
                     "harness is this installation. The worktrees are removed on every way out."),
         epilog=_paragraphs("sweep options: every option of 'harness run' (see harness run --help: --backends, --workers, --n, "
                "--workload, --repeat, ...), written after BASE and HEAD, is passed on to each side's run "
-               "(--reference is added unless given; --resume is refused).",
+               "(--reference is added unless given, and --repeat 5 unless --repeat is given, so that every round "
+               "measures alike; --resume is refused).",
                "exit codes: 0 no regression; 1 a regression, or a configuration failed; 2 bad input (unknown ref, not a git repository, "
                "a ref without the workload module, a bad option) or a side could not run; "
                f"{_AB_EXIT_UNSTABLE} no regression found, but a configuration is 'unstable, not judged' (one side's own "

@@ -23,6 +23,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # harness run options that make no sense for a round (--out, --quiet are ab's own; --no-report
 # and --reference it adds itself).
 _REFUSED = {"resume": "--resume (each round is a fresh run into the output folder)"}
+# Unless --repeat is given: a fixed count, so that every round measures alike and a round's
+# length does not depend on how noisy the machine was then (--repeat auto would); the gate's
+# measured record (README) is for 5 repeats a round.
+GATE_REPEAT = 5
 
 
 class AbUsageError(ValueError):
@@ -110,6 +114,8 @@ def _plan(args, tokens: list[str]) -> AbPlan:
         raise AbUsageError("--setup-python: only with --setup CMD (the command that makes that Python)")
     namespace = _parse_sweep(tokens)
     sweep = list(tokens)
+    if not any(token == "--repeat" or token.startswith("--repeat=") for token in tokens):
+        sweep += ["--repeat", str(GATE_REPEAT)]
     if namespace.reference_n is None:
         sweep.append("--reference")  # the drift reference is what makes rounds comparable
     repo, prefix = repository_root(args.repo)
