@@ -13,7 +13,7 @@ from harness import stats
 from harness.model import RunResult
 from harness.pythons import GIL_REENABLED
 
-__all__ = ["LockCost", "baseline_key", "attach_speedups", "above_ideal", "ideal_speedup", "drift_warnings",
+__all__ = ["LockCost", "baseline_key", "attach_speedups", "above_ideal", "cpu_bound", "ideal_speedup", "drift_warnings",
            "capacity_line", "best_run", "cores_used", "gil_reenabled_lines", "thread_explanation",
            "thread_explanations", "verdict_lines", "recommendations", "lock_cost_lines", "lock_costs",
            "slower_cores_line"]
@@ -45,10 +45,11 @@ def attach_speedups(runs: Sequence[RunResult], logical_cpus: int | None = None) 
         s = stats.speedup(base.median_s, run.median_s)
         workers_used = 1 if run.backend == "serial" else run.workers
         interval = stats.speedup_interval(base.ci95_s, run.ci95_s) if base.ci95_s and run.ci95_s else None
+        cpus = logical_cpus if cpu_bound(run, s) else None  # waiting workers are not capped by the CPUs
         out.append(run.replace(
             speedup=s,
             speedup_ci95=interval,
-            speedup_above_ideal=above_ideal(s, interval, ideal_speedup(workers_used, logical_cpus)),
+            speedup_above_ideal=above_ideal(s, interval, ideal_speedup(workers_used, cpus)),
             efficiency=stats.efficiency(s, workers_used),
             karp_flatt=stats.karp_flatt(s, workers_used) if workers_used > 1 else None,
             cpu_time_ratio=(run.cpu_time_s / base.cpu_time_s) if run.cpu_time_s and base.cpu_time_s else None,
@@ -58,6 +59,14 @@ def attach_speedups(runs: Sequence[RunResult], logical_cpus: int | None = None) 
 
 # Without an interval (fewer than 6 repeats on either side) only a clear excess is flagged.
 ABOVE_IDEAL_WITHOUT_INTERVAL = 1.05
+
+
+def cpu_bound(run: RunResult, speedup: float | None) -> bool:
+    """Did the run's workers compute rather than wait? Its CPU time kept at least half as many
+    cores busy as its speedup says. A sleep or I/O workload's threads can beat serial by their
+    count on any number of CPUs; a computing one by no more than the CPUs."""
+    used = cores_used(run)
+    return used is not None and speedup is not None and used >= 0.5 * speedup
 
 
 def ideal_speedup(workers: int, logical_cpus: int | None) -> float:
@@ -83,7 +92,7 @@ def drift_warnings(runs: Sequence[RunResult], logical_cpus: int | None) -> list[
         if not run.speedup_above_ideal:
             continue
         workers = 1 if run.backend == "serial" else run.workers
-        cpus = f" and {logical_cpus} logical CPUs" if logical_cpus else ""
+        cpus = f" and {logical_cpus} usable CPUs" if logical_cpus else ""
         beyond = (f"beyond its interval {run.speedup_ci95[0]:.2f}-{run.speedup_ci95[1]:.2f}x" if run.speedup_ci95
                   else "with no interval to judge it by")
         lines.append(f"{run.label}: speedup {run.speedup:.2f}x is above the ideal "
@@ -174,8 +183,8 @@ def thread_explanation(runs: Sequence[RunResult], gil_enabled: bool | None, *,
 
 def capacity_line(run: RunResult, capacity: dict | None) -> str | None:
     """The best speedup set against what the host delivered (harness run --capacity)."""
-    if not capacity or run.speedup is None or not capacity.get("capacity"):
-        return None
+    if not capacity or run.speedup is None or not capacity.get("capacity") or not cpu_bound(run, run.speedup):
+        return None  # the probe measures computing processes; a waiting workload is not bounded by it
     delivered = min(float(run.workers), float(capacity["capacity"]))
     share = run.speedup / delivered
     line = (f"{run.backend}@{run.workers} reached {run.speedup:.2f}x of the {delivered:.2f}x this host delivered "

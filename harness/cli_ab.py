@@ -105,6 +105,20 @@ def _check_markdown(path: str | None) -> None:
         raise AbUsageError(f"--markdown {path}: the folder {folder} does not exist")
 
 
+def _given(tokens: list[str], option: str, first: list[str], second: list[str]) -> bool:
+    """Whether the sweep tokens set ``option`` themselves, however abbreviated.
+
+    Parsed twice by harness run's own parser behind two different settings of it: the last
+    one wins, so the results differ only when the tokens leave the option alone.
+    """
+    from harness.cli import build_parser
+
+    dest = option.lstrip("-").replace("-", "_")
+    one = build_parser().parse_args(["run", *first, *tokens])
+    two = build_parser().parse_args(["run", *second, *tokens])
+    return getattr(one, dest) == getattr(two, dest)
+
+
 def _plan(args, tokens: list[str]) -> AbPlan:
     from harness.ab import repository_root, resolve_commit
 
@@ -114,8 +128,12 @@ def _plan(args, tokens: list[str]) -> AbPlan:
         raise AbUsageError("--setup-python: only with --setup CMD (the command that makes that Python)")
     namespace = _parse_sweep(tokens)
     sweep = list(tokens)
-    if not any(token == "--repeat" or token.startswith("--repeat=") for token in tokens):
+    if not _given(tokens, "--repeat", ["--repeat", "1"], ["--repeat", "2"]):
         sweep += ["--repeat", str(GATE_REPEAT)]
+    if not _given(tokens, "--interleave", ["--interleave"], ["--no-interleave"]):
+        # Said outright: a side whose harness predates interleaving by default (harness's own
+        # repository, where each side runs its own harness) then measures as the other does.
+        sweep.append("--interleave")
     if namespace.reference_n is None:
         sweep.append("--reference")  # the drift reference is what makes rounds comparable
     repo, prefix = repository_root(args.repo)

@@ -163,7 +163,11 @@ def command_run(args, config_from_args) -> int:
         else:
             config = config_from_args(args)
             journal, created = Journal(), dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        workload = resolve_workload(config.workload)
+        # Read the GIL before the import: a C extension not marked free-threading safe turns it
+        # back on, and the runs must say so (as they do in another --python interpreter).
+        from harness.external import resolve_watching_gil
+
+        workload, gil_at_start, gil_enabled_by = resolve_watching_gil(config.workload)
     except (ConfigError, WorkloadError, ResultsFileError) as exc:
         _err(str(exc))
         return EXIT_USAGE
@@ -226,7 +230,12 @@ def command_run(args, config_from_args) -> int:
 
     capacity = previous.capacity if args.resume else None
     if getattr(args, "capacity", False) and capacity is None:
-        capacity = _probe_capacity(environment, args.quiet, sweep_warnings)
+        try:
+            with terminate_as_exception():
+                capacity = _probe_capacity(environment, args.quiet, sweep_warnings)
+        except (KeyboardInterrupt, Terminated) as exc:  # nothing is written yet: nothing to keep
+            sys.stderr.write("harness run: interrupted while measuring the host's capacity; nothing was run\n")
+            return EXIT_SIGINT if isinstance(exc, KeyboardInterrupt) else EXIT_SIGTERM
     recorder = Recorder(out, results_path, lambda runs, complete: build_suite(
         config, runs, environment, created, sweep_warnings, complete=complete, capacity=capacity), journal.runs)
     try:
@@ -247,7 +256,7 @@ def command_run(args, config_from_args) -> int:
     from harness.runner import run_sweep
     from harness.sampler import CpuSampler
 
-    main = SweepInterpreter.current(gil_enabled())
+    main = SweepInterpreter.current(gil_at_start, gil_enabled_by)
     # Each interpreter as probed; replaced by what its sweep reports once it has started.
     interpreters = [_interpreter_entry(environment["python"], main.label, main.gil_mode)]
     interpreters += [_interpreter_entry(facts, facts["label"], spec.gil) for spec, facts in probed]
@@ -293,7 +302,7 @@ def command_run(args, config_from_args) -> int:
 
     suite = recorder.save(complete=interrupted is None)
     if interrupted is not None:
-        repeats = recorder.repeats_recorded + sum(len(v) for v in journal.repeats.values())
+        repeats = sum(len(v) for v in read_journal_entries(out).repeats.values())  # of runs still unfinished
         kept = f" and {repeats} finished repeat(s) of unfinished runs" if config.interleave and repeats else ""
         sys.stderr.write(f"harness run: interrupted; {len(recorder.runs)} completed run(s){kept} saved in {out}; "
                          f"continue with: harness run --resume {out}\n")

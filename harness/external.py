@@ -20,7 +20,8 @@ from typing import Callable, Sequence
 
 from harness.pythons import PythonSpec, child_environment, interpreter_label, version_ok
 
-__all__ = ["ExternalPythonError", "check_distinct", "probe_interpreter", "run_in_interpreter", "python_label"]
+__all__ = ["ExternalPythonError", "check_distinct", "probe_interpreter", "resolve_watching_gil", "run_in_interpreter",
+           "python_label"]
 
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -124,7 +125,11 @@ def run_in_interpreter(
         proc.stdin.write(request + "\n")
         proc.stdin.close()
         for line in proc.stdout:
-            event = json.loads(line)
+            try:
+                event = json.loads(line)
+            except ValueError:  # the workload printed to stdout there: say so, in one line
+                raise ExternalPythonError(f"{path}: the sweep there printed something other than harness's events "
+                                          f"({line.strip()[:80]!r}); a workload must not write to stdout") from None
             if "run" in event:
                 on_run(RunResult.from_dict(event["run"]))
             elif "repeat" in event:
@@ -148,7 +153,7 @@ def run_in_interpreter(
             proc.wait()
 
 
-def _resolve_watching_gil(name: str):
+def resolve_watching_gil(name: str):
     """Import the workload, noting whether (and by which module) the import switched the GIL on."""
     import warnings
 
@@ -189,7 +194,7 @@ def _child_main() -> int:
     request = json.loads(sys.stdin.readline())
     try:
         config = RunConfig.from_dict(request["config"])
-        workload, gil_at_start, gil_enabled_by = _resolve_watching_gil(config.workload)
+        workload, gil_at_start, gil_enabled_by = resolve_watching_gil(config.workload)
     except (ValueError, TypeError, WorkloadError) as exc:
         emit({"error": str(exc)})
         return 2

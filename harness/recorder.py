@@ -42,7 +42,6 @@ class Recorder:
         self.folder = folder
         self.results_path = results_path
         self.runs: list[RunResult] = list(runs)
-        self.repeats_recorded = 0
         self._make_suite = make_suite
         self._save_every_s = save_every_s
         self._clock = clock
@@ -56,17 +55,16 @@ class Recorder:
 
     def record_repeat(self, record: RepeatRecord) -> None:
         append_journal(self.folder, record, sync=False)
-        self.repeats_recorded += 1
         self._save_if_due()
 
     def save(self, complete: bool = False) -> Suite:
         """Build the suite from every run so far and write results.json; returns the suite."""
-        began = time.perf_counter()
+        began = self._clock()
         suite = self._make_suite(self.runs, complete)
         sync_journal(self.folder)
         save_suite(suite, self.results_path)
         self._last_save = self._clock()
-        self._last_save_s = time.perf_counter() - began
+        self._last_save_s = self._last_save - began
         return suite
 
     def _save_if_due(self) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.sampler import CpuSamples
+from harness.timeline import compact_timeline
 
 __all__ = ["REPEAT_KIND", "Repeat", "RepeatRecord"]
 
@@ -41,8 +42,11 @@ class Repeat:
     def to_dict(self) -> dict[str, Any]:
         samples = None
         if self.samples is not None:
-            samples = {"start": self.samples.start, "t": list(self.samples.t),
-                       "per_core": [list(s) for s in self.samples.per_core]}
+            # As compact as results.json keeps a timeline (at most 100 samples, merged
+            # time-weighted, whole percents): at 128 cores a raw repeat would be 100 KB.
+            ends, loads = compact_timeline(self.samples.start, self.samples.t, self.samples.per_core)
+            samples = {"start": self.samples.start, "t": [round(self.samples.start + e, 4) for e in ends],
+                       "per_core": [list(s) for s in loads]}
         return {"wall_s": self.wall_s, "cpu_s": self.cpu_s, "start": self.start,
                 "task_results": [list(r) for r in self.task_results], "samples": samples,
                 "reference_s": self.reference_s}
@@ -70,14 +74,17 @@ class RepeatRecord:
     repeat: Repeat
     startup_s: float | None = None
     recomputed: int | None = None
+    # What the repeat cost of --max-time's budget: its wall time plus its reference loops.
+    timing_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": REPEAT_KIND, "key": list(self.key), "repeat": self.repeat.to_dict(),
-                "startup_s": self.startup_s, "recomputed": self.recomputed}
+                "startup_s": self.startup_s, "recomputed": self.recomputed, "timing_s": self.timing_s}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RepeatRecord":
         if data.get("kind") != REPEAT_KIND:
             raise ValueError(f"not a repeat record (kind {data.get('kind')!r})")
         return cls(key=tuple(data["key"]), repeat=Repeat.from_dict(data["repeat"]),
-                   startup_s=data.get("startup_s"), recomputed=data.get("recomputed"))
+                   startup_s=data.get("startup_s"), recomputed=data.get("recomputed"),
+                   timing_s=data.get("timing_s"))

@@ -163,6 +163,7 @@ class _Measured:
     recomputed: int | None = None
     failure: RunResult | None = None
     timing_s: float = 0.0  # spent in timed repeats and their reference loops: --max-time's budget
+    warmed: bool = False  # warmed up in this process (repeats resumed from a journal were not)
 
     @property
     def times(self) -> list[float]:
@@ -175,7 +176,7 @@ class _Measured:
         return cls(repeats=[r.repeat for r in records],
                    startups=[r.startup_s for r in records if r.startup_s is not None],
                    recomputed=sum(recomputed) if recomputed else None,
-                   timing_s=sum(r.repeat.wall_s for r in records))
+                   timing_s=sum(r.timing_s if r.timing_s is not None else r.repeat.wall_s for r in records))
 
 
 def _measure(ctx: _Context, config: RunConfig, workload: Workload, sampler, wants_more: Callable[[_Measured], bool],
@@ -196,9 +197,10 @@ def _measure(ctx: _Context, config: RunConfig, workload: Workload, sampler, want
             startup_s = time.perf_counter() - t0 if cls.has_startup else None
             # A backend with start-up (a pool) has fresh workers on every pass to warm; serial,
             # threads and fresh-process backends gain nothing from warming again after the first.
-            warmups = config.warmup if cls.has_startup or not into.repeats else 0
+            warmups = config.warmup if cls.has_startup or not into.warmed else 0
             for _ in range(warmups):
                 backend.run(workload.ref, ctx.tasks, time.perf_counter() + ctx.timeout, fn)
+            into.warmed = True
             reference = None
             if config.reference_n:
                 reference = ReferenceLoop.for_configuration(config.reference_n, point.backend, point.workers,
@@ -432,8 +434,10 @@ def _interleaved(contexts, config, workload, sampler, resumed, on_run, on_repeat
 def _measure_one_repeat(ctx, config, workload, sampler, measured: _Measured, on_repeat) -> None:
     """One interleaved pass of one configuration: one timed repeat, journaled through ``on_repeat``."""
     count, startups, recomputed = len(measured.repeats), len(measured.startups), measured.recomputed or 0
+    timing = measured.timing_s
     _measure(ctx, config, workload, sampler, lambda m: len(m.repeats) == count, measured)
     if measured.failure is None and len(measured.repeats) > count:
         on_repeat(RepeatRecord(ctx.key, measured.repeats[-1],
                                startup_s=measured.startups[-1] if len(measured.startups) > startups else None,
-                               recomputed=(measured.recomputed or 0) - recomputed or None))
+                               recomputed=(measured.recomputed or 0) - recomputed or None,
+                               timing_s=measured.timing_s - timing))

@@ -30,7 +30,8 @@ def in_plan_order(config: RunConfig, runs) -> list:
 def build_suite(config: RunConfig, runs, environment: dict, created: str, warnings=(), complete=True,
                 capacity: dict | None = None):
     """A Suite with speedups attached (once, here) and every run's warnings gathered."""
-    logical_cpus = environment["machine"].get("logical_cpus")
+    # The CPUs this process may use (affinity), not the machine's: taskset -c 0 caps speedups at 1.
+    logical_cpus = environment["machine"].get("usable_cpus") or environment["machine"].get("logical_cpus")
     runs = attach_speedups(in_plan_order(config, runs), logical_cpus)
     all_warnings = list(warnings)
     needed = min_repeats_for(0.95)

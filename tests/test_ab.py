@@ -363,3 +363,14 @@ def test_mark_unstable_overturns_a_verdict_when_one_sides_rounds_disagree():
     failed = Comparison((Row("serial w1 n=100", ("serial", 1, 100), None, None, None, None, None, None, "failed"),),
                         (), 10.0, 0.05)
     assert mark_unstable(failed, steady, drifting).rows[0].verdict == "failed"
+
+
+@pytest.mark.parametrize("tokens, repeat_given, interleave_given", [
+    (["--rep", "7"], True, False), (["--repeat=3"], True, False), (["--reference"], False, False),
+    (["--no-inter"], False, True), (["--interleave"], False, True), (["--n", "5"], False, False),
+])
+def test_ab_adds_repeat_and_interleave_only_where_the_sweep_leaves_them(tokens, repeat_given, interleave_given):
+    from harness.cli_ab import _given
+
+    assert _given(tokens, "--repeat", ["--repeat", "1"], ["--repeat", "2"]) is repeat_given
+    assert _given(tokens, "--interleave", ["--interleave"], ["--no-interleave"]) is interleave_given

@@ -56,7 +56,8 @@ def test_thread_explanation_gil_vs_released():
 
 def test_a_speedup_above_the_ideal_beyond_its_interval_is_drift_not_the_headline():
     # pool@2 "2.5x" on 2 CPUs, with an interval wholly above 2: impossible.
-    runs = attach_speedups([_run("serial", 1, 2.0), _run("pool", 2, 0.8), _run("processes", 2, 1.1)], logical_cpus=2)
+    runs = attach_speedups([_run("serial", 1, 2.0, 2.0), _run("pool", 2, 0.8, 1.6), _run("processes", 2, 1.1, 2.2)],
+                           logical_cpus=2)
     serial, pool, processes = runs
     assert pool.speedup == pytest.approx(2.5) and pool.speedup_ci95[0] > 2
     assert pool.speedup_above_ideal is True and processes.speedup_above_ideal is False
@@ -76,12 +77,23 @@ def test_the_ideal_is_the_smaller_of_workers_and_cpus_and_the_interval_decides()
     assert above_ideal(2.1, (2.01, 2.3), 2.0)
     assert not above_ideal(2.08, None, 2.0) and above_ideal(2.11, None, 2.0)  # no interval: 5% margin
     # Without the CPU count, 4 workers on 2 CPUs cannot be judged against 2.
-    (_, pool) = attach_speedups([_run("serial", 1, 2.0), _run("pool", 4, 0.8)])
+    (_, pool) = attach_speedups([_run("serial", 1, 2.0, 2.0), _run("pool", 4, 0.8, 1.6)])
     assert pool.speedup_above_ideal is False
 
 
+def test_waiting_workers_are_not_capped_by_the_cpus():
+    # sleep: 4 threads wait 4x as fast as serial on 2 CPUs, using almost no CPU: real, not drift.
+    serial, threads = attach_speedups([_run("serial", 1, 1.0, 0.01), _run("threads", 4, 0.255, 0.02)], logical_cpus=2)
+    assert threads.speedup == pytest.approx(3.92, abs=0.01) and threads.speedup_above_ideal is False
+    assert best_run([serial, threads]) is threads
+    assert capacity_line(threads, {"processes": 2, "capacity": 1.9}) is None
+    # The same speedup from workers that computed all the while is impossible on 2 CPUs.
+    _, computing = attach_speedups([_run("serial", 1, 1.0, 1.0), _run("pool", 4, 0.255, 1.0)], logical_cpus=2)
+    assert computing.speedup_above_ideal is True
+
+
 def test_the_best_speedup_is_set_against_the_hosts_capacity():
-    runs = attach_speedups([_run("serial", 1, 2.0), _run("pool", 2, 1.0638)], logical_cpus=2)
+    runs = attach_speedups([_run("serial", 1, 2.0, 2.0), _run("pool", 2, 1.0638, 2.0)], logical_cpus=2)
     capacity = {"processes": 2, "capacity": 1.95}
     line = capacity_line(runs[1], capacity)
     assert line == "pool@2 reached 1.88x of the 1.95x this host delivered to 2 busy processes (96%)."

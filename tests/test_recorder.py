@@ -1,10 +1,12 @@
 """The recorder: every run and repeat journaled at once, results.json at most every few seconds."""
 
+import pytest
+
 from harness.config import RunConfig
 from harness.model import RunResult
 from harness.recorder import Recorder
 from harness.repeats import Repeat, RepeatRecord
-from harness.sampler import CpuSamples
+from harness.sampler import CpuSamples, mean_per_core
 from harness.storage import JOURNAL_NAME, RESULTS_NAME, load_suite, read_journal_entries
 from harness.suite import build_suite
 
@@ -66,7 +68,7 @@ def test_repeats_round_trip_through_the_journal_and_a_finished_run_supersedes_th
     recorder = make_recorder(tmp_path, FakeClock())
     repeat = Repeat(wall_s=0.5, cpu_s=0.4, start=100.0, task_results=((0, 12345678901234567890123, 100.1, 100.4, 0.3,
                                                                       None, 77),),
-                    samples=CpuSamples(start=100.0, t=(100.2, 100.5), per_core=((50.0, 100.0), (0.0, 3.5))),
+                    samples=CpuSamples(start=100.0, t=(100.2, 100.5), per_core=((50.0, 100.0), (0.0, 3.0))),
                     reference_s=0.02)
     finished = run("threads", 2)
     recorder.record_repeat(RepeatRecord(finished.key, repeat, startup_s=0.01, recomputed=None))
@@ -77,3 +79,16 @@ def test_repeats_round_trip_through_the_journal_and_a_finished_run_supersedes_th
     journal = read_journal_entries(str(tmp_path))
     assert list(journal.repeats) == [run("serial").key] and journal.runs == (finished,)
     assert (tmp_path / JOURNAL_NAME).read_text().count("\n") == 3
+
+
+def test_a_journaled_repeat_keeps_its_samples_as_compact_as_results_json(tmp_path):
+    # 128 cores sampled 600 times: journaled as at most 100 time-weighted samples, same mean load.
+    t = tuple(100.0 + 0.1 * k for k in range(1, 601))
+    per_core = tuple(tuple(float((core * 7 + k) % 101) for k in range(600)) for core in range(128))
+    repeat = Repeat(wall_s=60.0, cpu_s=1.0, start=100.0, task_results=(), samples=CpuSamples(100.0, t, per_core))
+    recorder = make_recorder(tmp_path, FakeClock())
+    recorder.record_repeat(RepeatRecord(run("serial").key, repeat))
+    (back,) = read_journal_entries(str(tmp_path)).repeats[run("serial").key]
+    assert len(back.repeat.samples.t) <= 100 and back.repeat.samples.t[-1] == pytest.approx(t[-1])
+    assert mean_per_core(back.repeat.samples) == pytest.approx(mean_per_core(repeat.samples), abs=0.6)
+    assert (tmp_path / JOURNAL_NAME).stat().st_size < 60_000
