@@ -26,7 +26,8 @@ AUTO_MIN_REPEATS = min_repeats_for(0.95)
 AUTO_CI_WIDTH = 0.10
 AUTO_MAX_REPEATS = 50
 # Per configuration, counting its timed repeats (and reference loops) but not its start-up:
-# the default sweep's 22 configurations then take about a minute or two on 2 cores.
+# the default sweep's 22 configurations then take a minute or two on 2 cores. Measured here, a longer
+# budget did not make speedups repeat better (the host's speed flips, 2x, for seconds at a time).
 DEFAULT_MAX_TIME_S = 3.0
 
 
