@@ -406,8 +406,9 @@ def _interleaved(contexts, config, workload, sampler, resumed, on_run, on_repeat
     results: dict[int, RunResult] = {}
 
     def finish_those_done() -> None:  # a configuration leaves the passes once it has its repeats
+        still = set(pending)
         for index, measured in enumerate(measured_all):
-            if index not in results and index not in pending:
+            if index not in results and index not in still:
                 results[index] = _summarize(contexts[index], config, workload, measured)
                 on_run(results[index])
 
@@ -415,12 +416,15 @@ def _interleaved(contexts, config, workload, sampler, resumed, on_run, on_repeat
     pass_index = 0
     while pending:
         pass_index += 1
-        for index in pending:
+        # Progress in repeats: those done, and those still planned (at least one more for each
+        # configuration in this pass), counted once per pass: the sweep may hold thousands.
+        in_pass = set(pending)
+        done = sum(len(m.repeats) for m in measured_all)
+        total = sum(max(policy.planned, len(m.repeats) + (i in in_pass)) for i, m in enumerate(measured_all))
+        of = f"/{policy.fixed}" if policy.fixed is not None else ""
+        for step, index in enumerate(pending):
             ctx, measured = contexts[index], measured_all[index]
-            done = sum(len(m.repeats) for m in measured_all)
-            total = sum(max(policy.planned, len(m.repeats) + (i in pending)) for i, m in enumerate(measured_all))
-            of = f"/{policy.fixed}" if policy.fixed is not None else ""
-            on_progress(done, total, f"pass {pass_index}{of} {ctx.point.backend} w{ctx.point.workers}")
+            on_progress(done + step, total, f"pass {pass_index}{of} {ctx.point.backend} w{ctx.point.workers}")
             _measure_one_repeat(ctx, config, workload, sampler, measured, on_repeat)
             if measured.failure is not None:  # a configuration that failed is not retried
                 results[index] = measured.failure
