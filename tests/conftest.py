@@ -1,14 +1,26 @@
-"""Shared fixtures for the tests: a subprocess runner for the real CLI."""
+"""Shared fixtures for the tests: a subprocess runner for the real CLI.
+
+Also what every test process needs, however pytest was started: a shell that starts a job in
+the background without job control (a script's ``make test &``, some CI runners) starts it
+with SIGINT ignored, and an ignored signal stays ignored across exec. Every harness a test
+starts would then shrug off the SIGINT the interrupt tests send it, and finish instead of
+exiting 130. A handler installed here is reset to the default in each child at exec, so the
+children get Ctrl-C as from a terminal.
+"""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def run_cli(*args, cwd=None, env=None, timeout=300):
