@@ -64,9 +64,9 @@ class ReferenceLoop:
             raise RunTimeout(f"the reference loop (--reference {self.n}) ran past its deadline: {exc}") from None
         except BackendError as exc:
             raise type(exc)(f"the reference loop (--reference {self.n}) failed: {exc}") from None
-        total = sum(r[1] for r in results)
+        total = sum(r.value for r in results)
         if self.expected is not None and total != self.expected:
             raise BackendError(f"the reference loop (--reference {self.n}) gave {total}, expected {self.expected}")
         # Each task's own start and end: one clock per worker, so this holds across the hosts
         # of a dask cluster too.
-        return max(r[3] - r[2] for r in results)
+        return max(r.end - r.start for r in results)

@@ -20,7 +20,7 @@ import time
 import weakref
 from typing import ClassVar, Iterable, Sequence
 
-from harness.partition import Task
+from harness.tasks import Chunk, TaskResult
 
 __all__ = ["Backend", "BackendError", "WorkerFailure", "RunTimeout", "describe_exitcode", "kill_processes",
            "abandon_threads", "abandoned_threads"]
@@ -117,7 +117,7 @@ class Backend(abc.ABC):
         """Build the pool or cluster; the default has nothing to build."""
 
     @abc.abstractmethod
-    def run(self, ref: str, tasks: Sequence[Task], deadline: float, fn=None) -> list[tuple]:
+    def run(self, ref: str, tasks: Sequence[Chunk], deadline: float, fn=None) -> list[TaskResult]:
         """Execute one repeat: one TaskResult per task, by the ``perf_counter`` deadline."""
 
     def close(self, kill: bool = False) -> None:

@@ -42,14 +42,14 @@ from harness.backends.worker import compute_in_process, describe_exception, desc
 __all__ = ["DaskBackend"]
 
 
-def _dask_task(ref: str, task: tuple) -> tuple:
+def _dask_task(ref: str, task):
     try:
         return compute_in_process(ref, task)
     except SystemExit as exc:  # the worker's thread pool would pass it back, not exit
-        raise RuntimeError(f"worker {task[0]}: {describe_system_exit(exc)}") from None
+        raise RuntimeError(f"worker {task.worker}: {describe_system_exit(exc)}") from None
     except Exception as exc:
         # A plain string survives the trip back whatever the user's exception is.
-        raise RuntimeError(f"worker {task[0]}: {describe_exception(exc)}") from None
+        raise RuntimeError(f"worker {task.worker}: {describe_exception(exc)}") from None
 
 
 def _warm_worker() -> int:
@@ -181,7 +181,7 @@ class DaskBackend(Backend):
 
         index, self._runs = self._runs, self._runs + 1
         # Our own keys: unique per run (never a cached result) and attributable to a run.
-        futures = [self._client.submit(_dask_task, ref, task, key=f"{self._prefix}r{index}-w{task[0]}", pure=False)
+        futures = [self._client.submit(_dask_task, ref, task, key=f"{self._prefix}r{index}-w{task.worker}", pure=False)
                    for task in tasks]
         values, pending = {}, list(futures)
         try:

@@ -74,18 +74,18 @@ def _thread_task(ref, task, fn):
     try:
         return compute(ref, task, fn)
     except SystemExit as exc:
-        raise _WorkerError(f"worker {task[0]}: {describe_system_exit(exc)}") from None
+        raise _WorkerError(f"worker {task.worker}: {describe_system_exit(exc)}") from None
     except Exception as exc:
-        raise _WorkerError(f"worker {task[0]}: {describe_exception(exc)}") from None
+        raise _WorkerError(f"worker {task.worker}: {describe_exception(exc)}") from None
 
 
 def _executor_task(ref, task):
     try:
         return compute_in_process(ref, task)
     except SystemExit as exc:  # the executor would send it back as a result, not exit the worker
-        raise _WorkerError(f"worker {task[0]}: {describe_system_exit(exc)}") from None
+        raise _WorkerError(f"worker {task.worker}: {describe_system_exit(exc)}") from None
     except Exception as exc:
-        raise _WorkerError(f"worker {task[0]}: {describe_exception(exc)}") from None
+        raise _WorkerError(f"worker {task.worker}: {describe_exception(exc)}") from None
 
 
 class ProcessExecutorBackend(_ExecutorBackend):

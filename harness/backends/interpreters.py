@@ -37,10 +37,10 @@ def _interpreter_task(ref: str, task: tuple) -> tuple:
     try:
         return compute(ref, task)
     except SystemExit as exc:
-        raise RuntimeError(f"worker {task[0]}: {describe_system_exit(exc)}") from None
+        raise RuntimeError(f"worker {task.worker}: {describe_system_exit(exc)}") from None
     except Exception as exc:
         # A plain string crosses the interpreter boundary whatever the exception was.
-        raise RuntimeError(f"worker {task[0]}: {describe_exception(exc)}") from None
+        raise RuntimeError(f"worker {task.worker}: {describe_exception(exc)}") from None
 
 
 def _warm_interpreter() -> int:

@@ -36,10 +36,10 @@ def _loky_task(ref: str, task: tuple) -> tuple:
     try:
         return compute_in_process(ref, task)
     except SystemExit as exc:  # loky would send it back as a result, not end the worker
-        raise RuntimeError(f"worker {task[0]}: {describe_system_exit(exc)}") from None
+        raise RuntimeError(f"worker {task.worker}: {describe_system_exit(exc)}") from None
     except Exception as exc:
         # A plain string travels back whatever the user's exception is (unpicklable ones too).
-        raise RuntimeError(f"worker {task[0]}: {describe_exception(exc)}") from None
+        raise RuntimeError(f"worker {task.worker}: {describe_exception(exc)}") from None
 
 
 def _wait_gone(processes, timeout: float) -> None:

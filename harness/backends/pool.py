@@ -33,7 +33,7 @@ def _pool_task(ref: str, task: tuple) -> tuple:
         return compute_in_process(ref, task)
     except Exception as exc:
         # Re-raised as a plain string so unpicklable user exceptions cannot break the pool.
-        raise _TaskError(f"worker {task[0]}: {describe_exception(exc)}") from None
+        raise _TaskError(f"worker {task.worker}: {describe_exception(exc)}") from None
 
 
 def _terminate(pool, processes) -> None:

@@ -21,6 +21,7 @@ from harness.backends.processes import ProcessesBackend, collect_from_queue
 from harness.backends.worker import (
     describe_exception, init_worker_process, load_cached, peak_rss_bytes, worker_gil_enabled,
 )
+from harness.tasks import TaskResult
 
 __all__ = ["SharedBackend", "SharedNoLockBackend", "LIMBS", "read_accumulator", "add_into"]
 
@@ -47,7 +48,7 @@ def add_into(acc, amount: int) -> None:
 
 def _shared_main(result_queue, acc, lock, ref, task, flush_every, parent_pid):
     init_worker_process(parent_pid)
-    worker, lo, hi = task
+    worker, lo, hi = task.worker, task.lo, task.hi
     try:
         fn = load_cached(ref)
         step = flush_every or max(hi - lo, 1)
@@ -61,8 +62,8 @@ def _shared_main(result_queue, acc, lock, ref, task, flush_every, parent_pid):
                 add_into(acc, partial)
         end = time.perf_counter()
         # value None: the sum lives in shared memory, read once by the parent.
-        outcome = ("ok", (worker, None, start, end, time.process_time(), peak_rss_bytes(), None,
-                          worker_gil_enabled()))
+        outcome = ("ok", TaskResult(worker, None, start, end, time.process_time(), peak_rss_bytes(), None,
+                                    worker_gil_enabled()))
     except Exception as exc:
         outcome = ("error", f"worker {worker}: {describe_exception(exc)}")
     result_queue.put(outcome)
@@ -93,8 +94,8 @@ class SharedBackend(ProcessesBackend):
             self._live = []
         total = read_accumulator(acc)
         # The runner sums task values; the whole total rides on the first task.
-        results.sort(key=lambda r: r[0])
-        return [r[:1] + ((total if i == 0 else 0),) + r[2:] for i, r in enumerate(results)]
+        results.sort(key=lambda r: r.worker)
+        return [r.with_value(total if i == 0 else 0) for i, r in enumerate(results)]
 
 
 class SharedNoLockBackend(SharedBackend):

@@ -18,6 +18,7 @@ import time
 from harness.backends.base import Backend
 from harness.backends.threads import run_in_threads
 from harness.backends.worker import load_cached, worker_gil_enabled
+from harness.tasks import TaskResult
 
 __all__ = ["DEFAULT_THREAD_FLUSH_EVERY", "SharedTotal", "ThreadsNoLockBackend", "ThreadsSharedBackend"]
 
@@ -61,7 +62,7 @@ class ThreadsSharedBackend(Backend):
         barrier = threading.Barrier(len(tasks))
 
         def work(task):
-            worker, lo, hi = task
+            worker, lo, hi = task.worker, task.lo, task.hi
             barrier.wait(timeout=max(self.remaining(deadline), 0.1))
             cpu0, start = time.thread_time(), time.perf_counter()
             for block_lo in range(lo, hi, step):
@@ -73,11 +74,11 @@ class ThreadsSharedBackend(Backend):
                     total.add(partial)
             end = time.perf_counter()
             # value 0: the sum lives in the shared total, read once all threads are done.
-            return (worker, 0, start, end, time.thread_time() - cpu0, None, None, worker_gil_enabled())
+            return TaskResult(worker, 0, start, end, time.thread_time() - cpu0, gil_enabled=worker_gil_enabled())
 
         results = run_in_threads(tasks, deadline, work, self.remaining)
         # The runner sums task values; the whole total rides on the first task.
-        return [r[:1] + ((total.value if i == 0 else 0),) + r[2:] for i, r in enumerate(results)]
+        return [r.with_value(total.value if i == 0 else 0) for i, r in enumerate(results)]
 
 
 class ThreadsNoLockBackend(ThreadsSharedBackend):
