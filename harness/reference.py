@@ -52,7 +52,7 @@ class ReferenceLoop:
     def for_configuration(cls, n: int, backend: str, workers: int, in_process: bool) -> "ReferenceLoop":
         from harness.backends import backend_class
 
-        expected = None if backend_class(backend).loses_updates else workers * poly_oracle(n)
+        expected = workers * poly_oracle(n) if backend_class(backend).exact_by_design else None
         return cls(n, tuple(make_tasks(n, workers, "weak")), in_process, expected)
 
     def time(self, backend, deadline: float) -> float:

@@ -59,11 +59,11 @@ def plan_configurations(config: RunConfig) -> list[Configuration]:
         fixed[backend] = ask(config) if ask is not None else None
     for n in config.n:
         for backend in config.backends:
-            counts = (1,) if backend == "serial" and config.scaling == "strong" else config.workers
+            counts = (1,) if backend_class(backend).is_baseline and config.scaling == "strong" else config.workers
             if fixed[backend] is not None:
                 counts = (fixed[backend],)
             plan.extend(Configuration(backend, w, n) for w in counts)
-    plan.sort(key=lambda c: (c.n, c.backend != "serial"))
+    plan.sort(key=lambda c: (c.n, not backend_class(c.backend).is_baseline))
     return plan
 
 
@@ -187,8 +187,7 @@ def _measure(ctx: _Context, config: RunConfig, workload: Workload, sampler, want
     # In-process backends can call the function object directly; processes look it up by name.
     in_process = cls.kind != "process"
     fn = workload.function if in_process else None
-    backend = cls(point.workers, config.start_method if cls.uses_start_method else None,
-                  flush_every=config.flush_every, dask_scheduler=config.dask_scheduler)
+    backend = cls(point.workers, config.start_method if cls.uses_start_method else None, **cls.options_from(config))
     startup_s = None
     try:
         try:
@@ -269,14 +268,14 @@ def _summarize(ctx: _Context, config: RunConfig, workload: Workload, measured: _
     error = None
     if result_ok is False:
         got = next(iter(totals - {ctx.expected}))
-        lost = " (lost updates)" if backend_class(point.backend).loses_updates else ""
+        lost = " (lost updates)" if not backend_class(point.backend).exact_by_design else ""
         error = f"wrong result{lost}: expected {ctx.expected}, got {got}"
         warnings.append(f"{label}: {error}")
     workers_gil, reenabled = _workers_gil(ctx, repeats)
     if reenabled:
         warnings.append(gil_reenabled_warning(label, ctx.interpreter))
     representative = sorted(repeats, key=lambda r: r.wall_s)[len(repeats) // 2]
-    workers_used = 1 if point.backend == "serial" else point.workers
+    workers_used = 1 if backend_class(point.backend).is_baseline else point.workers
     cpu_time = stats.median([r.cpu_s for r in repeats])
     peaks = [r.peak_rss for r in representative.task_results if r.peak_rss is not None]
     return RunResult(

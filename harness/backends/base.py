@@ -91,18 +91,32 @@ class Backend(abc.ABC):
     # True when start() builds something reused across repeats (its cost is startup_s).
     has_startup: ClassVar[bool] = False
     uses_start_method: ClassVar[bool] = False
-    # True for a lesson in lost updates (shared state without its Lock): a wrong total is its
+    # The baseline every speedup is measured against (serial): one worker, so at strong
+    # scaling it runs once per size, and first.
+    is_baseline: ClassVar[bool] = False
+    # Workers are threads of this interpreter sharing its GIL, if it has one: on a GIL build
+    # pure-Python work does not scale, and the GIL, not the cores, explains it.
+    thread_based: ClassVar[bool] = False
+    # False for a lesson in lost updates (shared state without its Lock): a wrong total is its
     # expected outcome, not a failure of the sweep; locked_twin names the same model with the Lock.
-    loses_updates: ClassVar[bool] = False
+    exact_by_design: ClassVar[bool] = True
     locked_twin: ClassVar[str | None] = None
+    # Can hand a map workload's items to its workers in chunks of any size (the chunksize
+    # axis). Range workloads are always one chunk per worker; no backend chunks maps yet.
+    can_chunk: ClassVar[bool] = False
 
-    def __init__(self, workers: int, start_method: str | None = None, **options) -> None:
+    def __init__(self, workers: int, start_method: str | None = None) -> None:
         self.workers = workers
         self.start_method = start_method
-        self.options = options
         # Workers die with this process (see init_worker_process); under forkserver their
         # parent is the fork server, which outlives us, so they watch this pid themselves.
         self.parent_pid = os.getpid()
+
+    @classmethod
+    def options_from(cls, config) -> dict:
+        """This backend's own constructor keywords from a RunConfig (shared's flush_every, dask's
+        dask_scheduler): only the backend they concern receives them. None by default."""
+        return {}
 
     @property
     def context(self):

@@ -42,7 +42,7 @@ from harness.backends.worker import compute_in_process, describe_exception, desc
 __all__ = ["DaskBackend"]
 
 
-def _dask_task(ref: str, task):
+def _dask_task(ref: str, task: tuple) -> tuple:
     try:
         return compute_in_process(ref, task)
     except SystemExit as exc:  # the worker's thread pool would pass it back, not exit
@@ -70,8 +70,8 @@ class DaskBackend(Backend):
     kind = "process"
     has_startup = True
 
-    def __init__(self, workers, start_method=None, dask_scheduler=None, **options):
-        super().__init__(workers, start_method, dask_scheduler=dask_scheduler, **options)
+    def __init__(self, workers, start_method=None, dask_scheduler=None):
+        super().__init__(workers, start_method)
         # Imported here, not in start(): the runner times start(), and the one-off import of
         # distributed (about a second) would otherwise land in the first configuration only.
         import distributed  # noqa: F401
@@ -97,6 +97,10 @@ class DaskBackend(Backend):
         if missing:
             return f"{' and '.join(missing)} not installed (pip install 'dask[distributed]')"
         return None
+
+    @classmethod
+    def options_from(cls, config) -> dict:
+        return {"dask_scheduler": config.dask_scheduler}
 
     @classmethod
     def fixed_workers(cls, config) -> int | None:

@@ -29,8 +29,8 @@ _EXITCODE_WAIT_S = 1.0
 class _ExecutorBackend(Backend):
     has_startup = True
 
-    def __init__(self, workers, start_method=None, **options):
-        super().__init__(workers, start_method, **options)
+    def __init__(self, workers, start_method=None):
+        super().__init__(workers, start_method)
         self._executor = None
         self._processes: list = []
 
@@ -53,6 +53,7 @@ class ThreadExecutorBackend(_ExecutorBackend):
     name = "thread-executor"
     description = "concurrent.futures.ThreadPoolExecutor, reused across repeats"
     kind = "thread"
+    thread_based = True
     timeout_text = "timed out; threads cannot be killed, so the hung thread was abandoned"
 
     def start(self):

@@ -65,8 +65,8 @@ class InterpretersBackend(Backend):
     timeout_text = ("timed out; interpreters run in threads of this process and cannot be killed, "
                     "so the hung one was abandoned")
 
-    def __init__(self, workers, start_method=None, **options):
-        super().__init__(workers, start_method, **options)
+    def __init__(self, workers, start_method=None):
+        super().__init__(workers, start_method)
         self._executor = None
 
     @classmethod

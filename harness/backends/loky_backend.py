@@ -73,8 +73,8 @@ class LokyBackend(Backend):
     uses_start_method = False
     timeout_text = "timed out; loky worker processes killed"
 
-    def __init__(self, workers, start_method=None, **options):
-        super().__init__(workers, start_method, **options)
+    def __init__(self, workers, start_method=None):
+        super().__init__(workers, start_method)
         # Imported here, not in start(): the runner times start(), and the one-off import of
         # loky would otherwise land in the first configuration's startup_s only.
         import loky  # noqa: F401

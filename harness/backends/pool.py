@@ -76,8 +76,8 @@ class PoolBackend(Backend):
     has_startup = True
     uses_start_method = True
 
-    def __init__(self, workers, start_method=None, **options):
-        super().__init__(workers, start_method, **options)
+    def __init__(self, workers, start_method=None):
+        super().__init__(workers, start_method)
         self._pool = None
         self._processes: list = []
 

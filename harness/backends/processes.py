@@ -68,8 +68,8 @@ class ProcessesBackend(Backend):
     kind = "process"
     uses_start_method = True
 
-    def __init__(self, workers, start_method=None, **options):
-        super().__init__(workers, start_method, **options)
+    def __init__(self, workers, start_method=None):
+        super().__init__(workers, start_method)
         self._live: list = []
 
     def _spawn(self, target, args_for_task, tasks):

@@ -40,6 +40,7 @@ class SerialBackend(Backend):
     name = "serial"
     description = "the workload in the calling thread, one task after another (the baseline)"
     kind = "inline"
+    is_baseline = True
 
     def run(self, ref, tasks, deadline, fn=None):
         results = []

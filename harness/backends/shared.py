@@ -75,12 +75,20 @@ class SharedBackend(ProcessesBackend):
                    "(every --flush-every items); start-up timed")
     use_lock = True
 
+    @classmethod
+    def options_from(cls, config) -> dict:
+        return {"flush_every": config.flush_every}
+
+    def __init__(self, workers, start_method=None, flush_every=None):
+        super().__init__(workers, start_method)
+        self.flush_every = flush_every
+
     def run(self, ref, tasks, deadline, fn=None):
         ctx = self.context
         acc = ctx.Array("Q", LIMBS, lock=False)
         lock = ctx.Lock() if self.use_lock else None
         result_queue = ctx.Queue()
-        flush_every = self.options.get("flush_every")
+        flush_every = self.flush_every
         procs = self._spawn(_shared_main,
                             lambda task: (result_queue, acc, lock, ref, task, flush_every, self.parent_pid), tasks)
         try:
@@ -102,7 +110,7 @@ class SharedNoLockBackend(SharedBackend):
     name = "shared-nolock"
     description = "as shared, without the Lock: concurrent read-add-writes lose updates, and the oracle says so"
     use_lock = False
-    loses_updates = True
+    exact_by_design = False
     locked_twin = "shared"
 
 

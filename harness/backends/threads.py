@@ -47,6 +47,7 @@ class ThreadsBackend(Backend):
     name = "threads"
     description = "one threading.Thread per worker; on a GIL build pure-Python work does not scale"
     kind = "thread"
+    thread_based = True
 
     def run(self, ref, tasks, deadline, fn=None):
         return run_in_threads(tasks, deadline, lambda task: compute(ref, task, fn), self.remaining)

@@ -52,13 +52,22 @@ class ThreadsSharedBackend(Backend):
     description = ("threads add into one shared total under a threading.Lock (every --flush-every items, "
                    "default every item): the Lock's cost")
     kind = "thread"
+    thread_based = True
     use_lock = True
+
+    @classmethod
+    def options_from(cls, config) -> dict:
+        return {"flush_every": config.flush_every}
+
+    def __init__(self, workers, start_method=None, flush_every=None):
+        super().__init__(workers, start_method)
+        self.flush_every = flush_every
 
     def run(self, ref, tasks, deadline, fn=None):
         fn = fn or load_cached(ref)
         total = SharedTotal()
         lock = threading.Lock() if self.use_lock else None
-        step = self.options.get("flush_every") or DEFAULT_THREAD_FLUSH_EVERY
+        step = self.flush_every or DEFAULT_THREAD_FLUSH_EVERY
         barrier = threading.Barrier(len(tasks))
 
         def work(task):
@@ -86,5 +95,5 @@ class ThreadsNoLockBackend(ThreadsSharedBackend):
     description = ("as threads-shared, without the Lock: on a free-threaded build concurrent read-add-writes "
                    "lose updates, and the oracle says so")
     use_lock = False
-    loses_updates = True
+    exact_by_design = False
     locked_twin = "threads-shared"
