@@ -15,6 +15,7 @@ import concurrent.futures as cf
 import signal
 import time
 
+from harness.backends._compat import executor_processes, executor_threads
 from harness.backends.base import (Backend, WorkerFailure, abandon_threads, describe_exitcode,
                                    kill_processes)
 from harness.backends.worker import (compute, compute_in_process, describe_exception, describe_system_exit,
@@ -36,7 +37,7 @@ class _ExecutorBackend(Backend):
 
     def on_timeout(self):
         if self.kind == "thread":  # they cannot be killed: record them (see the module docstring)
-            abandon_threads(self._executor._threads)
+            abandon_threads(executor_threads(self._executor))
 
     def describe_failure(self, exc: BaseException) -> str:
         if isinstance(exc, SystemExit):
@@ -101,11 +102,11 @@ class ProcessExecutorBackend(_ExecutorBackend):
                                                 initializer=init_worker_process, initargs=(self.parent_pid,))
         # Workers start on first submit; warm them all now so start-up stays out of the repeats.
         cf.wait([self._executor.submit(int) for _ in range(self.workers)])
-        self._processes = list((self._executor._processes or {}).values())
+        self._processes = executor_processes(self._executor)
 
     def _all_processes(self) -> list:
         """Every worker seen: the executor may replace or add workers after start()."""
-        live = list(((self._executor._processes or {}) if self._executor is not None else {}).values())
+        live = executor_processes(self._executor) if self._executor is not None else []
         return self._processes + [p for p in live if p not in self._processes]
 
     def describe_failure(self, exc):

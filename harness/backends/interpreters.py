@@ -23,6 +23,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import sys
 
+from harness.backends._compat import executor_threads
 from harness.backends.base import Backend, WorkerFailure, abandon_threads
 
 __all__ = ["InterpretersBackend"]
@@ -109,5 +110,5 @@ class InterpretersBackend(Backend):
         if kill:
             # A hung interpreter's thread would hold up interpreter exit; harness run checks
             # the abandoned threads and exits without waiting on them.
-            abandon_threads(getattr(executor, "_threads", ()))
+            abandon_threads(executor_threads(executor))
         executor.shutdown(wait=not kill, cancel_futures=True)

@@ -20,6 +20,7 @@ import os
 import re
 import time
 
+from harness.backends._compat import executor_processes
 from harness.backends.base import Backend, WorkerFailure, describe_exitcode
 from harness.backends.worker import (compute_in_process, describe_exception, describe_system_exit,
                                      init_worker_process)
@@ -102,7 +103,7 @@ class LokyBackend(Backend):
         # The first submit starts every worker (from this thread, which matters for
         # PR_SET_PDEATHSIG); waiting on one trivial task per worker makes them all ready.
         cf.wait([self._executor.submit(_warm) for _ in range(self.workers)])
-        self._processes = list(self._executor._processes.values())
+        self._processes = executor_processes(self._executor)
 
     @classmethod
     def recorded_start_method(cls, config) -> str | None:

@@ -13,6 +13,7 @@ import sys
 import time
 import traceback
 
+from harness.backends._compat import gil_enabled
 from harness.tasks import Chunk, TaskResult
 
 __all__ = ["load_cached", "worker_gil_enabled", "peak_rss_bytes", "compute", "compute_in_process", "init_worker_process",
@@ -34,8 +35,7 @@ def load_cached(ref: str):
 
 def worker_gil_enabled() -> bool | None:
     """The GIL's state as this worker sees it; None where the interpreter cannot say (< 3.13)."""
-    probe = getattr(sys, "_is_gil_enabled", None)
-    return bool(probe()) if probe is not None else None
+    return gil_enabled()
 
 
 def peak_rss_bytes() -> int | None:
