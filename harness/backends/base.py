@@ -23,7 +23,7 @@ from typing import ClassVar, Iterable, Sequence
 from harness.tasks import Chunk, TaskResult
 
 __all__ = ["Backend", "BackendError", "WorkerFailure", "RunTimeout", "describe_exitcode", "kill_processes",
-           "abandon_threads", "abandoned_threads"]
+           "abandon_threads", "abandoned_threads", "FlushEveryOption"]
 
 # Threads a backend gave up on after a timeout (they cannot be killed).
 _ABANDONED: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
@@ -81,6 +81,18 @@ def abandoned_threads(include_daemon: bool = False) -> list[threading.Thread]:
     return [t for t in list(_ABANDONED) if t.is_alive() and (include_daemon or not t.daemon)]
 
 
+class FlushEveryOption:
+    """Mixin for the shared-total lessons: --flush-every reaches these backends alone."""
+
+    def __init__(self, workers: int, start_method: str | None = None, flush_every: int | None = None) -> None:
+        super().__init__(workers, start_method)
+        self.flush_every = flush_every
+
+    @classmethod
+    def options_from(cls, config) -> dict:
+        return {"flush_every": config.flush_every}
+
+
 class Backend(abc.ABC):
     """Base class: subclasses set the class attributes and override ``run``."""
 
@@ -136,10 +148,6 @@ class Backend(abc.ABC):
 
     def close(self, kill: bool = False) -> None:
         """Release everything; ``kill`` means at once, without waiting for work."""
-
-    def child_pids(self) -> list[int]:
-        """Live worker process ids (the runner samples their CPU time and memory)."""
-        return []
 
     # For backends built on a concurrent.futures-style executor (see collect_futures).
     timeout_text: ClassVar[str] = "timed out; workers killed"

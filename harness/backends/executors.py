@@ -140,6 +140,3 @@ class ProcessExecutorBackend(_ExecutorBackend):
             kill_processes(self._all_processes())
         super().close(kill)
         self._processes = []
-
-    def child_pids(self):
-        return [p.pid for p in self._all_processes() if p.is_alive()]

@@ -25,6 +25,7 @@ import sys
 
 from harness.backends._compat import executor_threads
 from harness.backends.base import Backend, WorkerFailure, abandon_threads
+from harness.backends.worker import warm_up
 
 __all__ = ["InterpretersBackend"]
 
@@ -42,13 +43,6 @@ def _interpreter_task(ref: str, task: tuple) -> tuple:
     except Exception as exc:
         # A plain string crosses the interpreter boundary whatever the exception was.
         raise RuntimeError(f"worker {task.worker}: {describe_exception(exc)}") from None
-
-
-def _warm_interpreter() -> int:
-    # Import the worker side now, so the first repeat does not pay for it.
-    import harness.workloads  # noqa: F401
-
-    return 0
 
 
 def _path_script(paths: list[str]) -> str:
@@ -91,7 +85,7 @@ class InterpretersBackend(Backend):
             raise WorkerFailure(f"interpreters: {reason}")
         self._executor = self._make_executor()
         # Worker threads, and their interpreters, start on submit: start them all now.
-        cf.wait([self._executor.submit(_warm_interpreter) for _ in range(self.workers)])
+        cf.wait([self._executor.submit(warm_up) for _ in range(self.workers)])
 
     def run(self, ref, tasks, deadline, fn=None):
         if self._executor is None:

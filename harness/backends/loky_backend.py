@@ -16,14 +16,13 @@ does not apply (loky discourages "fork", and the platform default the CLI fills 
 from __future__ import annotations
 
 import concurrent.futures as cf
-import os
 import re
 import time
 
 from harness.backends._compat import executor_processes
 from harness.backends.base import Backend, WorkerFailure, describe_exitcode
 from harness.backends.worker import (compute_in_process, describe_exception, describe_system_exit,
-                                     init_worker_process)
+                                     init_worker_process, warm_up)
 
 __all__ = ["LokyBackend"]
 
@@ -57,13 +56,6 @@ def _wait_gone(processes, timeout: float) -> None:
     while sentinels and time.monotonic() < deadline:
         ready = wait(sentinels, timeout=max(deadline - time.monotonic(), 0))
         sentinels = [s for s in sentinels if s not in ready]
-
-
-def _warm() -> int:
-    # Import the worker side now so the first repeat does not pay for it.
-    import harness.workloads  # noqa: F401
-
-    return os.getpid()
 
 
 class LokyBackend(Backend):
@@ -102,7 +94,7 @@ class LokyBackend(Backend):
         )
         # The first submit starts every worker (from this thread, which matters for
         # PR_SET_PDEATHSIG); waiting on one trivial task per worker makes them all ready.
-        cf.wait([self._executor.submit(_warm) for _ in range(self.workers)])
+        cf.wait([self._executor.submit(warm_up) for _ in range(self.workers)])
         self._processes = executor_processes(self._executor)
 
     @classmethod
@@ -149,6 +141,3 @@ class LokyBackend(Backend):
         else:
             executor.shutdown(wait=True)
         self._processes = []
-
-    def child_pids(self):
-        return [p.pid for p in self._processes if p.pid is not None and p.is_alive()]

@@ -139,9 +139,6 @@ class PoolBackend(Backend):
             pool.join()
         self._processes = []
 
-    def child_pids(self):
-        return [p.pid for p in self._processes if p.pid is not None]
-
 
 class PoolAsyncBackend(PoolBackend):
     name = "pool-async"

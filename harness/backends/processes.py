@@ -98,6 +98,3 @@ class ProcessesBackend(Backend):
     def close(self, kill=False):
         kill_processes(self._live)
         self._live = []
-
-    def child_pids(self):
-        return [p.pid for p in self._live if p.pid is not None]

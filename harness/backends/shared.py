@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 
 
-from harness.backends.base import kill_processes
+from harness.backends.base import FlushEveryOption, kill_processes
 from harness.backends.processes import ProcessesBackend, collect_from_queue
 from harness.backends.worker import (
     describe_exception, init_worker_process, load_cached, peak_rss_bytes, worker_gil_enabled,
@@ -69,19 +69,11 @@ def _shared_main(result_queue, acc, lock, ref, task, flush_every, parent_pid):
     result_queue.put(outcome)
 
 
-class SharedBackend(ProcessesBackend):
+class SharedBackend(FlushEveryOption, ProcessesBackend):
     name = "shared"
     description = ("fresh processes add their sums into a shared multiprocessing.Array under a Lock "
                    "(every --flush-every items); start-up timed")
     use_lock = True
-
-    @classmethod
-    def options_from(cls, config) -> dict:
-        return {"flush_every": config.flush_every}
-
-    def __init__(self, workers, start_method=None, flush_every=None):
-        super().__init__(workers, start_method)
-        self.flush_every = flush_every
 
     def run(self, ref, tasks, deadline, fn=None):
         ctx = self.context

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 
-from harness.backends.base import Backend
+from harness.backends.base import Backend, FlushEveryOption
 from harness.backends.threads import run_in_threads
 from harness.backends.worker import load_cached, worker_gil_enabled
 from harness.tasks import TaskResult
@@ -47,21 +47,13 @@ class SharedTotal:
         self.value = current + amount
 
 
-class ThreadsSharedBackend(Backend):
+class ThreadsSharedBackend(FlushEveryOption, Backend):
     name = "threads-shared"
     description = ("threads add into one shared total under a threading.Lock (every --flush-every items, "
                    "default every item): the Lock's cost")
     kind = "thread"
     thread_based = True
     use_lock = True
-
-    @classmethod
-    def options_from(cls, config) -> dict:
-        return {"flush_every": config.flush_every}
-
-    def __init__(self, workers, start_method=None, flush_every=None):
-        super().__init__(workers, start_method)
-        self.flush_every = flush_every
 
     def run(self, ref, tasks, deadline, fn=None):
         fn = fn or load_cached(ref)

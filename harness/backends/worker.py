@@ -17,7 +17,7 @@ from harness.backends._compat import gil_enabled
 from harness.tasks import Chunk, TaskResult
 
 __all__ = ["load_cached", "worker_gil_enabled", "peak_rss_bytes", "compute", "compute_in_process", "init_worker_process",
-           "describe_exception", "describe_system_exit"]
+           "describe_exception", "describe_system_exit", "warm_up"]
 
 
 _FUNCTIONS: dict = {}
@@ -91,6 +91,13 @@ def compute_in_process(ref: str, task: Chunk, whole_process: bool = False) -> Ta
     end = time.perf_counter()
     return TaskResult(task.worker, value, start, end, time.process_time() - cpu0, peak_rss_bytes(), os.getpid(),
                       worker_gil_enabled())
+
+
+def warm_up() -> int:
+    """Import the worker side now, so a pool's first repeat does not pay for it; the worker's pid."""
+    import harness.workloads  # noqa: F401
+
+    return os.getpid()
 
 
 def init_worker_process(parent_pid: int | None = None) -> None:
