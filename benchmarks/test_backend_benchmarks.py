@@ -85,7 +85,7 @@ def test_backend(benchmark, bench_mode, backend, workers, scaling):
         raise
     instance.close()
 
-    total = sum(r[1] for r in results)
+    total = sum(r.value for r in results)
     benchmark.extra_info.update(
         backend=backend, workers=workers, n=n, scaling=scaling, workload=workload.name,
         start_method=instance.context.get_start_method() if cls.uses_start_method else None,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from harness import stats
+from harness.backends import backend_trait, is_baseline, is_exact_by_design, is_thread_based
 from harness.model import RunResult
 from harness.pythons import GIL_REENABLED
 
@@ -17,9 +18,6 @@ __all__ = ["LockCost", "baseline_key", "attach_speedups", "above_ideal", "cpu_bo
            "capacity_line", "best_run", "cores_used", "gil_reenabled_lines", "thread_explanation",
            "thread_explanations", "verdict_lines", "recommendations", "lock_cost_lines", "lock_costs",
            "slower_cores_line"]
-
-THREAD_BACKENDS = ("threads", "thread-executor")
-
 
 def baseline_key(run: RunResult) -> tuple:
     """The serial run a run is compared with: same n, scaling, workload and interpreter,
@@ -34,7 +32,7 @@ def attach_speedups(runs: Sequence[RunResult], logical_cpus: int | None = None) 
     With ``logical_cpus``, a speedup above the ideal beyond its interval is flagged
     (``speedup_above_ideal``; see ``ideal_speedup``).
     """
-    serial = {baseline_key(r): r for r in runs if r.backend == "serial" and r.status == "ok"}
+    serial = {baseline_key(r): r for r in runs if is_baseline(r.backend) and r.status == "ok"}
     out = []
     for run in runs:
         base = serial.get(baseline_key(run))
@@ -43,7 +41,7 @@ def attach_speedups(runs: Sequence[RunResult], logical_cpus: int | None = None) 
                                    cpu_time_ratio=None, speedup_above_ideal=None))
             continue
         s = stats.speedup(base.median_s, run.median_s)
-        workers_used = 1 if run.backend == "serial" else run.workers
+        workers_used = 1 if is_baseline(run.backend) else run.workers
         interval = stats.speedup_interval(base.ci95_s, run.ci95_s) if base.ci95_s and run.ci95_s else None
         cpus = logical_cpus if cpu_bound(run, s) else None  # waiting workers are not capped by the CPUs
         out.append(run.replace(
@@ -91,7 +89,7 @@ def drift_warnings(runs: Sequence[RunResult], logical_cpus: int | None) -> list[
     for run in runs:
         if not run.speedup_above_ideal:
             continue
-        workers = 1 if run.backend == "serial" else run.workers
+        workers = 1 if is_baseline(run.backend) else run.workers
         cpus = f" and {logical_cpus} usable CPUs" if logical_cpus else ""
         beyond = (f"beyond its interval {run.speedup_ci95[0]:.2f}-{run.speedup_ci95[1]:.2f}x" if run.speedup_ci95
                   else "with no interval to judge it by")
@@ -128,17 +126,8 @@ def _thread_runs(runs: Sequence[RunResult]) -> list[RunResult]:
     """Thread-based runs at more than one worker with a speedup; lessons in lost updates left out."""
     from harness.matrix import backend_kind
 
-    return [r for r in runs if backend_kind(r.backend) == "thread" and not _loses_updates(r.backend)
+    return [r for r in runs if backend_kind(r.backend) == "thread" and is_exact_by_design(r.backend)
             and r.status == "ok" and r.workers > 1 and r.speedup is not None]
-
-
-def _loses_updates(name: str) -> bool:
-    from harness.backends import backend_class
-
-    try:
-        return backend_class(name).loses_updates
-    except (KeyError, ImportError):
-        return False
 
 
 def thread_explanation(runs: Sequence[RunResult], gil_enabled: bool | None, *,
@@ -249,7 +238,7 @@ def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_c
     several = len({r.python for r in runs}) > 1
     if best is None:
         lines.append("No speedup could be computed: the sweep needs a successful serial run at the same n.")
-    elif best.backend == "serial" or best.speedup <= 1.05:
+    elif is_baseline(best.backend) or best.speedup <= 1.05:
         lines.append(f"Nothing beat serial at n={best.n}: parallel overhead outweighs the work at this size.")
     else:
         eff = f", efficiency {best.efficiency:.0%}" if best.efficiency is not None else ""
@@ -296,12 +285,12 @@ def slower_cores_line(run: RunResult) -> str | None:
     core, frequency limits, or a host that oversubscribes its virtual CPUs. No harness can
     scale past that; saying so keeps a low speedup from being blamed on the model.
     """
-    if run.cpu_time_ratio is None or run.speedup is None or run.backend == "serial":
+    if run.cpu_time_ratio is None or run.speedup is None or is_baseline(run.backend):
         return None
     workers = run.workers
     if run.cpu_time_ratio < CPU_INFLATION_NOTABLE or run.efficiency is None or run.efficiency > 0.9:
         return None
-    if run.backend in THREAD_BACKENDS and (cores_used(run) or 0) < 1.3:
+    if is_thread_based(run.backend) and (cores_used(run) or 0) < 1.3:
         return None  # the GIL explains threads; see thread_explanation
     return (f"{run.backend} at {workers} workers needed {run.cpu_time_ratio:.2f}x the CPU time serial needed for the "
             f"same work: each core ran slower while all were busy (cores sharing a physical core, frequency "
@@ -343,15 +332,10 @@ class LockCost:
 
 def lock_costs(runs: Sequence[RunResult]) -> list[LockCost]:
     """Every no-lock run (a backend with a ``locked_twin``) paired with its locked twin."""
-    from harness.backends import backend_class
-
     ok = {(r.backend, r.workers, r.n, r.scaling, r.workload, r.python): r for r in runs if r.status == "ok"}
     pairs = []
     for run in runs:
-        try:
-            twin_name = backend_class(run.backend).locked_twin
-        except (KeyError, ImportError):
-            twin_name = None
+        twin_name = backend_trait(run.backend, "locked_twin")
         if twin_name is None or run.status != "ok" or not run.median_s:
             continue
         twin = ok.get((twin_name, run.workers, run.n, run.scaling, run.workload, run.python))

@@ -339,7 +339,7 @@ def command_run(args, config_from_args) -> int:
     from harness.backends import backend_class
 
     failed = [r for r in suite.runs if r.status in ("failed", "timeout")
-              or (r.result_ok is False and not backend_class(r.backend).loses_updates)]
+              or (r.result_ok is False and backend_class(r.backend).exact_by_design)]
     if failed:
         exit_code = EXIT_FAILED
     return _exit_now_if_threads_abandoned(exit_code)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from harness.backends import backend_trait, is_baseline, is_exact_by_design
 from harness.model import RunResult
 
 __all__ = [
@@ -27,21 +28,7 @@ _VERSION = re.compile(r"^(\d+\.\d+\.\d+)")
 
 def backend_kind(name: str) -> str:
     """"thread", "process" or "inline", from the backend's own class attribute."""
-    from harness.backends import backend_class
-
-    try:
-        return backend_class(name).kind
-    except (KeyError, ImportError):
-        return "inline"
-
-
-def _unsafe(name: str) -> bool:
-    from harness.backends import backend_class
-
-    try:
-        return backend_class(name).loses_updates
-    except (KeyError, ImportError):
-        return False
+    return backend_trait(name, "kind", "inline")
 
 
 def interpreter_labels(runs: Iterable[RunResult]) -> list[str]:
@@ -70,7 +57,7 @@ def model_matrix(runs: Sequence[RunResult], n: int | None = None) -> tuple[list[
     At size ``n`` (default: the largest size every interpreter measured, else the largest).
     Models that lose updates by design are left out: their times are for a wrong answer.
     """
-    good = [r for r in _ok(runs) if r.backend != "serial" and not _unsafe(r.backend)]
+    good = [r for r in _ok(runs) if not is_baseline(r.backend) and is_exact_by_design(r.backend)]
     labels = interpreter_labels(runs)
     if not good:
         return labels, []
@@ -118,7 +105,7 @@ def scaling_ratings(runs: Sequence[RunResult]) -> list[ScalingRating]:
     """
     best: dict[tuple, RunResult] = {}
     for r in _ok(runs):
-        if r.backend == "serial" or r.workers < 2 or _unsafe(r.backend):
+        if is_baseline(r.backend) or r.workers < 2 or not is_exact_by_design(r.backend):
             continue
         key = (r.python, r.backend)
         if key not in best or (r.n, r.workers) > (best[key].n, best[key].workers):
@@ -147,7 +134,7 @@ class ThreadsVsProcesses:
 def threads_vs_processes(runs: Sequence[RunResult]) -> list[ThreadsVsProcesses]:
     """Per interpreter, at its largest size and worker count where both kinds ran."""
     out = []
-    good = [r for r in _ok(runs) if r.workers > 1 and not _unsafe(r.backend)]
+    good = [r for r in _ok(runs) if r.workers > 1 and is_exact_by_design(r.backend)]
     for label in interpreter_labels(runs):
         mine = [r for r in good if r.python == label]
         points = sorted({(r.n, r.workers) for r in mine}, reverse=True)
@@ -191,7 +178,7 @@ def single_thread_costs(runs: Sequence[RunResult], interpreters: Sequence[dict] 
     """
     facts = _facts_by_label(runs, interpreters)
     serial = {(r.python, r.n): r.median_s for r in runs
-              if r.backend == "serial" and r.status == "ok" and r.result_ok is not False and r.median_s}
+              if is_baseline(r.backend) and r.status == "ok" and r.result_ok is not False and r.median_s}
     out = []
     for ft, f in facts.items():
         if not f.get("free_threaded_build") or f.get("gil_mode") not in (None, 0):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-__all__ = ["Task", "make_tasks", "expected_copies"]
+from harness.tasks import Chunk
 
-# (worker index, lo, hi): a plain tuple so it pickles cheaply to every start method.
-Task = tuple[int, int, int]
+__all__ = ["make_tasks", "expected_copies"]
 
 
-def make_tasks(n: int, workers: int, scaling: str) -> list[Task]:
+def make_tasks(n: int, workers: int, scaling: str) -> list[Chunk]:
     """One task per worker.
 
     strong: [0, n) in contiguous chunks whose sizes differ by at most 1 (empty chunks when
@@ -20,14 +19,14 @@ def make_tasks(n: int, workers: int, scaling: str) -> list[Task]:
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
     if scaling == "weak":
-        return [(w, 0, n) for w in range(workers)]
+        return [Chunk(w, 0, n) for w in range(workers)]
     if scaling != "strong":
         raise ValueError(f"unknown scaling mode {scaling!r}")
     base, extra = divmod(n, workers)
     tasks, lo = [], 0
     for w in range(workers):
         hi = lo + base + (1 if w < extra else 0)
-        tasks.append((w, lo, hi))
+        tasks.append(Chunk(w, lo, hi))
         lo = hi
     return tasks
 

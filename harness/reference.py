@@ -52,7 +52,7 @@ class ReferenceLoop:
     def for_configuration(cls, n: int, backend: str, workers: int, in_process: bool) -> "ReferenceLoop":
         from harness.backends import backend_class
 
-        expected = None if backend_class(backend).loses_updates else workers * poly_oracle(n)
+        expected = workers * poly_oracle(n) if backend_class(backend).exact_by_design else None
         return cls(n, tuple(make_tasks(n, workers, "weak")), in_process, expected)
 
     def time(self, backend, deadline: float) -> float:
@@ -64,9 +64,9 @@ class ReferenceLoop:
             raise RunTimeout(f"the reference loop (--reference {self.n}) ran past its deadline: {exc}") from None
         except BackendError as exc:
             raise type(exc)(f"the reference loop (--reference {self.n}) failed: {exc}") from None
-        total = sum(r[1] for r in results)
+        total = sum(r.value for r in results)
         if self.expected is not None and total != self.expected:
             raise BackendError(f"the reference loop (--reference {self.n}) gave {total}, expected {self.expected}")
         # Each task's own start and end: one clock per worker, so this holds across the hosts
         # of a dask cluster too.
-        return max(r[3] - r[2] for r in results)
+        return max(r.end - r.start for r in results)

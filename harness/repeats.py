@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.sampler import CpuSamples
+from harness.tasks import TaskResult
 from harness.timeline import compact_timeline
 
 __all__ = ["REPEAT_KIND", "Repeat", "RepeatRecord"]
@@ -24,20 +25,20 @@ REPEAT_KIND = "repeat"
 class Repeat:
     """One timed repeat: wall and CPU time, the tasks' results, and the load while it ran.
 
-    ``task_results`` are the backend's per-task tuples (worker, value, start, end, cpu_s,
-    peak_rss, pid); start and end are on the same monotonic clock as ``start``.
+    ``task_results`` are the backend's TaskResults; their start and end are on the same
+    monotonic clock as ``start``.
     """
 
     wall_s: float
     cpu_s: float
     start: float
-    task_results: tuple[tuple, ...]
+    task_results: tuple[TaskResult, ...]
     samples: CpuSamples | None = None
     reference_s: float | None = None
 
     @property
     def total(self) -> int:
-        return sum(r[1] for r in self.task_results)
+        return sum(r.value for r in self.task_results)
 
     def to_dict(self) -> dict[str, Any]:
         samples = None
@@ -48,7 +49,7 @@ class Repeat:
             samples = {"start": self.samples.start, "t": [round(self.samples.start + e, 4) for e in ends],
                        "per_core": [list(s) for s in loads]}
         return {"wall_s": self.wall_s, "cpu_s": self.cpu_s, "start": self.start,
-                "task_results": [list(r) for r in self.task_results], "samples": samples,
+                "task_results": [r.to_list() for r in self.task_results], "samples": samples,
                 "reference_s": self.reference_s}
 
     @classmethod
@@ -58,7 +59,7 @@ class Repeat:
             start=float(raw["start"]), t=tuple(float(v) for v in raw["t"]),
             per_core=tuple(tuple(float(v) for v in s) for s in raw["per_core"]))
         return cls(wall_s=float(data["wall_s"]), cpu_s=float(data["cpu_s"]), start=float(data["start"]),
-                   task_results=tuple(tuple(r) for r in data["task_results"]), samples=samples,
+                   task_results=tuple(TaskResult.from_list(r) for r in data["task_results"]), samples=samples,
                    reference_s=data.get("reference_s"))
 
 

@@ -59,11 +59,11 @@ def plan_configurations(config: RunConfig) -> list[Configuration]:
         fixed[backend] = ask(config) if ask is not None else None
     for n in config.n:
         for backend in config.backends:
-            counts = (1,) if backend == "serial" and config.scaling == "strong" else config.workers
+            counts = (1,) if backend_class(backend).is_baseline and config.scaling == "strong" else config.workers
             if fixed[backend] is not None:
                 counts = (fixed[backend],)
             plan.extend(Configuration(backend, w, n) for w in counts)
-    plan.sort(key=lambda c: (c.n, c.backend != "serial"))
+    plan.sort(key=lambda c: (c.n, not backend_class(c.backend).is_baseline))
     return plan
 
 
@@ -84,7 +84,7 @@ def _timed_repeat(backend, ref, tasks, deadline, fn, sampler, in_process: bool) 
         samples = sampler.stop() if sampler is not None else None
     cpu = cpu1 - cpu0
     if not in_process:  # worker processes report their own CPU time
-        cpu += sum(r[4] or 0.0 for r in results)
+        cpu += sum(r.cpu_s or 0.0 for r in results)
     return Repeat(t1 - t0, cpu, t0, tuple(results), samples)
 
 
@@ -112,10 +112,10 @@ def _cpu_load(repeats: Sequence[Repeat], representative: Repeat, interval: float
 
 def _spans(repeat: Repeat) -> tuple[WorkerSpan, ...]:
     return tuple(
-        WorkerSpan(worker=r[0], start_s=round(max(r[2] - repeat.start, 0.0), 6),
-                   end_s=round(max(r[3] - repeat.start, r[2] - repeat.start, 0.0), 6),
-                   cpu_s=None if r[4] is None else round(r[4], 6), pid=r[6])
-        for r in sorted(repeat.task_results, key=lambda r: r[0])
+        WorkerSpan(worker=r.worker, start_s=round(max(r.start - repeat.start, 0.0), 6),
+                   end_s=round(max(r.end - repeat.start, r.start - repeat.start, 0.0), 6),
+                   cpu_s=None if r.cpu_s is None else round(r.cpu_s, 6), pid=r.pid)
+        for r in sorted(repeat.task_results, key=lambda r: r.worker)
     )
 
 
@@ -187,8 +187,7 @@ def _measure(ctx: _Context, config: RunConfig, workload: Workload, sampler, want
     # In-process backends can call the function object directly; processes look it up by name.
     in_process = cls.kind != "process"
     fn = workload.function if in_process else None
-    backend = cls(point.workers, config.start_method if cls.uses_start_method else None,
-                  flush_every=config.flush_every, dask_scheduler=config.dask_scheduler)
+    backend = cls(point.workers, config.start_method if cls.uses_start_method else None, **cls.options_from(config))
     startup_s = None
     try:
         try:
@@ -269,16 +268,16 @@ def _summarize(ctx: _Context, config: RunConfig, workload: Workload, measured: _
     error = None
     if result_ok is False:
         got = next(iter(totals - {ctx.expected}))
-        lost = " (lost updates)" if backend_class(point.backend).loses_updates else ""
+        lost = " (lost updates)" if not backend_class(point.backend).exact_by_design else ""
         error = f"wrong result{lost}: expected {ctx.expected}, got {got}"
         warnings.append(f"{label}: {error}")
     workers_gil, reenabled = _workers_gil(ctx, repeats)
     if reenabled:
         warnings.append(gil_reenabled_warning(label, ctx.interpreter))
     representative = sorted(repeats, key=lambda r: r.wall_s)[len(repeats) // 2]
-    workers_used = 1 if point.backend == "serial" else point.workers
+    workers_used = 1 if backend_class(point.backend).is_baseline else point.workers
     cpu_time = stats.median([r.cpu_s for r in repeats])
-    peaks = [r[5] for r in representative.task_results if r[5] is not None]
+    peaks = [r.peak_rss for r in representative.task_results if r.peak_rss is not None]
     return RunResult(
         **ctx.base,
         status="ok",
@@ -315,7 +314,7 @@ def _workers_gil(ctx: _Context, repeats) -> tuple[bool | None, bool | None]:
     3.13, where the GIL is always on). The sweep started with it off and a worker saw it on:
     a C extension not marked free-threading safe made CPython turn it back on.
     """
-    states = {r[7] for rep in repeats for r in rep.task_results if len(r) > 7 and r[7] is not None}
+    states = {r.gil_enabled for rep in repeats for r in rep.task_results if r.gil_enabled is not None}
     workers_gil = (True in states) if states else None
     if ctx.interpreter.gil_enabled is not False or workers_gil is None:
         return workers_gil, None

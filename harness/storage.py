@@ -38,6 +38,7 @@ from harness.json_format import dumps_results
 from harness.model import RunResult, Suite
 from harness.pause_points import pause_point
 from harness.repeats import REPEAT_KIND, RepeatRecord
+from harness.text import one_line
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -143,15 +144,11 @@ def read_json_file(path: str, expected: str = "a results.json file") -> Any:
     except IsADirectoryError:
         raise ResultsFileError(f"{path}: is a folder, expected {expected}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ResultsFileError(f"{path}: cannot read ({_one_line(exc)})") from None
+        raise ResultsFileError(f"{path}: cannot read ({one_line(exc)})") from None
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:
-        raise ResultsFileError(f"{path}: not valid JSON ({_one_line(exc)}); truncated or not a results file?") from None
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+        raise ResultsFileError(f"{path}: not valid JSON ({one_line(exc)}); truncated or not a results file?") from None
 
 
 def load_suite(path: str) -> Suite:

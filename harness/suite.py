@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harness import __version__
 from harness.analysis import attach_speedups, drift_warnings
+from harness.backends import is_baseline
 from harness.config import RunConfig
 from harness.model import Suite
 from harness.repetition import AUTO
@@ -23,7 +24,7 @@ def in_plan_order(config: RunConfig, runs) -> list:
     runs = list(runs)
     pythons = list(dict.fromkeys(r.python for r in runs))
     backends = {name: i for i, name in enumerate(config.backends)}
-    return sorted(runs, key=lambda r: (pythons.index(r.python), r.n, r.backend != "serial",
+    return sorted(runs, key=lambda r: (pythons.index(r.python), r.n, not is_baseline(r.backend),
                                        backends.get(r.backend, len(backends)), r.workers))
 
 

@@ -21,6 +21,7 @@ from harness.backends.threads_shared import SharedTotal, ThreadsNoLockBackend, T
 from harness.matrix import scaling_rating, single_thread_costs, threads_vs_processes
 from harness.model import RunResult
 from harness.pythons import PythonSpec, find_built_python, interpreter_label, parse_python_spec
+from harness.tasks import Chunk
 from harness.workloads import poly_oracle
 
 FT, FT_WHY = find_built_python("ft")
@@ -103,17 +104,17 @@ def test_matrix_arithmetic_and_the_verdicts_reason():
 def test_threads_nolock_loses_an_update_when_two_threads_interleave():
     """A barrier between the read and the write forces the race on any build: both threads
     read the same total, both write, one update is lost; with the Lock nothing is."""
-    tasks = [(0, 0, 50), (1, 50, 100)]
+    tasks = [Chunk(0, 0, 50), Chunk(1, 50, 100)]
     barrier = threading.Barrier(2, timeout=10)
     SharedTotal.between_read_and_write = barrier.wait
     try:
         results = ThreadsNoLockBackend(2, flush_every=50).run("harness.workloads:poly", tasks, time.perf_counter() + 60)
     finally:
         SharedTotal.between_read_and_write = None
-    total = sum(r[1] for r in results)
+    total = sum(r.value for r in results)
     assert total != poly_oracle(100) and total in (poly_oracle(50), poly_oracle(100) - poly_oracle(50))
     results = ThreadsSharedBackend(2).run("harness.workloads:poly", tasks, time.perf_counter() + 60)
-    assert sum(r[1] for r in results) == poly_oracle(100)
+    assert sum(r.value for r in results) == poly_oracle(100)
 
 
 @needs_ft

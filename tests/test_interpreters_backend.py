@@ -119,9 +119,9 @@ def test_logic_exact_results_one_per_task():
         results = backend.run("harness.workloads:poly", make_tasks(30_001, 3, "strong"), time.perf_counter() + 30)
     finally:
         backend.close()
-    assert [r[0] for r in results] == [0, 1, 2]
-    assert sum(r[1] for r in results) == poly_oracle(30_001)
-    assert all(r[4] is not None and r[2] <= r[3] for r in results)  # CPU time and a span
+    assert [r.worker for r in results] == [0, 1, 2]
+    assert sum(r.value for r in results) == poly_oracle(30_001)
+    assert all(r.cpu_s is not None and r.start <= r.end for r in results)  # CPU time and a span
 
 
 def test_logic_failure_and_timeout(tmp_path, monkeypatch):

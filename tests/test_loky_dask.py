@@ -328,7 +328,7 @@ def test_dask_recomputation_after_a_worker_death_is_counted(tmp_path, user_modul
         tasks = make_tasks(20_000, 2, "strong")
         for _ in range(2):
             results = backend.run(f"{user_module}:die_once", tasks, time.perf_counter() + 60)
-            assert sum(r[1] for r in results) == POLY.expected(20_000)
+            assert sum(r.value for r in results) == POLY.expected(20_000)
     finally:
         backend.close()
     assert (tmp_path / "died").exists()

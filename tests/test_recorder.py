@@ -9,6 +9,7 @@ from harness.repeats import Repeat, RepeatRecord
 from harness.sampler import CpuSamples, mean_per_core
 from harness.storage import JOURNAL_NAME, RESULTS_NAME, load_suite, read_journal_entries
 from harness.suite import build_suite
+from harness.tasks import TaskResult
 
 
 class FakeClock:
@@ -66,8 +67,8 @@ def test_speedups_are_attached_when_the_suite_is_built(tmp_path):
 
 def test_repeats_round_trip_through_the_journal_and_a_finished_run_supersedes_them(tmp_path):
     recorder = make_recorder(tmp_path, FakeClock())
-    repeat = Repeat(wall_s=0.5, cpu_s=0.4, start=100.0, task_results=((0, 12345678901234567890123, 100.1, 100.4, 0.3,
-                                                                      None, 77),),
+    repeat = Repeat(wall_s=0.5, cpu_s=0.4, start=100.0, task_results=(TaskResult(0, 12345678901234567890123, 100.1, 100.4, 0.3,
+                                                                                None, 77),),
                     samples=CpuSamples(start=100.0, t=(100.2, 100.5), per_core=((50.0, 100.0), (0.0, 3.0))),
                     reference_s=0.02)
     finished = run("threads", 2)
@@ -92,3 +93,13 @@ def test_a_journaled_repeat_keeps_its_samples_as_compact_as_results_json(tmp_pat
     assert len(back.repeat.samples.t) <= 100 and back.repeat.samples.t[-1] == pytest.approx(t[-1])
     assert mean_per_core(back.repeat.samples) == pytest.approx(mean_per_core(repeat.samples), abs=0.6)
     assert (tmp_path / JOURNAL_NAME).stat().st_size < 60_000
+
+
+def test_a_repeat_journaled_with_task_results_as_lists_still_reads():
+    # Journals hold each task's result as a list; those written before gil_enabled have seven fields.
+    data = {"wall_s": 0.5, "cpu_s": 0.4, "start": 100.0, "samples": None,
+            "task_results": [[0, 42, 100.1, 100.4, 0.3, None, 77], [1, 8, 100.1, 100.3, 0.2, 2048, 78, True]]}
+    repeat = Repeat.from_dict(data)
+    assert repeat.task_results == (TaskResult(0, 42, 100.1, 100.4, 0.3, None, 77),
+                                   TaskResult(1, 8, 100.1, 100.3, 0.2, 2048, 78, True))
+    assert repeat.total == 50 and Repeat.from_dict(repeat.to_dict()) == repeat

@@ -19,6 +19,10 @@ __all__ = [
     "STDLIB_BACKENDS",
     "DEFAULT_BACKENDS",
     "backend_class",
+    "backend_trait",
+    "is_baseline",
+    "is_thread_based",
+    "is_exact_by_design",
     "availability",
 ]
 
@@ -57,6 +61,34 @@ def backend_class(name: str) -> type[Backend]:
     """The class for a backend name; KeyError for an unknown name."""
     module_name, _, class_name = _REGISTRY[name].partition(":")
     return getattr(importlib.import_module(module_name), class_name)
+
+
+def backend_trait(name: str, trait: str, default=None):
+    """What the named backend says of itself: its class attribute ``trait`` (``is_baseline``,
+    ``thread_based``, ``exact_by_design``, ``kind``, ...).
+
+    ``default`` for a name this harness does not know or cannot import (a results file
+    written by another version), so reading old results never fails on a backend's name.
+    """
+    try:
+        return getattr(backend_class(name), trait)
+    except (KeyError, ImportError):
+        return default
+
+
+def is_baseline(name: str) -> bool:
+    """The baseline every speedup is measured against (serial); False for an unknown name."""
+    return backend_trait(name, "is_baseline", False)
+
+
+def is_thread_based(name: str) -> bool:
+    """Workers are threads sharing this interpreter's GIL; False for an unknown name."""
+    return backend_trait(name, "thread_based", False)
+
+
+def is_exact_by_design(name: str) -> bool:
+    """False for a lesson in lost updates (the *-nolock backends); True for an unknown name."""
+    return backend_trait(name, "exact_by_design", True)
 
 
 def availability(name: str) -> str | None:

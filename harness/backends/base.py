@@ -20,10 +20,10 @@ import time
 import weakref
 from typing import ClassVar, Iterable, Sequence
 
-from harness.partition import Task
+from harness.tasks import Chunk, TaskResult
 
 __all__ = ["Backend", "BackendError", "WorkerFailure", "RunTimeout", "describe_exitcode", "kill_processes",
-           "abandon_threads", "abandoned_threads"]
+           "abandon_threads", "abandoned_threads", "FlushEveryOption"]
 
 # Threads a backend gave up on after a timeout (they cannot be killed).
 _ABANDONED: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
@@ -81,6 +81,18 @@ def abandoned_threads(include_daemon: bool = False) -> list[threading.Thread]:
     return [t for t in list(_ABANDONED) if t.is_alive() and (include_daemon or not t.daemon)]
 
 
+class FlushEveryOption:
+    """Mixin for the shared-total lessons: --flush-every reaches these backends alone."""
+
+    def __init__(self, workers: int, start_method: str | None = None, flush_every: int | None = None) -> None:
+        super().__init__(workers, start_method)
+        self.flush_every = flush_every
+
+    @classmethod
+    def options_from(cls, config) -> dict:
+        return {"flush_every": config.flush_every}
+
+
 class Backend(abc.ABC):
     """Base class: subclasses set the class attributes and override ``run``."""
 
@@ -91,18 +103,32 @@ class Backend(abc.ABC):
     # True when start() builds something reused across repeats (its cost is startup_s).
     has_startup: ClassVar[bool] = False
     uses_start_method: ClassVar[bool] = False
-    # True for a lesson in lost updates (shared state without its Lock): a wrong total is its
+    # The baseline every speedup is measured against (serial): one worker, so at strong
+    # scaling it runs once per size, and first.
+    is_baseline: ClassVar[bool] = False
+    # Workers are threads of this interpreter sharing its GIL, if it has one: on a GIL build
+    # pure-Python work does not scale, and the GIL, not the cores, explains it.
+    thread_based: ClassVar[bool] = False
+    # False for a lesson in lost updates (shared state without its Lock): a wrong total is its
     # expected outcome, not a failure of the sweep; locked_twin names the same model with the Lock.
-    loses_updates: ClassVar[bool] = False
+    exact_by_design: ClassVar[bool] = True
     locked_twin: ClassVar[str | None] = None
+    # Can hand a map workload's items to its workers in chunks of any size (the chunksize
+    # axis). Range workloads are always one chunk per worker; no backend chunks maps yet.
+    can_chunk: ClassVar[bool] = False
 
-    def __init__(self, workers: int, start_method: str | None = None, **options) -> None:
+    def __init__(self, workers: int, start_method: str | None = None) -> None:
         self.workers = workers
         self.start_method = start_method
-        self.options = options
         # Workers die with this process (see init_worker_process); under forkserver their
         # parent is the fork server, which outlives us, so they watch this pid themselves.
         self.parent_pid = os.getpid()
+
+    @classmethod
+    def options_from(cls, config) -> dict:
+        """This backend's own constructor keywords from a RunConfig (shared's flush_every, dask's
+        dask_scheduler): only the backend they concern receives them. None by default."""
+        return {}
 
     @property
     def context(self):
@@ -117,15 +143,11 @@ class Backend(abc.ABC):
         """Build the pool or cluster; the default has nothing to build."""
 
     @abc.abstractmethod
-    def run(self, ref: str, tasks: Sequence[Task], deadline: float, fn=None) -> list[tuple]:
+    def run(self, ref: str, tasks: Sequence[Chunk], deadline: float, fn=None) -> list[TaskResult]:
         """Execute one repeat: one TaskResult per task, by the ``perf_counter`` deadline."""
 
     def close(self, kill: bool = False) -> None:
         """Release everything; ``kill`` means at once, without waiting for work."""
-
-    def child_pids(self) -> list[int]:
-        """Live worker process ids (the runner samples their CPU time and memory)."""
-        return []
 
     # For backends built on a concurrent.futures-style executor (see collect_futures).
     timeout_text: ClassVar[str] = "timed out; workers killed"

@@ -30,14 +30,14 @@ and this backend reports, does not print a page of warnings over the progress ba
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 
 from harness.backends.base import Backend, RunTimeout, WorkerFailure, describe_exitcode
 from harness.backends.dask_cluster import (CLOSE_S, CONNECT_S, KILL_CLOSE_S, WORKERS_S, QuietLogs, connect,
                                            count_workers, guarded_start, kill_embedded, live_pids, local_cluster,
                                            plugins, reap, refused, settle)
-from harness.backends.worker import compute_in_process, describe_exception, describe_system_exit
+from harness.backends.worker import compute_in_process, describe_exception, describe_system_exit, warm_up
+from harness.text import one_line
 
 __all__ = ["DaskBackend"]
 
@@ -46,21 +46,10 @@ def _dask_task(ref: str, task: tuple) -> tuple:
     try:
         return compute_in_process(ref, task)
     except SystemExit as exc:  # the worker's thread pool would pass it back, not exit
-        raise RuntimeError(f"worker {task[0]}: {describe_system_exit(exc)}") from None
+        raise RuntimeError(f"worker {task.worker}: {describe_system_exit(exc)}") from None
     except Exception as exc:
         # A plain string survives the trip back whatever the user's exception is.
-        raise RuntimeError(f"worker {task[0]}: {describe_exception(exc)}") from None
-
-
-def _warm_worker() -> int:
-    # Import the worker side now, so the first repeat does not pay for it.
-    import harness.workloads  # noqa: F401
-
-    return os.getpid()
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+        raise RuntimeError(f"worker {task.worker}: {describe_exception(exc)}") from None
 
 
 class DaskBackend(Backend):
@@ -70,8 +59,8 @@ class DaskBackend(Backend):
     kind = "process"
     has_startup = True
 
-    def __init__(self, workers, start_method=None, dask_scheduler=None, **options):
-        super().__init__(workers, start_method, dask_scheduler=dask_scheduler, **options)
+    def __init__(self, workers, start_method=None, dask_scheduler=None):
+        super().__init__(workers, start_method)
         # Imported here, not in start(): the runner times start(), and the one-off import of
         # distributed (about a second) would otherwise land in the first configuration only.
         import distributed  # noqa: F401
@@ -97,6 +86,10 @@ class DaskBackend(Backend):
         if missing:
             return f"{' and '.join(missing)} not installed (pip install 'dask[distributed]')"
         return None
+
+    @classmethod
+    def options_from(cls, config) -> dict:
+        return {"dask_scheduler": config.dask_scheduler}
 
     @classmethod
     def fixed_workers(cls, config) -> int | None:
@@ -129,9 +122,9 @@ class DaskBackend(Backend):
         self._register_counter()
         try:
             # Every worker imports the harness now; an external one that cannot says so here.
-            self._client.run(_warm_worker)
+            self._client.run(warm_up)
         except Exception as exc:
-            text = _one_line(describe_exception(exc))
+            text = one_line(describe_exception(exc))
             raise WorkerFailure(f"dask workers could not load the harness: {text}") from None
 
     def _start_local(self):
@@ -157,7 +150,7 @@ class DaskBackend(Backend):
             self._client = connect(self.address)
         except Exception as exc:
             raise WorkerFailure(f"cannot connect to the dask scheduler at {self.address}: "
-                                f"{_one_line(describe_exception(exc))}") from None
+                                f"{one_line(describe_exception(exc))}") from None
         count = len(self._client.scheduler_info(n_workers=-1)["workers"])
         if count != self.workers:
             raise WorkerFailure(f"the dask cluster at {self.address} has {count} worker(s), not {self.workers}; "
@@ -181,7 +174,7 @@ class DaskBackend(Backend):
 
         index, self._runs = self._runs, self._runs + 1
         # Our own keys: unique per run (never a cached result) and attributable to a run.
-        futures = [self._client.submit(_dask_task, ref, task, key=f"{self._prefix}r{index}-w{task[0]}", pure=False)
+        futures = [self._client.submit(_dask_task, ref, task, key=f"{self._prefix}r{index}-w{task.worker}", pure=False)
                    for task in tasks]
         values, pending = {}, list(futures)
         try:
@@ -211,7 +204,7 @@ class DaskBackend(Backend):
             raise
         except Exception as exc:  # e.g. FuturesCancelledError, or a lost connection to the scheduler
             self.close(kill=True)
-            raise WorkerFailure(f"dask: {_one_line(describe_exception(exc))}") from None
+            raise WorkerFailure(f"dask: {one_line(describe_exception(exc))}") from None
         return [values[f.key] for f in futures]
 
     def _describe_failure(self, future) -> str:
@@ -220,7 +213,7 @@ class DaskBackend(Backend):
         try:
             exc = future.exception(timeout=CONNECT_S)
         except Exception as err:
-            return f"dask task {future.key} {future.status}: {_one_line(describe_exception(err))}"
+            return f"dask task {future.key} {future.status}: {one_line(describe_exception(err))}"
         if type(exc).__name__ == "KilledWorker":
             worker = future.key.rsplit("-w", 1)[-1]
             codes = sorted({p.exitcode for p in self._initial_processes if p.exitcode not in (None, 0)})
@@ -230,8 +223,8 @@ class DaskBackend(Backend):
             return (f"dask workers died running worker {worker}'s task ({how}); "
                     f"dask gave up after {tries}attempts (KilledWorker)")
         if isinstance(exc, RuntimeError):  # _dask_task's one line
-            return _one_line(exc)
-        return _one_line(describe_exception(exc))
+            return one_line(exc)
+        return one_line(describe_exception(exc))
 
     # -- close -------------------------------------------------------------------------
 
@@ -276,8 +269,3 @@ class DaskBackend(Backend):
             # its own clean-up, up to interpreter exit: then the logs stay quiet for good.
             if not kill:
                 self._quiet.restore()
-
-    def child_pids(self):
-        if self._cluster is None:
-            return []  # an external cluster's workers are not our children
-        return [n.pid for n in list(self._cluster.workers.values()) if n.pid]

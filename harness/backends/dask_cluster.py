@@ -18,6 +18,8 @@ import os
 import signal
 import time
 
+from harness.backends._compat import spec_cluster_instances
+
 __all__ = ["CONNECT_S", "WORKERS_S", "CLOSE_S", "KILL_CLOSE_S", "QUIET", "plugins", "QuietLogs",
            "deferred_interrupts", "guarded_start", "local_cluster", "connect", "count_workers", "refused",
            "live_pids", "kill_embedded", "stop_restarts", "settle", "reap", "abandon"]
@@ -167,9 +169,7 @@ def guarded_start(held):
     left behind is killed (abandon). Once the caller holds the cluster, a held-back
     interrupt is delivered and the caller's normal kill path ends it.
     """
-    from distributed.deploy.spec import SpecCluster
-
-    before = set(SpecCluster._instances)
+    before = spec_cluster_instances()
     try:
         with deferred_interrupts():
             yield
@@ -177,7 +177,7 @@ def guarded_start(held):
         if held() is None:
             # A second Ctrl-C (or a failure) inside the constructor: the cluster never
             # reached us, but distributed would close it at exit, with tracebacks.
-            for cluster in set(SpecCluster._instances) - before:
+            for cluster in spec_cluster_instances() - before:
                 abandon(cluster)
         raise
 

@@ -15,6 +15,7 @@ import concurrent.futures as cf
 import signal
 import time
 
+from harness.backends._compat import executor_processes, executor_threads
 from harness.backends.base import (Backend, WorkerFailure, abandon_threads, describe_exitcode,
                                    kill_processes)
 from harness.backends.worker import (compute, compute_in_process, describe_exception, describe_system_exit,
@@ -29,14 +30,14 @@ _EXITCODE_WAIT_S = 1.0
 class _ExecutorBackend(Backend):
     has_startup = True
 
-    def __init__(self, workers, start_method=None, **options):
-        super().__init__(workers, start_method, **options)
+    def __init__(self, workers, start_method=None):
+        super().__init__(workers, start_method)
         self._executor = None
         self._processes: list = []
 
     def on_timeout(self):
         if self.kind == "thread":  # they cannot be killed: record them (see the module docstring)
-            abandon_threads(self._executor._threads)
+            abandon_threads(executor_threads(self._executor))
 
     def describe_failure(self, exc: BaseException) -> str:
         if isinstance(exc, SystemExit):
@@ -53,6 +54,7 @@ class ThreadExecutorBackend(_ExecutorBackend):
     name = "thread-executor"
     description = "concurrent.futures.ThreadPoolExecutor, reused across repeats"
     kind = "thread"
+    thread_based = True
     timeout_text = "timed out; threads cannot be killed, so the hung thread was abandoned"
 
     def start(self):
@@ -74,18 +76,18 @@ def _thread_task(ref, task, fn):
     try:
         return compute(ref, task, fn)
     except SystemExit as exc:
-        raise _WorkerError(f"worker {task[0]}: {describe_system_exit(exc)}") from None
+        raise _WorkerError(f"worker {task.worker}: {describe_system_exit(exc)}") from None
     except Exception as exc:
-        raise _WorkerError(f"worker {task[0]}: {describe_exception(exc)}") from None
+        raise _WorkerError(f"worker {task.worker}: {describe_exception(exc)}") from None
 
 
 def _executor_task(ref, task):
     try:
         return compute_in_process(ref, task)
     except SystemExit as exc:  # the executor would send it back as a result, not exit the worker
-        raise _WorkerError(f"worker {task[0]}: {describe_system_exit(exc)}") from None
+        raise _WorkerError(f"worker {task.worker}: {describe_system_exit(exc)}") from None
     except Exception as exc:
-        raise _WorkerError(f"worker {task[0]}: {describe_exception(exc)}") from None
+        raise _WorkerError(f"worker {task.worker}: {describe_exception(exc)}") from None
 
 
 class ProcessExecutorBackend(_ExecutorBackend):
@@ -100,11 +102,11 @@ class ProcessExecutorBackend(_ExecutorBackend):
                                                 initializer=init_worker_process, initargs=(self.parent_pid,))
         # Workers start on first submit; warm them all now so start-up stays out of the repeats.
         cf.wait([self._executor.submit(int) for _ in range(self.workers)])
-        self._processes = list((self._executor._processes or {}).values())
+        self._processes = executor_processes(self._executor)
 
     def _all_processes(self) -> list:
         """Every worker seen: the executor may replace or add workers after start()."""
-        live = list(((self._executor._processes or {}) if self._executor is not None else {}).values())
+        live = executor_processes(self._executor) if self._executor is not None else []
         return self._processes + [p for p in live if p not in self._processes]
 
     def describe_failure(self, exc):
@@ -138,6 +140,3 @@ class ProcessExecutorBackend(_ExecutorBackend):
             kill_processes(self._all_processes())
         super().close(kill)
         self._processes = []
-
-    def child_pids(self):
-        return [p.pid for p in self._all_processes() if p.is_alive()]

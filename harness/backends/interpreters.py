@@ -23,7 +23,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import sys
 
+from harness.backends._compat import executor_threads
 from harness.backends.base import Backend, WorkerFailure, abandon_threads
+from harness.backends.worker import warm_up
 
 __all__ = ["InterpretersBackend"]
 
@@ -37,17 +39,10 @@ def _interpreter_task(ref: str, task: tuple) -> tuple:
     try:
         return compute(ref, task)
     except SystemExit as exc:
-        raise RuntimeError(f"worker {task[0]}: {describe_system_exit(exc)}") from None
+        raise RuntimeError(f"worker {task.worker}: {describe_system_exit(exc)}") from None
     except Exception as exc:
         # A plain string crosses the interpreter boundary whatever the exception was.
-        raise RuntimeError(f"worker {task[0]}: {describe_exception(exc)}") from None
-
-
-def _warm_interpreter() -> int:
-    # Import the worker side now, so the first repeat does not pay for it.
-    import harness.workloads  # noqa: F401
-
-    return 0
+        raise RuntimeError(f"worker {task.worker}: {describe_exception(exc)}") from None
 
 
 def _path_script(paths: list[str]) -> str:
@@ -65,8 +60,8 @@ class InterpretersBackend(Backend):
     timeout_text = ("timed out; interpreters run in threads of this process and cannot be killed, "
                     "so the hung one was abandoned")
 
-    def __init__(self, workers, start_method=None, **options):
-        super().__init__(workers, start_method, **options)
+    def __init__(self, workers, start_method=None):
+        super().__init__(workers, start_method)
         self._executor = None
 
     @classmethod
@@ -90,7 +85,7 @@ class InterpretersBackend(Backend):
             raise WorkerFailure(f"interpreters: {reason}")
         self._executor = self._make_executor()
         # Worker threads, and their interpreters, start on submit: start them all now.
-        cf.wait([self._executor.submit(_warm_interpreter) for _ in range(self.workers)])
+        cf.wait([self._executor.submit(warm_up) for _ in range(self.workers)])
 
     def run(self, ref, tasks, deadline, fn=None):
         if self._executor is None:
@@ -109,5 +104,5 @@ class InterpretersBackend(Backend):
         if kill:
             # A hung interpreter's thread would hold up interpreter exit; harness run checks
             # the abandoned threads and exits without waiting on them.
-            abandon_threads(getattr(executor, "_threads", ()))
+            abandon_threads(executor_threads(executor))
         executor.shutdown(wait=not kill, cancel_futures=True)

@@ -16,13 +16,13 @@ does not apply (loky discourages "fork", and the platform default the CLI fills 
 from __future__ import annotations
 
 import concurrent.futures as cf
-import os
 import re
 import time
 
+from harness.backends._compat import executor_processes
 from harness.backends.base import Backend, WorkerFailure, describe_exitcode
 from harness.backends.worker import (compute_in_process, describe_exception, describe_system_exit,
-                                     init_worker_process)
+                                     init_worker_process, warm_up)
 
 __all__ = ["LokyBackend"]
 
@@ -36,10 +36,10 @@ def _loky_task(ref: str, task: tuple) -> tuple:
     try:
         return compute_in_process(ref, task)
     except SystemExit as exc:  # loky would send it back as a result, not end the worker
-        raise RuntimeError(f"worker {task[0]}: {describe_system_exit(exc)}") from None
+        raise RuntimeError(f"worker {task.worker}: {describe_system_exit(exc)}") from None
     except Exception as exc:
         # A plain string travels back whatever the user's exception is (unpicklable ones too).
-        raise RuntimeError(f"worker {task[0]}: {describe_exception(exc)}") from None
+        raise RuntimeError(f"worker {task.worker}: {describe_exception(exc)}") from None
 
 
 def _wait_gone(processes, timeout: float) -> None:
@@ -58,13 +58,6 @@ def _wait_gone(processes, timeout: float) -> None:
         sentinels = [s for s in sentinels if s not in ready]
 
 
-def _warm() -> int:
-    # Import the worker side now so the first repeat does not pay for it.
-    import harness.workloads  # noqa: F401
-
-    return os.getpid()
-
-
 class LokyBackend(Backend):
     name = "loky"
     description = "loky.ProcessPoolExecutor (joblib's pool), started once per configuration; start-up recorded apart"
@@ -73,8 +66,8 @@ class LokyBackend(Backend):
     uses_start_method = False
     timeout_text = "timed out; loky worker processes killed"
 
-    def __init__(self, workers, start_method=None, **options):
-        super().__init__(workers, start_method, **options)
+    def __init__(self, workers, start_method=None):
+        super().__init__(workers, start_method)
         # Imported here, not in start(): the runner times start(), and the one-off import of
         # loky would otherwise land in the first configuration's startup_s only.
         import loky  # noqa: F401
@@ -101,8 +94,8 @@ class LokyBackend(Backend):
         )
         # The first submit starts every worker (from this thread, which matters for
         # PR_SET_PDEATHSIG); waiting on one trivial task per worker makes them all ready.
-        cf.wait([self._executor.submit(_warm) for _ in range(self.workers)])
-        self._processes = list(self._executor._processes.values())
+        cf.wait([self._executor.submit(warm_up) for _ in range(self.workers)])
+        self._processes = executor_processes(self._executor)
 
     @classmethod
     def recorded_start_method(cls, config) -> str | None:
@@ -148,6 +141,3 @@ class LokyBackend(Backend):
         else:
             executor.shutdown(wait=True)
         self._processes = []
-
-    def child_pids(self):
-        return [p.pid for p in self._processes if p.pid is not None and p.is_alive()]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import threading
 
+from harness.backends._compat import pool_task_queue_lock, pool_workers
 from harness.backends.base import Backend, RunTimeout, WorkerFailure, describe_exitcode, kill_processes
 from harness.backends.worker import compute_in_process, describe_exception, init_worker_process
 
@@ -33,7 +34,7 @@ def _pool_task(ref: str, task: tuple) -> tuple:
         return compute_in_process(ref, task)
     except Exception as exc:
         # Re-raised as a plain string so unpicklable user exceptions cannot break the pool.
-        raise _TaskError(f"worker {task[0]}: {describe_exception(exc)}") from None
+        raise _TaskError(f"worker {task.worker}: {describe_exception(exc)}") from None
 
 
 def _terminate(pool, processes) -> None:
@@ -55,12 +56,12 @@ def _terminate(pool, processes) -> None:
     closer = threading.Thread(target=pool.terminate, name="harness-pool-terminate", daemon=True)
     closer.start()
     closer.join(_TERMINATE_GRACE_S)
-    kill_processes(list(processes) + list(getattr(pool, "_pool", None) or ()))
+    kill_processes(list(processes) + pool_workers(pool))
     if closer.is_alive():
         # Every worker is dead now, so nobody can rightly hold the lock. Either a dead worker
         # holds it, or it is free but its wake-up went to a waiter killed before it took the
         # token (a lost wake-up: sem_post wakes one waiter). Take it if free, then post once.
-        lock = getattr(getattr(pool, "_inqueue", None), "_rlock", None)
+        lock = pool_task_queue_lock(pool)
         try:
             lock.acquire(False)
             lock.release()
@@ -76,8 +77,8 @@ class PoolBackend(Backend):
     has_startup = True
     uses_start_method = True
 
-    def __init__(self, workers, start_method=None, **options):
-        super().__init__(workers, start_method, **options)
+    def __init__(self, workers, start_method=None):
+        super().__init__(workers, start_method)
         self._pool = None
         self._processes: list = []
 
@@ -85,7 +86,7 @@ class PoolBackend(Backend):
         self._pool = self.context.Pool(self.workers, initializer=init_worker_process, initargs=(self.parent_pid,))
         # Pool starts its workers lazily in some versions; make sure they exist now so
         # their start-up is counted here, not in the first repeat.
-        self._processes = list(self._pool._pool)
+        self._processes = pool_workers(self._pool)
 
     def _check_workers(self):
         for proc in self._processes:
@@ -132,14 +133,11 @@ class PoolBackend(Backend):
             try:
                 _terminate(pool, self._processes)
             finally:  # a second Ctrl-C while waiting must not leave workers running
-                kill_processes(list(self._processes) + list(getattr(pool, "_pool", None) or ()))
+                kill_processes(list(self._processes) + pool_workers(pool))
         else:
             pool.close()
             pool.join()
         self._processes = []
-
-    def child_pids(self):
-        return [p.pid for p in self._processes if p.pid is not None]
 
 
 class PoolAsyncBackend(PoolBackend):

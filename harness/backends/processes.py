@@ -13,6 +13,7 @@ import time
 
 from harness.backends.base import Backend, RunTimeout, WorkerFailure, describe_exitcode, kill_processes
 from harness.backends.worker import compute_in_process, describe_exception, init_worker_process
+from harness.tasks import Chunk, TaskResult
 
 __all__ = ["ProcessesBackend", "collect_from_queue"]
 
@@ -23,18 +24,18 @@ _POLL_S = 0.02
 _FLUSH_GRACE_S = 1.0
 
 
-def _process_main(result_queue, ref: str, task: tuple, parent_pid: int) -> None:
+def _process_main(result_queue, ref: str, task: Chunk, parent_pid: int) -> None:
     init_worker_process(parent_pid)
     try:
         outcome = ("ok", compute_in_process(ref, task, whole_process=True))
     except Exception as exc:
-        outcome = ("error", f"worker {task[0]}: {describe_exception(exc)}")
+        outcome = ("error", f"worker {task.worker}: {describe_exception(exc)}")
     result_queue.put(outcome)
 
 
-def collect_from_queue(result_queue, processes, count: int, deadline: float) -> list[tuple]:
+def collect_from_queue(result_queue, processes, count: int, deadline: float) -> list[TaskResult]:
     """Read ``count`` outcomes, failing fast when a worker dies and at the deadline."""
-    results: list[tuple] = []
+    results: list[TaskResult] = []
     exited_clean_since: float | None = None
     while len(results) < count:
         remaining = deadline - time.perf_counter()
@@ -67,13 +68,13 @@ class ProcessesBackend(Backend):
     kind = "process"
     uses_start_method = True
 
-    def __init__(self, workers, start_method=None, **options):
-        super().__init__(workers, start_method, **options)
+    def __init__(self, workers, start_method=None):
+        super().__init__(workers, start_method)
         self._live: list = []
 
     def _spawn(self, target, args_for_task, tasks):
         ctx = self.context
-        procs = [ctx.Process(target=target, args=args_for_task(task), daemon=True, name=f"harness-worker-{task[0]}")
+        procs = [ctx.Process(target=target, args=args_for_task(task), daemon=True, name=f"harness-worker-{task.worker}")
                  for task in tasks]
         self._live = procs
         for proc in procs:
@@ -97,6 +98,3 @@ class ProcessesBackend(Backend):
     def close(self, kill=False):
         kill_processes(self._live)
         self._live = []
-
-    def child_pids(self):
-        return [p.pid for p in self._live if p.pid is not None]

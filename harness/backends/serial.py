@@ -40,6 +40,7 @@ class SerialBackend(Backend):
     name = "serial"
     description = "the workload in the calling thread, one task after another (the baseline)"
     kind = "inline"
+    is_baseline = True
 
     def run(self, ref, tasks, deadline, fn=None):
         results = []
@@ -52,7 +53,7 @@ class SerialBackend(Backend):
                 except RunTimeout:  # from the alarm, inside the workload
                     raise
                 except SystemExit as exc:  # the workload's sys.exit() must not end the whole sweep
-                    raise WorkerFailure(f"worker {task[0]}: {describe_system_exit(exc)}") from None
+                    raise WorkerFailure(f"worker {task.worker}: {describe_system_exit(exc)}") from None
                 except Exception as exc:
-                    raise WorkerFailure(f"worker {task[0]}: {describe_exception(exc)}") from None
+                    raise WorkerFailure(f"worker {task.worker}: {describe_exception(exc)}") from None
         return results

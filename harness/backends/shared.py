@@ -16,11 +16,12 @@ from __future__ import annotations
 import time
 
 
-from harness.backends.base import kill_processes
+from harness.backends.base import FlushEveryOption, kill_processes
 from harness.backends.processes import ProcessesBackend, collect_from_queue
 from harness.backends.worker import (
     describe_exception, init_worker_process, load_cached, peak_rss_bytes, worker_gil_enabled,
 )
+from harness.tasks import TaskResult
 
 __all__ = ["SharedBackend", "SharedNoLockBackend", "LIMBS", "read_accumulator", "add_into"]
 
@@ -47,7 +48,7 @@ def add_into(acc, amount: int) -> None:
 
 def _shared_main(result_queue, acc, lock, ref, task, flush_every, parent_pid):
     init_worker_process(parent_pid)
-    worker, lo, hi = task
+    worker, lo, hi = task.worker, task.lo, task.hi
     try:
         fn = load_cached(ref)
         step = flush_every or max(hi - lo, 1)
@@ -61,14 +62,14 @@ def _shared_main(result_queue, acc, lock, ref, task, flush_every, parent_pid):
                 add_into(acc, partial)
         end = time.perf_counter()
         # value None: the sum lives in shared memory, read once by the parent.
-        outcome = ("ok", (worker, None, start, end, time.process_time(), peak_rss_bytes(), None,
-                          worker_gil_enabled()))
+        outcome = ("ok", TaskResult(worker, None, start, end, time.process_time(), peak_rss_bytes(), None,
+                                    worker_gil_enabled()))
     except Exception as exc:
         outcome = ("error", f"worker {worker}: {describe_exception(exc)}")
     result_queue.put(outcome)
 
 
-class SharedBackend(ProcessesBackend):
+class SharedBackend(FlushEveryOption, ProcessesBackend):
     name = "shared"
     description = ("fresh processes add their sums into a shared multiprocessing.Array under a Lock "
                    "(every --flush-every items); start-up timed")
@@ -79,7 +80,7 @@ class SharedBackend(ProcessesBackend):
         acc = ctx.Array("Q", LIMBS, lock=False)
         lock = ctx.Lock() if self.use_lock else None
         result_queue = ctx.Queue()
-        flush_every = self.options.get("flush_every")
+        flush_every = self.flush_every
         procs = self._spawn(_shared_main,
                             lambda task: (result_queue, acc, lock, ref, task, flush_every, self.parent_pid), tasks)
         try:
@@ -93,15 +94,15 @@ class SharedBackend(ProcessesBackend):
             self._live = []
         total = read_accumulator(acc)
         # The runner sums task values; the whole total rides on the first task.
-        results.sort(key=lambda r: r[0])
-        return [r[:1] + ((total if i == 0 else 0),) + r[2:] for i, r in enumerate(results)]
+        results.sort(key=lambda r: r.worker)
+        return [r.with_value(total if i == 0 else 0) for i, r in enumerate(results)]
 
 
 class SharedNoLockBackend(SharedBackend):
     name = "shared-nolock"
     description = "as shared, without the Lock: concurrent read-add-writes lose updates, and the oracle says so"
     use_lock = False
-    loses_updates = True
+    exact_by_design = False
     locked_twin = "shared"
 
 

@@ -24,12 +24,12 @@ def run_in_threads(tasks, deadline: float, work: Callable, remaining: Callable[[
         try:
             results[slot] = work(task)
         except SystemExit as exc:  # ends only this thread; reported like a process's exit
-            errors.append(f"worker {task[0]}: {describe_system_exit(exc)}")
+            errors.append(f"worker {task.worker}: {describe_system_exit(exc)}")
         except BaseException as exc:  # reported as the run's failure, not lost in a thread
-            errors.append(f"worker {task[0]}: {describe_exception(exc)}")
+            errors.append(f"worker {task.worker}: {describe_exception(exc)}")
 
     # Daemon threads: a hung thread cannot be killed, but it must not keep the harness alive.
-    threads = [threading.Thread(target=target, args=(i, t), daemon=True, name=f"harness-worker-{t[0]}")
+    threads = [threading.Thread(target=target, args=(i, t), daemon=True, name=f"harness-worker-{t.worker}")
                for i, t in enumerate(tasks)]
     for thread in threads:
         thread.start()
@@ -47,6 +47,7 @@ class ThreadsBackend(Backend):
     name = "threads"
     description = "one threading.Thread per worker; on a GIL build pure-Python work does not scale"
     kind = "thread"
+    thread_based = True
 
     def run(self, ref, tasks, deadline, fn=None):
         return run_in_threads(tasks, deadline, lambda task: compute(ref, task, fn), self.remaining)

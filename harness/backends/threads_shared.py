@@ -15,9 +15,10 @@ from __future__ import annotations
 import threading
 import time
 
-from harness.backends.base import Backend
+from harness.backends.base import Backend, FlushEveryOption
 from harness.backends.threads import run_in_threads
 from harness.backends.worker import load_cached, worker_gil_enabled
+from harness.tasks import TaskResult
 
 __all__ = ["DEFAULT_THREAD_FLUSH_EVERY", "SharedTotal", "ThreadsNoLockBackend", "ThreadsSharedBackend"]
 
@@ -46,22 +47,23 @@ class SharedTotal:
         self.value = current + amount
 
 
-class ThreadsSharedBackend(Backend):
+class ThreadsSharedBackend(FlushEveryOption, Backend):
     name = "threads-shared"
     description = ("threads add into one shared total under a threading.Lock (every --flush-every items, "
                    "default every item): the Lock's cost")
     kind = "thread"
+    thread_based = True
     use_lock = True
 
     def run(self, ref, tasks, deadline, fn=None):
         fn = fn or load_cached(ref)
         total = SharedTotal()
         lock = threading.Lock() if self.use_lock else None
-        step = self.options.get("flush_every") or DEFAULT_THREAD_FLUSH_EVERY
+        step = self.flush_every or DEFAULT_THREAD_FLUSH_EVERY
         barrier = threading.Barrier(len(tasks))
 
         def work(task):
-            worker, lo, hi = task
+            worker, lo, hi = task.worker, task.lo, task.hi
             barrier.wait(timeout=max(self.remaining(deadline), 0.1))
             cpu0, start = time.thread_time(), time.perf_counter()
             for block_lo in range(lo, hi, step):
@@ -73,11 +75,11 @@ class ThreadsSharedBackend(Backend):
                     total.add(partial)
             end = time.perf_counter()
             # value 0: the sum lives in the shared total, read once all threads are done.
-            return (worker, 0, start, end, time.thread_time() - cpu0, None, None, worker_gil_enabled())
+            return TaskResult(worker, 0, start, end, time.thread_time() - cpu0, gil_enabled=worker_gil_enabled())
 
         results = run_in_threads(tasks, deadline, work, self.remaining)
         # The runner sums task values; the whole total rides on the first task.
-        return [r[:1] + ((total.value if i == 0 else 0),) + r[2:] for i, r in enumerate(results)]
+        return [r.with_value(total.value if i == 0 else 0) for i, r in enumerate(results)]
 
 
 class ThreadsNoLockBackend(ThreadsSharedBackend):
@@ -85,5 +87,5 @@ class ThreadsNoLockBackend(ThreadsSharedBackend):
     description = ("as threads-shared, without the Lock: on a free-threaded build concurrent read-add-writes "
                    "lose updates, and the oracle says so")
     use_lock = False
-    loses_updates = True
+    exact_by_design = False
     locked_twin = "threads-shared"

@@ -1,11 +1,8 @@
 """Code that runs inside a worker (thread or process): compute one task and time it.
 
 Stdlib only: it runs in worker processes of any start method and in other interpreters.
-A task result is a plain tuple so it pickles cheaply:
-``(worker, value, start, end, cpu_s, peak_rss_bytes, pid, gil_enabled)``, where start and end are
-``time.perf_counter()`` readings. On Linux that is CLOCK_MONOTONIC, one clock for every
-process on the machine, so the parent can place worker spans on its own timeline, and
-gil_enabled is ``sys._is_gil_enabled()`` after the workload was imported (None before 3.13).
+A task is a ``harness.tasks.Chunk`` and its result a ``harness.tasks.TaskResult`` (see
+there for the clock its start and end are read on).
 """
 
 from __future__ import annotations
@@ -16,10 +13,12 @@ import sys
 import time
 import traceback
 
-__all__ = ["TaskResult", "load_cached", "worker_gil_enabled", "peak_rss_bytes", "compute", "compute_in_process", "init_worker_process",
-           "describe_exception", "describe_system_exit"]
+from harness.backends._compat import gil_enabled
+from harness.tasks import Chunk, TaskResult
 
-TaskResult = tuple  # (worker, value, start, end, cpu_s, peak_rss_bytes, pid, gil_enabled)
+__all__ = ["load_cached", "worker_gil_enabled", "peak_rss_bytes", "compute", "compute_in_process", "init_worker_process",
+           "describe_exception", "describe_system_exit", "warm_up"]
+
 
 _FUNCTIONS: dict = {}
 _PR_SET_PDEATHSIG = 1
@@ -36,8 +35,7 @@ def load_cached(ref: str):
 
 def worker_gil_enabled() -> bool | None:
     """The GIL's state as this worker sees it; None where the interpreter cannot say (< 3.13)."""
-    probe = getattr(sys, "_is_gil_enabled", None)
-    return bool(probe()) if probe is not None else None
+    return gil_enabled()
 
 
 def peak_rss_bytes() -> int | None:
@@ -70,31 +68,36 @@ def describe_system_exit(exc: SystemExit) -> str:
     return f"exit code {int(code)} (sys.exit)"
 
 
-def compute(ref: str, task: tuple, fn=None) -> TaskResult:
+def compute(ref: str, task: Chunk, fn=None) -> TaskResult:
     """Run one task in the calling thread; CPU time is this thread's."""
-    worker, lo, hi = task
     fn = fn or load_cached(ref)
     cpu0 = time.thread_time()
     start = time.perf_counter()
-    value = fn(lo, hi)
+    value = fn(task.lo, task.hi)
     end = time.perf_counter()
-    return (worker, value, start, end, time.thread_time() - cpu0, None, None, worker_gil_enabled())
+    return TaskResult(task.worker, value, start, end, time.thread_time() - cpu0, gil_enabled=worker_gil_enabled())
 
 
-def compute_in_process(ref: str, task: tuple, whole_process: bool = False) -> TaskResult:
+def compute_in_process(ref: str, task: Chunk, whole_process: bool = False) -> TaskResult:
     """Run one task in a worker process; reports that process's CPU time and peak memory.
 
     ``whole_process`` counts the CPU the process used since it started (interpreter start-up
     and unpickling included), for backends that start a fresh process per task.
     """
-    worker, lo, hi = task
     fn = load_cached(ref)
     cpu0 = 0.0 if whole_process else time.process_time()
     start = time.perf_counter()
-    value = fn(lo, hi)
+    value = fn(task.lo, task.hi)
     end = time.perf_counter()
-    return (worker, value, start, end, time.process_time() - cpu0, peak_rss_bytes(), os.getpid(),
-            worker_gil_enabled())
+    return TaskResult(task.worker, value, start, end, time.process_time() - cpu0, peak_rss_bytes(), os.getpid(),
+                      worker_gil_enabled())
+
+
+def warm_up() -> int:
+    """Import the worker side now, so a pool's first repeat does not pay for it; the worker's pid."""
+    import harness.workloads  # noqa: F401
+
+    return os.getpid()
 
 
 def init_worker_process(parent_pid: int | None = None) -> None:

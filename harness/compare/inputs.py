@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from harness.model import RunResult, Suite
 from harness.storage import ResultsFileError, read_json_file, suite_from_data
+from harness.text import one_line
 
 __all__ = ["CompareError", "Entry", "Side", "FACTS", "read_side", "side_from", "looks_like_pytest_benchmark"]
 
@@ -85,10 +86,6 @@ class Side:
     warnings: tuple[str, ...] = ()
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 def looks_like_pytest_benchmark(data: Any) -> bool:
     """pytest-benchmark's --benchmark-json / --benchmark-save files carry both of these."""
     return isinstance(data, dict) and "benchmarks" in data and "machine_info" in data
@@ -117,7 +114,7 @@ def side_from(source: Any, name: str) -> Side:
     try:
         suite = suite_from_data(source, name)
     except ResultsFileError as exc:
-        raise CompareError(_one_line(exc)) from None
+        raise CompareError(one_line(exc)) from None
     return _side_from_suite(suite, name)
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from harness.backends import is_baseline
 from harness.report.axes import (
     CPU_LINE_NOTE, grid_shape, mark_logical_cpus, new_figure, plain_log_axis, workers_axis,
 )
 from harness.report.series import (
-    backend_colour, backend_marker, best_parallel_backend, best_time_by_size, break_even_sizes, runs_at, time_unit,
+    backend_colour, backend_marker, baseline_of, best_parallel_backend, best_time_by_size, break_even_sizes, runs_at,
+    time_unit,
 )
 
 if TYPE_CHECKING:
@@ -73,9 +75,9 @@ def wall_time_figure(ctx: "PlotContext"):
             group = groups.get(backend)
             if not group:
                 continue
-            if backend == "serial":
+            if is_baseline(backend):
                 ax.axhline(group[0].median_s * factor, color=backend_colour(backend), linewidth=1.5,
-                           linestyle="-", label="serial (median)", zorder=2)
+                           linestyle="-", label=f"{backend} (median)", zorder=2)
                 continue
             xs = [r.workers for r in group]
             ax.plot(xs, [r.median_s * factor for r in group], linewidth=1.6, markersize=5, **_style(backend))
@@ -108,7 +110,7 @@ def _amdahl_curve(ctx: "PlotContext", n: int):
 
     groups = runs_at(ctx.runs, n)
     backend = best_parallel_backend(ctx.runs, n)
-    serial = groups.get("serial")
+    serial = baseline_of(groups)
     if backend is None or not serial:
         return None
     group = groups[backend]
@@ -122,7 +124,7 @@ def _amdahl_curve(ctx: "PlotContext", n: int):
 def _parallel_groups(ctx: "PlotContext", n: int, field: str) -> dict:
     """Runs at size n per non-serial backend that have ``field``; backends with none left out."""
     groups = {b: [r for r in rs if getattr(r, field) is not None]
-              for b, rs in runs_at(ctx.runs, n).items() if b != "serial"}
+              for b, rs in runs_at(ctx.runs, n).items() if not is_baseline(b)}
     return {b: rs for b, rs in groups.items() if rs}
 
 
@@ -220,7 +222,7 @@ def size_figure(ctx: "PlotContext"):
     fig = new_figure(9.5, 5.4 + 0.2 * max(0, len(ctx.backends) - 6))
     ax = fig.add_subplot()
     factor, unit = time_unit(max(t for per_n in best.values() for t in per_n.values()))
-    serial = best.get("serial", {})
+    serial = baseline_of(best) or {}
     # Text beside each circle helps with a few crossings and turns into clutter with many;
     # the legend carries every value either way.
     label_points = sum(1 for be in crossings.values() if be is not None and be.interpolated) <= 3
@@ -234,7 +236,7 @@ def size_figure(ctx: "PlotContext"):
             be = crossings[backend]
             label += (" · never faster" if be is None else f" · faster from n≈{be.n:,.0f}" if be.interpolated
                       else " · faster at every size")
-        ax.plot(ns, [per_n[k] * factor for k in ns], linewidth=2.4 if backend == "serial" else 1.5,
+        ax.plot(ns, [per_n[k] * factor for k in ns], linewidth=2.4 if is_baseline(backend) else 1.5,
                 markersize=5, **{**_style(backend), "label": label})
         be = crossings.get(backend)
         if be is not None and be.interpolated:

@@ -12,15 +12,14 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from harness.backends import is_baseline, is_thread_based
 from harness.model import RunResult
 
 __all__ = [
-    "BACKEND_STYLE", "THREAD_BACKENDS", "BreakEven", "backend_colour", "backend_marker", "backend_order",
+    "BACKEND_STYLE", "BreakEven", "baseline_of", "backend_colour", "backend_marker", "backend_order",
     "best_parallel_backend", "best_time_by_size", "break_even_size", "break_even_sizes", "plotted_runs",
     "primary_group", "runs_at", "sizes", "time_unit",
 ]
-
-THREAD_BACKENDS = ("threads", "thread-executor")
 
 # A fixed colour and marker per backend name, so "pool" is the same green in every figure
 # and every report; markers keep the lines apart for readers who cannot tell colours apart.
@@ -107,7 +106,7 @@ def best_parallel_backend(runs: Iterable[RunResult], n: int) -> str | None:
     """
     best, best_speedup = None, -math.inf
     for backend, group in runs_at(runs, n).items():
-        if backend == "serial" or backend in THREAD_BACKENDS or len({r.workers for r in group}) < 2:
+        if is_baseline(backend) or is_thread_based(backend) or len({r.workers for r in group}) < 2:
             continue
         # Judged on runs with more than one worker: a lucky one-worker repeat says nothing of scaling.
         top = max((r.speedup for r in group if r.speedup is not None and r.workers > 1), default=None)
@@ -164,16 +163,21 @@ def break_even_size(ns: Sequence[float], serial_s: Sequence[float], parallel_s: 
     return None
 
 
+def baseline_of(by_backend: dict):
+    """The baseline backend's entry (serial's) in a mapping keyed by backend name, or None."""
+    return next((value for name, value in by_backend.items() if is_baseline(name)), None)
+
+
 def break_even_sizes(runs: Sequence[RunResult]) -> dict[str, BreakEven | None]:
     """Break-even size of each parallel backend against serial, over the sizes both measured.
 
     Empty when serial was not measured or fewer than two sizes were swept.
     """
     best = best_time_by_size(runs)
-    serial = best.get("serial", {})
+    serial = baseline_of(best) or {}
     out: dict[str, BreakEven | None] = {}
     for backend, per_n in best.items():
-        if backend == "serial":
+        if is_baseline(backend):
             continue
         common = sorted(n for n in set(per_n) & set(serial) if n > 0 and per_n[n] > 0 and serial[n] > 0)
         if len(common) < 2:
