@@ -82,7 +82,8 @@ def _progress(quiet: bool):
     task = progress.add_task("starting", total=None)
 
     def update(done: int, total: int, label: str) -> None:
-        progress.update(task, completed=done, total=total, description=label)
+        # Drawn at once: a step shorter than the bar's refresh interval would never show its label.
+        progress.update(task, completed=done, total=total, description=label, refresh=True)
 
     return progress, update
 

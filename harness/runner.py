@@ -23,6 +23,7 @@ from harness.partition import expected_copies, make_tasks
 from harness.pythons import GIL_REENABLED, SweepInterpreter
 from harness.reference import ReferenceLoop
 from harness.repeats import Repeat, RepeatRecord
+from harness.signals import raise_if_interrupted
 from harness.sampler import CpuSamples, SamplerError, mean_per_core
 from harness.stability import reference_warning, sample_warnings
 from harness.timeline import compact_timeline
@@ -393,6 +394,7 @@ def _one_by_one(contexts, config, workload, sampler, resumed, on_run, on_repeat,
         on_progress(index, len(contexts), f"{ctx.point.backend} w{ctx.point.workers} n={ctx.point.n}")
         measured = _Measured()
         _measure(ctx, config, workload, sampler, lambda m: policy.wants_more(m.times, m.timing_s), measured)
+        raise_if_interrupted()
         results.append(_summarize(ctx, config, workload, measured))
         on_run(results[-1])
     return results
@@ -425,6 +427,7 @@ def _interleaved(contexts, config, workload, sampler, resumed, on_run, on_repeat
             ctx, measured = contexts[index], measured_all[index]
             on_progress(done + step, total, f"pass {pass_index}{of} {ctx.point.backend} w{ctx.point.workers}")
             _measure_one_repeat(ctx, config, workload, sampler, measured, on_repeat)
+            raise_if_interrupted()
             if measured.failure is not None:  # a configuration that failed is not retried
                 results[index] = measured.failure
                 on_run(measured.failure)

@@ -15,13 +15,18 @@ import os
 import signal
 from contextlib import contextmanager
 
-__all__ = ["Terminated", "terminate_as_exception", "EXIT_SIGINT", "EXIT_SIGTERM"]
+__all__ = ["Terminated", "terminate_as_exception", "raise_if_interrupted", "EXIT_SIGINT", "EXIT_SIGTERM"]
 
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
 
 _active = False
 _fork_hook_registered = False
+# The interrupts that arrived while the handlers were installed. Python prints and drops an
+# exception raised where it cannot propagate: an at-fork hook (logging's _releaseLock runs
+# after every fork), a __del__, a weakref callback. A SIGINT that lands there would be lost
+# and the sweep would run on; remembered here, it is raised again at the next check.
+_pending: list[type[BaseException]] = []
 
 
 class Terminated(BaseException):
@@ -43,15 +48,35 @@ def terminate_as_exception():
     def on_term(signum, frame):
         # Later SIGTERMs during cleanup are ignored: cleanup must finish to save results.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _pending.append(Terminated)
         raise Terminated()
+
+    def on_int(signum, frame):
+        _pending.append(KeyboardInterrupt)
+        raise KeyboardInterrupt()
 
     if not _fork_hook_registered and hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_reset_in_forked_child)
         _fork_hook_registered = True
     previous = signal.signal(signal.SIGTERM, on_term)
+    previous_int = signal.signal(signal.SIGINT, on_int) if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN \
+        else None  # an ignored SIGINT (a background job) stays ignored
+    _pending.clear()
     _active = True
     try:
         yield
+        raise_if_interrupted()  # one that was swallowed on the way, and never checked for
     finally:
         _active = False
+        _pending.clear()
         signal.signal(signal.SIGTERM, previous)
+        if previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)
+
+
+def raise_if_interrupted() -> None:
+    """Raise again an interrupt that Python swallowed (see ``_pending``); called between repeats."""
+    if _pending:
+        kind = _pending[0]
+        _pending.clear()
+        raise kind()

@@ -246,3 +246,27 @@ def test_a_child_forked_mid_sweep_does_not_inherit_the_sigterm_handler():
     child.join(10)
     assert queue.get() == (_handler_name(signal.getsignal(signal.SIGTERM)),
                            _handler_name(signal.getsignal(signal.SIGINT)))
+
+
+def test_an_interrupt_python_swallowed_is_raised_again_at_the_next_check():
+    # Python prints and drops an exception raised in an at-fork hook or a __del__; a SIGINT
+    # landing there must still stop the sweep (harness.signals remembers it).
+    from harness.signals import raise_if_interrupted, terminate_as_exception
+
+    with pytest.raises(KeyboardInterrupt):
+        with terminate_as_exception():
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)  # the handler raises here
+            except KeyboardInterrupt:
+                pass  # swallowed, as logging's at-fork hook swallows it
+            raise_if_interrupted()
+    with pytest.raises(KeyboardInterrupt):  # never checked for: raised when the block ends
+        with terminate_as_exception():
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)
+            except KeyboardInterrupt:
+                pass
+    with terminate_as_exception():  # nothing pending from before
+        raise_if_interrupted()
