@@ -281,12 +281,14 @@ def command_run(args, config_from_args) -> int:
                 run_sweep(config, workload, sampler=sampler, skip=skip, resumed=journal.repeats,
                           on_run=recorder.record_run, on_repeat=recorder.record_repeat, on_progress=on_progress,
                           interpreter=main)
-                resumed_elsewhere = [r for records in journal.repeats.values() for r in records]
-                for index, (spec, _) in enumerate(probed, start=1):
+                for index, (spec, probed_facts) in enumerate(probed, start=1):
+                    # Each interpreter gets only its own repeats back: a key ends with its label.
+                    resumed_there = [r for key, records in journal.repeats.items() if key[-1] == probed_facts["label"]
+                                     for r in records]
                     run_in_interpreter(spec, other_python_config.to_dict(), skip=[list(k) for k in skip],
                                        sampler_python=None if sampler is None else sys.executable,
                                        on_run=recorder.record_run, on_repeat=recorder.record_repeat,
-                                       on_progress=on_progress, resumed=resumed_elsewhere,
+                                       on_progress=on_progress, resumed=resumed_there,
                                        on_facts=lambda facts, i=index: on_facts(i, facts))
             finally:
                 if progress:

@@ -55,3 +55,47 @@ def test_unusable_interpreter_is_bad_input(cli, tmp_path):
     result = cli("run", "--python", fake, "--quiet", "--out", tmp_path / "o2")
     assert result.returncode == 2 and "cannot run harness there" in result.stderr
     assert not (tmp_path / "o").exists() and not (tmp_path / "o2").exists()
+
+
+@pytest.mark.skipif(not OTHERS, reason="no other Python >= 3.10 on this machine")
+def test_sigint_in_the_other_interpreters_interleaved_sweep_keeps_its_repeats_for_resume(tmp_path):
+    import os
+    import signal
+    import time
+
+    from harness.storage import load_suite, read_journal_entries
+    from tests._processes import cli_env, start_cli
+
+    out, marker = tmp_path / "out", tmp_path / "paused"
+    sweep = ["run", "--backends", "serial,threads", "--workers", "2", "--n", "20000", "--repeat", "3", "--interleave",
+             "--warmup", "0", "--no-sampling", "--quiet", "--no-report", "--python", OTHERS[0], "--out", out]
+    # Here: 2 configurations x 3 repeats, then their 2 runs (8 appends); the 11th append is
+    # the other interpreter's 3rd repeat: it paused with 2 of its repeats journaled.
+    proc = start_cli(*sweep, extra_env={"HARNESS_PAUSE_AT": "journal-before:11", "HARNESS_PAUSE_MARKER": str(marker)})
+    try:
+        for _ in range(1200):
+            if marker.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert marker.exists(), proc.poll()
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, stderr
+    kept = read_journal_entries(str(out))
+    assert len(kept.runs) == 2 and sum(len(v) for v in kept.repeats.values()) == 2
+    (label,) = {key[-1] for key in kept.repeats}
+    resumed = subprocess.run([sys.executable, "-m", "harness", "run", "--resume", str(out), "--quiet", "--no-report"],
+                             env=cli_env(), capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    final = load_suite(str(out / "results.json"))
+    assert final.complete and len(final.runs) == 4 and len({r.key for r in final.runs}) == 4
+    for run in final.runs:
+        assert run.status == "ok" and run.result_ok and len(run.times_s) == 3
+        walls = tuple(r.repeat.wall_s for r in kept.repeats.get(run.key, ()))
+        assert run.times_s[:len(walls)] == walls  # kept, not measured again
+    assert {r.python for r in final.runs if r.key in kept.repeats} == {label}
+    assert os.path.exists(out / "runs.jsonl")
