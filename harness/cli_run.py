@@ -152,7 +152,7 @@ def _interpreter_entry(facts: dict, label: str, gil_mode: int | None, gil_enable
 
 def command_run(args, config_from_args) -> int:
     from harness.storage import RESULTS_NAME, Journal, ResultsFileError, load_suite, read_journal_entries
-    from harness.workloads import WorkloadError, resolve_workload
+    from harness.workloads import WorkloadError
 
     # 1. Validate everything before anything is written.
     try:

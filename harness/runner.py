@@ -24,7 +24,7 @@ from harness.pythons import GIL_REENABLED, SweepInterpreter
 from harness.reference import ReferenceLoop
 from harness.repeats import Repeat, RepeatRecord
 from harness.signals import raise_if_interrupted
-from harness.sampler import CpuSamples, SamplerError, mean_per_core
+from harness.sampler import SamplerError, mean_per_core
 from harness.stability import reference_warning, sample_warnings
 from harness.timeline import compact_timeline
 from harness.workloads import Workload

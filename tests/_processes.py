@@ -114,6 +114,26 @@ def start_cli(*args, extra_path: str | None = None, extra_env: dict | None = Non
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
+def signal_at_pause(args, point: str, marker, signum=None, wait_s: float = 120.0) -> tuple[int, str]:
+    """Start ``harness ARGS`` paused at ``point`` ("NAME:K", harness/pause_points.py), signal it
+    there (SIGINT by default); returns its exit code and stderr."""
+    import signal
+
+    proc = start_cli(*args, extra_env={"HARNESS_PAUSE_AT": point, "HARNESS_PAUSE_MARKER": str(marker)})
+    try:
+        deadline = time.monotonic() + wait_s
+        while not os.path.exists(marker) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert os.path.exists(marker), f"the harness never reached {point} (exit {proc.poll()})"
+        proc.send_signal(signal.SIGINT if signum is None else signum)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, stderr
+
+
 def is_multiprocessing_helper(proc: psutil.Process) -> bool:
     """multiprocessing's resource tracker and fork server.
 

@@ -14,7 +14,6 @@ import sys
 import textwrap
 import time
 
-import psutil
 import pytest
 
 from harness.ab import Disagreement, mark_unstable, round_disagreement, round_order

@@ -1,7 +1,6 @@
 """Every stdlib backend computes the exact result: real threads and processes, each start method."""
 
 import multiprocessing
-import time
 
 import pytest
 

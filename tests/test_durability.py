@@ -12,14 +12,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from harness.storage import (JOURNAL_NAME, RESULTS_NAME, ResultsFileError, append_journal, load_suite,
                              read_journal)
 
-from tests._processes import children, cli_env, leftover_children, start_cli
+from tests._processes import children, cli_env, leftover_children, signal_at_pause
 
 # 5 sizes x (serial + threads at 1..6 workers) = 35 tiny runs.
 KILL_SWEEP = ["--backends", "serial,threads", "--workers", "1,2,3,4,5,6", "--n", "0,1,2,3,4",
@@ -59,16 +58,7 @@ def kill_at(args, point: str, occurrence: int, marker) -> None:
     """Start a harness that pauses at ``point`` for the ``occurrence``-th time, and SIGKILL it there."""
     if marker.exists():
         marker.unlink()
-    proc = start_cli(*args, extra_env={"HARNESS_PAUSE_AT": f"{point}:{occurrence}",
-                                       "HARNESS_PAUSE_MARKER": str(marker)})
-    try:
-        deadline = time.monotonic() + PAUSE_WAIT_S
-        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert marker.exists(), (f"the harness never reached {point}:{occurrence}", proc.poll())
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=30)
+    signal_at_pause(args, f"{point}:{occurrence}", marker, signal.SIGKILL, wait_s=PAUSE_WAIT_S)
 
 
 def test_sigkill_before_and_inside_every_write_never_loses_a_finished_run(tmp_path):

@@ -60,31 +60,17 @@ def test_unusable_interpreter_is_bad_input(cli, tmp_path):
 @pytest.mark.skipif(not OTHERS, reason="no other Python >= 3.10 on this machine")
 def test_sigint_in_the_other_interpreters_interleaved_sweep_keeps_its_repeats_for_resume(tmp_path):
     import os
-    import signal
-    import time
 
     from harness.storage import load_suite, read_journal_entries
-    from tests._processes import cli_env, start_cli
+    from tests._processes import cli_env, signal_at_pause
 
     out, marker = tmp_path / "out", tmp_path / "paused"
     sweep = ["run", "--backends", "serial,threads", "--workers", "2", "--n", "20000", "--repeat", "3", "--interleave",
              "--warmup", "0", "--no-sampling", "--quiet", "--no-report", "--python", OTHERS[0], "--out", out]
     # Here: 2 configurations x 3 repeats, then their 2 runs (8 appends); the 11th append is
     # the other interpreter's 3rd repeat: it paused with 2 of its repeats journaled.
-    proc = start_cli(*sweep, extra_env={"HARNESS_PAUSE_AT": "journal-before:11", "HARNESS_PAUSE_MARKER": str(marker)})
-    try:
-        for _ in range(1200):
-            if marker.exists() or proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert marker.exists(), proc.poll()
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, stderr
+    code, stderr = signal_at_pause(sweep, "journal-before:11", marker)
+    assert code == 130, stderr
     kept = read_journal_entries(str(out))
     assert len(kept.runs) == 2 and sum(len(v) for v in kept.repeats.values()) == 2
     (label,) = {key[-1] for key in kept.repeats}

@@ -20,8 +20,8 @@ import pytest
 from tests._pace import scaled
 from harness.storage import JOURNAL_NAME, RESULTS_NAME, load_suite, read_journal, read_journal_entries
 
-from tests._processes import (FAULTY_MODULE, alive, cli_env, descendants, start_cli, wait_for_empty_session,
-                              write_faulty_module)
+from tests._processes import (FAULTY_MODULE, alive, cli_env, descendants, signal_at_pause, start_cli,
+                              wait_for_empty_session, write_faulty_module)
 
 EXIT_BOUND_S = 5.0
 # 13 configurations (serial once, then 4 backends x 3 worker counts) of ~20 ms repeats:
@@ -129,17 +129,8 @@ def test_sigint_mid_interleaved_sweep_keeps_every_finished_repeat_and_resume_com
     out, marker = tmp_path / "out", tmp_path / "paused"
     # Paused just before the 5th journal append (harness/pause_points.py): pass 1's three
     # repeats and one of pass 2 are journaled, no configuration is finished yet.
-    proc = start_cli("run", *INTERLEAVED, "--out", out,
-                     extra_env={"HARNESS_PAUSE_AT": "journal-before:5", "HARNESS_PAUSE_MARKER": str(marker)})
-    try:
-        wait_for(marker.exists, 120, "the 5th journal append", proc)
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, stderr
+    code, stderr = signal_at_pause(["run", *INTERLEAVED, "--out", out], "journal-before:5", marker)
+    assert code == 130, stderr
     assert "Traceback" not in stderr and "4 finished repeat(s)" in stderr and "--resume" in stderr, stderr
     kept = read_journal_entries(str(out))
     assert kept.runs == () and sorted(len(v) for v in kept.repeats.values()) == [1, 1, 2]
