@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 
 from harness.config import ConfigError, RunConfig
 from harness.model import CpuLoad, RunResult, Suite, WorkerSpan
+from harness.sweep import Sweep, SweepError, SweepOutcome, SweepRequest
 from harness.workloads import Workload, WorkloadError, poly, poly_oracle, resolve_workload
 
 __all__ = [
@@ -19,6 +20,10 @@ __all__ = [
     "CpuLoad",
     "RunResult",
     "Suite",
+    "Sweep",
+    "SweepError",
+    "SweepOutcome",
+    "SweepRequest",
     "WorkerSpan",
     "Workload",
     "WorkloadError",
