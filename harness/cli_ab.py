@@ -51,7 +51,7 @@ def _err(message: str) -> None:
 
 def _parse_sweep(tokens: list[str]):
     """The sweep options as harness run would parse them; AbUsageError with run's own message."""
-    from harness.cli import build_parser
+    from harness.cli_parser import build_parser
 
     captured = io.StringIO()
     try:
@@ -66,7 +66,7 @@ def _parse_sweep(tokens: list[str]):
     for dest, what in _REFUSED.items():
         if getattr(namespace, dest, None):
             raise AbUsageError(f"{what} is not accepted by harness ab")
-    from harness.cli import _config_from_args
+    from harness.cli_parser import config_from_args as _config_from_args
     from harness.config import ConfigError
 
     try:
@@ -111,7 +111,7 @@ def _given(tokens: list[str], option: str, first: list[str], second: list[str]) 
     Parsed twice by harness run's own parser behind two different settings of it: the last
     one wins, so the results differ only when the tokens leave the option alone.
     """
-    from harness.cli import build_parser
+    from harness.cli_parser import build_parser
 
     dest = option.lstrip("-").replace("-", "_")
     one = build_parser().parse_args(["run", *first, *tokens])

@@ -178,9 +178,9 @@ def test_a_head_that_computes_a_wrong_result_fails_the_gate(repo, tmp_path):
 
 def test_the_cli_repeats_abs_constants_faithfully():
     import harness.ab
-    import harness.cli
+    import harness.cli_parser
 
-    assert (harness.cli._AB_DEFAULT_ROUNDS, harness.cli._AB_EXIT_UNSTABLE) == (harness.ab.DEFAULT_ROUNDS,
+    assert (harness.cli_parser._AB_DEFAULT_ROUNDS, harness.cli_parser._AB_EXIT_UNSTABLE) == (harness.ab.DEFAULT_ROUNDS,
                                                                            harness.ab.EXIT_UNSTABLE)
 
 
