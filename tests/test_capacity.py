@@ -71,6 +71,6 @@ def test_cli_env_capacity(cli):
 
 
 def test_cli_limit_matches_the_probe():
-    from harness import capacity, cli
+    from harness import capacity, cli_parser
 
-    assert cli._MAX_PROBE_PROCESSES == capacity.MAX_PROCESSES
+    assert cli_parser._MAX_PROBE_PROCESSES == capacity.MAX_PROCESSES
