@@ -20,20 +20,13 @@ from typing import Callable, Sequence
 
 from harness.pythons import PythonSpec, child_environment, interpreter_label, version_ok
 
-__all__ = ["ExternalPythonError", "check_distinct", "probe_interpreter", "resolve_watching_gil", "run_in_interpreter",
-           "python_label"]
+__all__ = ["ExternalPythonError", "check_distinct", "probe_interpreter", "resolve_watching_gil", "run_in_interpreter"]
 
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class ExternalPythonError(RuntimeError):
     """The other interpreter is unusable or its sweep failed to start."""
-
-
-def python_label(version: str, gil_enabled: bool) -> str:
-    """'3.13.0' or '3.13.0t' (GIL off). Kept for callers of the first release; labels now come
-    from :func:`harness.pythons.interpreter_label` (build and GIL mode, not the state seen)."""
-    return version + ("" if gil_enabled else "t")
 
 
 def _env(spec: PythonSpec | None = None) -> dict:

@@ -22,9 +22,9 @@ def in_plan_order(config: RunConfig, runs) -> list:
     size, serial first, then the backends and worker counts as given.
     """
     runs = list(runs)
-    pythons = list(dict.fromkeys(r.python for r in runs))
+    pythons = {python: rank for rank, python in enumerate(dict.fromkeys(r.python for r in runs))}
     backends = {name: i for i, name in enumerate(config.backends)}
-    return sorted(runs, key=lambda r: (pythons.index(r.python), r.n, not is_baseline(r.backend),
+    return sorted(runs, key=lambda r: (pythons[r.python], r.n, not is_baseline(r.backend),
                                        backends.get(r.backend, len(backends)), r.workers))
 
 

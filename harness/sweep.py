@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from harness.config import ConfigError, RunConfig
+from harness.model import Suite
 from harness.signals import Terminated, terminate_as_exception
 
 __all__ = ["REPORTS_DIR", "Sweep", "SweepError", "SweepOutcome", "SweepRequest"]
@@ -51,7 +52,7 @@ class SweepRequest:
 class SweepOutcome:
     """What a sweep left: the suite saved in ``out``, and how it ended."""
 
-    suite: object
+    suite: Suite
     out: str
     interrupted_by: type[BaseException] | None = None  # KeyboardInterrupt or Terminated
     unfinished_repeats: int = 0  # interrupted interleaved sweeps: repeats kept for --resume
