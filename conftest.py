@@ -88,7 +88,7 @@ def pytest_report_header(config) -> str | None:
 
 def pytest_benchmark_update_machine_info(config, machine_info) -> None:
     """Record the facts that decide whether two benchmark runs are comparable."""
-    from harness.metadata import machine_facts, python_facts
+    from harness.environment.metadata import machine_facts, python_facts
 
     machine, python = machine_facts(), python_facts()
     machine_info["gil_enabled"] = python["gil_enabled"]

@@ -30,10 +30,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from harness.config import RunConfig  # noqa: E402
-from harness.model import CpuLoad, RunResult, WorkerSpan  # noqa: E402
-from harness.recorder import Recorder  # noqa: E402
-from harness.storage import RESULTS_NAME  # noqa: E402
-from harness.suite import build_suite  # noqa: E402
+from harness.results.model import CpuLoad, RunResult, WorkerSpan  # noqa: E402
+from harness.results.recorder import Recorder  # noqa: E402
+from harness.results.storage import RESULTS_NAME  # noqa: E402
+from harness.results.suite import build_suite  # noqa: E402
 
 ENVIRONMENT = {"machine": {"logical_cpus": 2}, "python": {"version": "3.11.7"}}
 

@@ -70,13 +70,13 @@ import sys
 import time
 
 from harness import __version__
-from harness.backends import BACKEND_NAMES
+from harness.execution.backends import BACKEND_NAMES
 from harness.compare import Side, compare_sides, pool_sides, side_from
 from harness.config import DEFAULT_REFERENCE_N, ConfigError, RunConfig, parse_backends, parse_workers
-from harness.metadata import gil_enabled, machine_facts, python_facts
-from harness.model import RunResult, Suite
-from harness.runner import Configuration, plan_configurations, run_configuration
-from harness.storage import SCHEMA_VERSION
+from harness.environment.metadata import gil_enabled, machine_facts, python_facts
+from harness.results.model import RunResult, Suite
+from harness.execution.runner import Configuration, plan_configurations, run_configuration
+from harness.results.storage import SCHEMA_VERSION
 from harness.workloads import resolve_workload
 
 

@@ -46,15 +46,15 @@ import time
 
 import numpy as np
 
-from harness.backends import backend_class
+from harness.execution.backends import backend_class
 from harness.config import RunConfig, auto_workers
-from harness.metadata import collect_environment
-from harness.model import CpuLoad, RunResult, WorkerSpan
+from harness.environment.metadata import collect_environment
+from harness.results.model import CpuLoad, RunResult, WorkerSpan
 from harness.report import build_report
-from harness.stats import summarize
-from harness.storage import RESULTS_NAME, load_suite, save_suite
-from harness.suite import build_suite
-from harness.timeline import compact_timeline
+from harness.analysis.stats import summarize
+from harness.results.storage import RESULTS_NAME, load_suite, save_suite
+from harness.results.suite import build_suite
+from harness.results.timeline import compact_timeline
 
 PARALLEL_BACKENDS = ("threads", "thread-executor", "processes", "shared", "pool", "pool-async",
                      "process-executor", "loky")

@@ -19,9 +19,9 @@ import time
 
 import pytest
 
-from harness.backends import backend_class
+from harness.execution.backends import backend_class
 from harness.config import default_timeout
-from harness.partition import expected_copies, make_tasks
+from harness.execution.partition import expected_copies, make_tasks
 from harness.workloads import resolve_workload
 
 # The default sweep's backends; shared-nolock is left out on purpose: its wrong total is

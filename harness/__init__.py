@@ -9,8 +9,8 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from harness.config import ConfigError, RunConfig
-from harness.model import CpuLoad, RunResult, Suite, WorkerSpan
-from harness.sweep import Sweep, SweepError, SweepOutcome, SweepRequest
+from harness.results.model import CpuLoad, RunResult, Suite, WorkerSpan
+from harness.api import Sweep, SweepError, SweepOutcome, SweepRequest
 from harness.workloads import Workload, WorkloadError, poly, poly_oracle, resolve_workload
 
 __all__ = [

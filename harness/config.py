@@ -11,7 +11,7 @@ import multiprocessing
 import os
 from dataclasses import asdict, dataclass
 
-from harness.repetition import AUTO, DEFAULT_MAX_TIME_S, RepeatPolicy
+from harness.analysis.repetition import AUTO, DEFAULT_MAX_TIME_S, RepeatPolicy
 
 __all__ = [
     "ConfigError",
@@ -140,7 +140,7 @@ class RunConfig:
     workers: tuple[int, ...]
     n: tuple[int, ...]
     scaling: str = "strong"
-    # Timed repeats per configuration: a count, or "auto" (harness/repetition.py), which
+    # Timed repeats per configuration: a count, or "auto" (harness/analysis/repetition.py), which
     # repeats until the median's 95% interval is narrow or ``max_time_s`` is spent.
     repeat: int | str = AUTO
     max_time_s: float = DEFAULT_MAX_TIME_S
@@ -198,7 +198,7 @@ class RunConfig:
             raise ConfigError("--dask-scheduler", f"{self.dask_scheduler!r} (accepted: an address like tcp://HOST:PORT)")
         if self.flush_every is not None and self.flush_every < 1:
             raise ConfigError("--flush-every", f"{self.flush_every} (accepted: integers >= 1)")
-        from harness.pythons import parse_python_spec
+        from harness.environment.pythons import parse_python_spec
 
         for text in self.pythons:
             try:

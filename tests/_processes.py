@@ -115,7 +115,7 @@ def start_cli(*args, extra_path: str | None = None, extra_env: dict | None = Non
 
 
 def signal_at_pause(args, point: str, marker, signum=None, wait_s: float = 120.0) -> tuple[int, str]:
-    """Start ``harness ARGS`` paused at ``point`` ("NAME:K", harness/pause_points.py), signal it
+    """Start ``harness ARGS`` paused at ``point`` ("NAME:K", harness/results/pause_points.py), signal it
     there (SIGINT by default); returns its exit code and stderr."""
     import signal
 

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from harness.ab import Disagreement, mark_unstable, round_disagreement, round_order
+from harness.compare.ab import Disagreement, mark_unstable, round_disagreement, round_order
 from harness.compare import Comparison, Entry, Row, Side, format_markdown, format_table, summary_line
 from harness.compare.result import VERDICT_UNSTABLE
 from harness.compare.rule import RegressionCheck
@@ -177,11 +177,11 @@ def test_a_head_that_computes_a_wrong_result_fails_the_gate(repo, tmp_path):
 
 
 def test_the_cli_repeats_abs_constants_faithfully():
-    import harness.ab
-    import harness.cli_parser
+    import harness.compare.ab
+    import harness.cli.parser
 
-    assert (harness.cli_parser._AB_DEFAULT_ROUNDS, harness.cli_parser._AB_EXIT_UNSTABLE) == (harness.ab.DEFAULT_ROUNDS,
-                                                                           harness.ab.EXIT_UNSTABLE)
+    assert (harness.cli.parser._AB_DEFAULT_ROUNDS, harness.cli.parser._AB_EXIT_UNSTABLE) == (harness.compare.ab.DEFAULT_ROUNDS,
+                                                                           harness.compare.ab.EXIT_UNSTABLE)
 
 
 def test_round_order_is_abba():
@@ -369,7 +369,7 @@ def test_mark_unstable_overturns_a_verdict_when_one_sides_rounds_disagree():
     (["--no-inter"], False, True), (["--interleave"], False, True), (["--n", "5"], False, False),
 ])
 def test_ab_adds_repeat_and_interleave_only_where_the_sweep_leaves_them(tokens, repeat_given, interleave_given):
-    from harness.cli_ab import _given
+    from harness.cli.ab import _given
 
     assert _given(tokens, "--repeat", ["--repeat", "1"], ["--repeat", "2"]) is repeat_given
     assert _given(tokens, "--interleave", ["--interleave"], ["--no-interleave"]) is interleave_given

@@ -4,11 +4,11 @@ import os
 
 import pytest
 
-from harness.analysis import (above_ideal, attach_speedups, best_run, capacity_line, drift_warnings, ideal_speedup,
+from harness.analysis.speedup import (above_ideal, attach_speedups, best_run, capacity_line, drift_warnings, ideal_speedup,
                               lock_cost_lines, recommendations, thread_explanation, verdict_lines)
 from harness.config import RunConfig
-from harness.model import RunResult
-from harness.runner import run_sweep
+from harness.results.model import RunResult
+from harness.execution.runner import run_sweep
 from harness.workloads import resolve_workload
 
 
@@ -122,7 +122,7 @@ def test_shared_nolock_loses_updates_and_shared_stays_exact():
 
 
 def test_slower_cores_are_named_when_the_work_itself_costs_more_cpu():
-    from harness.analysis import slower_cores_line
+    from harness.analysis.speedup import slower_cores_line
 
     runs = attach_speedups([_run("serial", 1, 1.0, 1.0), _run("pool", 2, 0.8, 1.5), _run("processes", 2, 0.52, 1.02)])
     serial, pool, processes = runs

@@ -4,9 +4,9 @@ import multiprocessing
 
 import pytest
 
-from harness.backends import STDLIB_BACKENDS, availability, backend_class
+from harness.execution.backends import STDLIB_BACKENDS, availability, backend_class
 from harness.config import RunConfig
-from harness.runner import plan_configurations, run_sweep
+from harness.execution.runner import plan_configurations, run_sweep
 from harness.workloads import resolve_workload
 
 PROCESS_BACKENDS = [b for b in STDLIB_BACKENDS if backend_class(b).kind == "process"]

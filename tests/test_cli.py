@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from harness.storage import load_suite
+from harness.results.storage import load_suite
 
 
 @pytest.mark.parametrize("args, fragment", [

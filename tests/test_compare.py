@@ -18,8 +18,8 @@ from harness.compare import (
     evidence_from_samples, expand_side_paths, format_markdown, format_table, pool_sides, ratio_interval, side_from,
     smallest_p,
 )
-from harness.model import RunResult, Suite
-from harness.storage import SCHEMA_VERSION, save_suite
+from harness.results.model import RunResult, Suite
+from harness.results.storage import SCHEMA_VERSION, save_suite
 
 MACHINE = {"cpu_model": "Test CPU 3000", "logical_cpus": 8, "physical_cpus": 4, "affinity": list(range(8))}
 PYTHON = {"implementation": "CPython", "version": "3.11.7", "gil_enabled": True}

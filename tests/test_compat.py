@@ -1,4 +1,4 @@
-"""Canaries for the private attributes in harness.backends._compat.
+"""Canaries for the private attributes in harness.execution.backends._compat.
 
 Each builds the real object and checks that the private attribute still holds what the
 backends read from it: a library release that renames or drops one fails here, by name,
@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from harness.backends import _compat
+from harness.execution.backends import _compat
 
 
 def test_pool_workers_lists_the_pools_processes():

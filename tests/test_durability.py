@@ -2,7 +2,7 @@
 
 The harness writes results.json atomically (temporary file, fsync, rename) and appends
 each run to runs.jsonl; these tests kill a real harness before and in the middle of each
-kind of write (deterministic pause points, harness/pause_points.py) and check that what is on disk always loads, that --resume picks up from it, that an
+kind of write (deterministic pause points, harness/results/pause_points.py) and check that what is on disk always loads, that --resume picks up from it, that an
 existing results.json is never overwritten, and that bad results files are refused with
 one line and exit 2.
 """
@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from harness.storage import (JOURNAL_NAME, RESULTS_NAME, ResultsFileError, append_journal, load_suite,
+from harness.results.storage import (JOURNAL_NAME, RESULTS_NAME, ResultsFileError, append_journal, load_suite,
                              read_journal)
 
 from tests._processes import children, cli_env, leftover_children, signal_at_pause
@@ -24,7 +24,7 @@ from tests._processes import children, cli_env, leftover_children, signal_at_pau
 KILL_SWEEP = ["--backends", "serial,threads", "--workers", "1,2,3,4,5,6", "--n", "0,1,2,3,4",
               "--repeat", "1", "--no-interleave", "--warmup", "0", "--no-sampling", "--no-report", "--quiet"]
 KILL_PLANNED = 5 * (1 + 6)
-# Where each successive harness is killed (harness/pause_points.py): the K-th time that process
+# Where each successive harness is killed (harness/results/pause_points.py): the K-th time that process
 # reaches the point. Before and in the middle of a journal append and of a results.json save.
 # A pause at journal-*:K means K - 1 runs of that process are journaled whole. results.json is
 # saved when a harness starts (save 1), at most every few seconds, and at the end: the last

@@ -61,7 +61,7 @@ def test_unusable_interpreter_is_bad_input(cli, tmp_path):
 def test_sigint_in_the_other_interpreters_interleaved_sweep_keeps_its_repeats_for_resume(tmp_path):
     import os
 
-    from harness.storage import load_suite, read_journal_entries
+    from harness.results.storage import load_suite, read_journal_entries
     from tests._processes import cli_env, signal_at_pause
 
     out, marker = tmp_path / "out", tmp_path / "paused"

@@ -25,7 +25,7 @@ import pytest
 
 from tests._pace import scaled
 from harness.config import RunConfig
-from harness.runner import Configuration, run_configuration
+from harness.execution.runner import Configuration, run_configuration
 from harness.workloads import resolve_workload
 
 from tests._processes import FAULTY_MODULE, children, cli_env, leftover_children, write_faulty_module
@@ -184,8 +184,8 @@ def test_a_hung_thread_executor_does_not_keep_the_harness_alive(faulty_path, tmp
 
 def test_64_workers_on_a_small_machine_complete_for_every_stdlib_backend():
     # Oversubscription (64 workers on 2 cores here) must be slow at worst, never stuck or wrong.
-    from harness.backends import DEFAULT_BACKENDS
-    from harness.runner import run_sweep
+    from harness.execution.backends import DEFAULT_BACKENDS
+    from harness.execution.runner import run_sweep
 
     config = RunConfig(backends=DEFAULT_BACKENDS, workers=(64,), n=(5000,), repeat=1, warmup=0, timeout_s=60)
     before = children()

@@ -16,12 +16,12 @@ import time
 
 import pytest
 
-from harness.analysis import attach_speedups, thread_explanation, verdict_lines
-from harness.backends.threads_shared import SharedTotal, ThreadsNoLockBackend, ThreadsSharedBackend
-from harness.matrix import scaling_rating, single_thread_costs, threads_vs_processes
-from harness.model import RunResult
-from harness.pythons import PythonSpec, find_built_python, interpreter_label, parse_python_spec
-from harness.tasks import Chunk
+from harness.analysis.speedup import attach_speedups, thread_explanation, verdict_lines
+from harness.execution.backends.threads_shared import SharedTotal, ThreadsNoLockBackend, ThreadsSharedBackend
+from harness.analysis.matrix import scaling_rating, single_thread_costs, threads_vs_processes
+from harness.results.model import RunResult
+from harness.environment.pythons import PythonSpec, find_built_python, interpreter_label, parse_python_spec
+from harness.execution.tasks import Chunk
 from harness.workloads import poly_oracle
 
 FT, FT_WHY = find_built_python("ft")
@@ -208,7 +208,7 @@ def test_an_import_that_re_enables_the_gil_is_flagged(cli, tmp_path):
 
 
 def test_report_keeps_interpreters_apart(tmp_path):
-    from harness.model import Suite
+    from harness.results.model import Suite
     from harness.report import build_report
 
     runs = attach_speedups([

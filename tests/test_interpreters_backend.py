@@ -17,13 +17,13 @@ import time
 import pytest
 
 from tests._pace import scaled
-from harness.backends import BACKEND_NAMES, STDLIB_BACKENDS, availability, backend_class
-from harness.backends import interpreters
-from harness.backends.base import RunTimeout, WorkerFailure, abandoned_threads
-from harness.backends.interpreters import InterpretersBackend
+from harness.execution.backends import BACKEND_NAMES, STDLIB_BACKENDS, availability, backend_class
+from harness.execution.backends import interpreters
+from harness.execution.backends.base import RunTimeout, WorkerFailure, abandoned_threads
+from harness.execution.backends.interpreters import InterpretersBackend
 from harness.config import RunConfig
-from harness.partition import make_tasks
-from harness.runner import Configuration, run_configuration
+from harness.execution.partition import make_tasks
+from harness.execution.runner import Configuration, run_configuration
 from harness.workloads import poly_oracle, resolve_workload
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -64,7 +64,7 @@ def test_start_refuses_too():
 
 
 def test_importing_stays_stdlib_and_needs_nothing_from_314():
-    code = ("import sys, harness.backends.interpreters as m; "
+    code = ("import sys, harness.execution.backends.interpreters as m; "
             "print(m.InterpretersBackend.availability() is None, 'concurrent.futures.interpreter' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -77,7 +77,7 @@ OTHER_PYTHONS = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[0-3]*
 @pytest.mark.skipif(not OTHER_PYTHONS, reason="no other Python 3.10-3.13 installed under pyenv")
 @pytest.mark.parametrize("python", OTHER_PYTHONS)
 def test_other_interpreters_import_it_and_say_why(python):
-    code = "from harness.backends.interpreters import InterpretersBackend as B; print(B.availability())"
+    code = "from harness.execution.backends.interpreters import InterpretersBackend as B; print(B.availability())"
     env = dict(os.environ, PYTHONPATH=REPO)
     result = subprocess.run([python, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 from tests._pace import scaled
-from harness.storage import JOURNAL_NAME, RESULTS_NAME, load_suite, read_journal, read_journal_entries
+from harness.results.storage import JOURNAL_NAME, RESULTS_NAME, load_suite, read_journal, read_journal_entries
 
 from tests._processes import (FAULTY_MODULE, alive, cli_env, descendants, signal_at_pause, start_cli,
                               wait_for_empty_session, write_faulty_module)
@@ -127,7 +127,7 @@ INTERLEAVED = ["--backends", "serial,threads,pool", "--workers", "2", "--n", "20
 
 def test_sigint_mid_interleaved_sweep_keeps_every_finished_repeat_and_resume_completes_it(tmp_path):
     out, marker = tmp_path / "out", tmp_path / "paused"
-    # Paused just before the 5th journal append (harness/pause_points.py): pass 1's three
+    # Paused just before the 5th journal append (harness/results/pause_points.py): pass 1's three
     # repeats and one of pass 2 are journaled, no configuration is finished yet.
     code, stderr = signal_at_pause(["run", *INTERLEAVED, "--out", out], "journal-before:5", marker)
     assert code == 130, stderr
@@ -173,7 +173,7 @@ def test_sigkill_of_the_harness_takes_its_workers_with_it(tmp_path, faulty_path,
         def is_worker(p):
             # A forkserver's children share its command line; the server itself is the harness's child.
             cmdline = " ".join(p.cmdline())
-            return not ("harness.sampler" in cmdline or "resource_tracker" in cmdline
+            return not ("harness.execution.sampler" in cmdline or "resource_tracker" in cmdline
                         or ("forkserver import main" in cmdline and p.ppid() == proc.pid))
 
         def workers_up():
@@ -186,7 +186,7 @@ def test_sigkill_of_the_harness_takes_its_workers_with_it(tmp_path, faulty_path,
         time.sleep(0.2)  # let them get past their initializer and into the workload
         family = descendants(proc.pid)
         kinds = [" ".join(p.cmdline()) for p in family]
-        assert any("harness.sampler" in k for k in kinds), kinds
+        assert any("harness.execution.sampler" in k for k in kinds), kinds
         if start_method != "fork":
             assert any("forkserver" in k or "resource_tracker" in k for k in kinds), kinds
         proc.kill()
@@ -218,7 +218,7 @@ def _report_signal_handlers(queue):
 def test_a_child_forked_mid_sweep_does_not_inherit_the_sigterm_handler():
     # Pool.terminate() SIGTERMs a replacement worker it may have just forked; with the
     # harness's handler inherited, that would raise Terminated (and a traceback) in the child.
-    from harness.signals import terminate_as_exception
+    from harness.execution.signals import terminate_as_exception
 
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("needs the fork start method")
@@ -241,8 +241,8 @@ def test_a_child_forked_mid_sweep_does_not_inherit_the_sigterm_handler():
 
 def test_an_interrupt_python_swallowed_is_raised_again_at_the_next_check():
     # Python prints and drops an exception raised in an at-fork hook or a __del__; a SIGINT
-    # landing there must still stop the sweep (harness.signals remembers it).
-    from harness.signals import raise_if_interrupted, terminate_as_exception
+    # landing there must still stop the sweep (harness.execution.signals remembers it).
+    from harness.execution.signals import raise_if_interrupted, terminate_as_exception
 
     with pytest.raises(KeyboardInterrupt):
         with terminate_as_exception():

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from harness.json_format import dumps_results
+from harness.results.json_format import dumps_results
 
 
 def test_arrays_of_numbers_take_one_line_and_objects_stay_indented():

@@ -20,9 +20,9 @@ import psutil
 import pytest
 
 from tests._pace import scaled
-from harness.backends import BACKEND_NAMES, availability, backend_class
+from harness.execution.backends import BACKEND_NAMES, availability, backend_class
 from harness.config import RunConfig
-from harness.runner import Configuration, plan_configurations, run_configuration
+from harness.execution.runner import Configuration, plan_configurations, run_configuration
 from harness.workloads import resolve_workload
 
 pytestmark = pytest.mark.skipif(availability("loky") or availability("dask"),
@@ -319,8 +319,8 @@ def test_ctrl_c_at_the_terminal_while_dask_runs_leaves_nothing_and_prints_one_li
 def test_dask_recomputation_after_a_worker_death_is_counted(tmp_path, user_module, monkeypatch,
                                                             leaves_no_workers):
     monkeypatch.setenv("HARNESS_TEST_DIE_ONCE", str(tmp_path / "died"))
-    from harness.backends.dask_backend import DaskBackend
-    from harness.partition import make_tasks
+    from harness.execution.backends.dask_backend import DaskBackend
+    from harness.execution.partition import make_tasks
 
     backend = DaskBackend(2)
     backend.start()
@@ -343,13 +343,13 @@ def test_registered_described_and_importing_stays_light():
         assert name in BACKEND_NAMES
         cls = backend_class(name)
         assert cls.name == name and cls.description and cls.has_startup and cls.kind == "process"
-    code = ("import sys, harness.backends.loky_backend, harness.backends.dask_backend; "
+    code = ("import sys, harness.execution.backends.loky_backend, harness.execution.backends.dask_backend; "
             "print(any(m.split('.')[0] in ('loky', 'dask', 'distributed') for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 
 def test_exported_names():
-    from harness.backends import dask_backend, loky_backend
+    from harness.execution.backends import dask_backend, loky_backend
 
     assert loky_backend.__all__ == ["LokyBackend"]
     assert dask_backend.__all__ == ["DaskBackend"]

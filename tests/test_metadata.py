@@ -1,4 +1,4 @@
-"""Tests for harness.metadata: real facts from this machine, literal text for the parsers."""
+"""Tests for harness.environment.metadata: real facts from this machine, literal text for the parsers."""
 
 import json
 import os
@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from harness import metadata
-from harness.metadata import (
+from harness.environment import metadata
+from harness.environment.metadata import (
     collect_environment,
     format_environment,
     gil_enabled,
@@ -50,7 +50,7 @@ def test_python_facts():
 
 
 def test_python_facts_does_not_fix_start_method():
-    code = ("import multiprocessing as mp; from harness.metadata import python_facts; "
+    code = ("import multiprocessing as mp; from harness.environment.metadata import python_facts; "
             "d = python_facts()['default_start_method']; print(mp.get_start_method(allow_none=True)); "
             "print(d == mp.get_start_method())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -150,7 +150,7 @@ def test_format_environment_tolerates_sparse_input():
 
 
 def test_import_does_not_import_psutil():
-    code = "import sys, harness.metadata; print('psutil' in sys.modules)"
+    code = "import sys, harness.environment.metadata; print('psutil' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env=_env_with_repo())
     assert out.stdout.strip() == "False"

@@ -3,13 +3,13 @@
 import pytest
 
 from harness.config import RunConfig
-from harness.model import RunResult
-from harness.recorder import Recorder
-from harness.repeats import Repeat, RepeatRecord
-from harness.sampler import CpuSamples, mean_per_core
-from harness.storage import JOURNAL_NAME, RESULTS_NAME, load_suite, read_journal_entries
-from harness.suite import build_suite
-from harness.tasks import TaskResult
+from harness.results.model import RunResult
+from harness.results.recorder import Recorder
+from harness.execution.repeats import Repeat, RepeatRecord
+from harness.execution.sampler import CpuSamples, mean_per_core
+from harness.results.storage import JOURNAL_NAME, RESULTS_NAME, load_suite, read_journal_entries
+from harness.results.suite import build_suite
+from harness.execution.tasks import TaskResult
 
 
 class FakeClock:

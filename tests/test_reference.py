@@ -17,10 +17,10 @@ import pytest
 
 from harness.compare import compare_files, compare_suites, format_markdown, format_table, pool_sides, side_from
 from harness.config import ConfigError, RunConfig
-from harness.model import RunResult, Suite
-from harness.runner import run_sweep
-from harness.stability import reference_warning
-from harness.storage import SCHEMA_VERSION, load_suite, save_suite, suite_from_data
+from harness.results.model import RunResult, Suite
+from harness.execution.runner import run_sweep
+from harness.analysis.stability import reference_warning
+from harness.results.storage import SCHEMA_VERSION, load_suite, save_suite, suite_from_data
 from harness.workloads import resolve_workload
 
 MACHINE = {"cpu_model": "Test CPU 3000", "logical_cpus": 2}

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests._pace import scaled
-from harness.analysis import attach_speedups, verdict_lines
-from harness.model import CpuLoad, RunResult, Suite, WorkerSpan
+from harness.analysis.speedup import attach_speedups, verdict_lines
+from harness.results.model import CpuLoad, RunResult, Suite, WorkerSpan
 from harness.report.series import (
     BreakEven, backend_colour, best_parallel_backend, break_even_size, break_even_sizes, time_unit,
 )
@@ -38,7 +38,7 @@ def png_size(path: Path) -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory) -> Suite:
     """A real sweep: serial, threads, processes and pool at 1 and 2 workers, two sizes."""
-    from harness.storage import load_suite
+    from harness.results.storage import load_suite
 
     out = tmp_path_factory.mktemp("sweep")
     command = [sys.executable, "-m", "harness", "run", "--backends", "serial,threads,processes,pool",

@@ -6,9 +6,9 @@ import time
 import pytest
 
 from harness.config import RunConfig
-from harness.metadata import gil_enabled
-from harness.runner import run_sweep
-from harness.sampler import CpuSampler, CpuSamples, mean_per_core
+from harness.environment.metadata import gil_enabled
+from harness.execution.runner import run_sweep
+from harness.execution.sampler import CpuSampler, CpuSamples, mean_per_core
 from harness.workloads import resolve_workload
 
 

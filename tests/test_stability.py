@@ -1,9 +1,9 @@
-"""harness.stability rules, each at and just inside its boundary."""
+"""harness.analysis.stability rules, each at and just inside its boundary."""
 
 import pytest
 
-from harness import stability
-from harness.stability import busy_machine_warning, format_seconds, min_repeats_for, sample_warnings
+from harness.analysis import stability
+from harness.analysis.stability import busy_machine_warning, format_seconds, min_repeats_for, sample_warnings
 
 
 def test_exported_names():

@@ -2,8 +2,8 @@
 
 import json
 
-from harness.model import CpuLoad, RunResult, Suite
-from harness.storage import SCHEMA_VERSION, load_suite, save_suite
+from harness.results.model import CpuLoad, RunResult, Suite
+from harness.results.storage import SCHEMA_VERSION, load_suite, save_suite
 
 CORES, SAMPLES = 128, 100
 

@@ -1,6 +1,6 @@
 import pytest
 
-from harness.timeline import MAX_TIMELINE_SAMPLES, busiest_first, busy_cores_over_time, compact_timeline, merge_samples
+from harness.results.timeline import MAX_TIMELINE_SAMPLES, busiest_first, busy_cores_over_time, compact_timeline, merge_samples
 
 
 def test_few_samples_are_kept_as_they_are():

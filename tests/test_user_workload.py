@@ -3,7 +3,7 @@
 import json
 import textwrap
 
-from harness.backends import STDLIB_BACKENDS
+from harness.execution.backends import STDLIB_BACKENDS
 
 USER_MODULE = textwrap.dedent('''
     """A user's workload: sum of (i * 7) % 13 over [lo, hi), with its exact oracle."""

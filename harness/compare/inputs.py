@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from harness.model import RunResult, Suite
-from harness.storage import ResultsFileError, read_json_file, suite_from_data
+from harness.results.model import RunResult, Suite
+from harness.results.storage import ResultsFileError, read_json_file, suite_from_data
 from harness.text import one_line
 
 __all__ = ["CompareError", "Entry", "Side", "FACTS", "read_side", "side_from", "looks_like_pytest_benchmark"]

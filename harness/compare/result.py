@@ -16,12 +16,12 @@ from harness.compare.pooling import check_sides_apart, expand_side_paths, read_p
 from harness.compare.rule import (
     METHOD_CI_OVERLAP, METHOD_MANN_WHITNEY, RegressionCheck, evidence_from_samples, evidence_from_summaries,
 )
-from harness.stats import median
+from harness.analysis.stats import median
 
 __all__ = ["VERDICTS", "VERDICT_UNSTABLE", "Row", "Comparison", "compare_files", "compare_sides", "compare_suites"]
 
 # compare itself never says "unstable": harness ab does, for a configuration whose side's
-# own rounds disagree by more than the threshold (see harness.ab.agreement): not judged.
+# own rounds disagree by more than the threshold (see harness.compare.ab.agreement): not judged.
 VERDICT_UNSTABLE = "unstable"
 VERDICTS = ("regression", "improvement", "no change", "only in baseline", "only in current", "failed",
             VERDICT_UNSTABLE)

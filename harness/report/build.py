@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from harness.model import Suite
-from harness.storage import atomic_write_bytes
+from harness.results.model import Suite
+from harness.results.storage import atomic_write_bytes
 
 __all__ = ["build_report", "page_context"]
 
@@ -86,7 +86,7 @@ def page_context(suite: Suite, plots, verdict, recommendations, comparison, file
 
 def build_report(suite: Suite, out_dir: str, *, baseline: Suite | None = None) -> list[str]:
     """Write the report files into ``out_dir`` (created if needed); return their paths, page first."""
-    from harness.analysis import recommendations, verdict_lines
+    from harness.analysis.speedup import recommendations, verdict_lines
     from harness.report.comparison import comparison_section
     from harness.report.html import render_html
     from harness.report.markdown import summary_markdown

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from harness.model import Suite
+from harness.results.model import Suite
 
 __all__ = ["comparison_section"]
 
@@ -37,7 +37,7 @@ def _cell(value: Any) -> str:
 
 def _known_cells(m: dict[str, Any]) -> list[str] | None:
     """compare's Row fields as readable cells; None when the row does not have them."""
-    from harness.stability import format_seconds
+    from harness.analysis.stability import format_seconds
 
     if not {"label", "baseline_median_s", "current_median_s", "ratio", "verdict"} <= set(m):
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
-from harness.model import Suite
+from harness.results.model import Suite
 
 __all__ = ["escape_cell", "markdown_table", "neutralise_html", "summary_markdown"]
 
@@ -77,7 +77,7 @@ def summary_markdown(suite: Suite, verdict: Sequence[str], recommendations: Sequ
                      comparison_markdown: str | None = None) -> str:
     """The whole summary.md: title, verdict, results table, recommendations, warnings count."""
     from harness.report.tables import sorted_runs
-    from harness.stability import format_seconds
+    from harness.analysis.stability import format_seconds
 
     lines = [f"## {escape_cell(_title(suite))}", ""]
     if not suite.complete:

@@ -12,7 +12,7 @@ import struct
 from dataclasses import dataclass
 from typing import Callable
 
-from harness.model import RunResult, Suite
+from harness.results.model import RunResult, Suite
 from harness.report.series import backend_order, plotted_runs, primary_group, sizes
 
 __all__ = ["Plot", "PlotContext", "PLOT_SPECS", "plot_context", "render_plots"]

@@ -8,8 +8,8 @@ from harness.report.axes import (
     CPU_LINE_NOTE, finish_grid, fixed_grid, grid_shape, mark_logical_cpus, new_figure, workers_axis,
 )
 from harness.report.series import backend_colour, backend_marker, runs_at, time_unit
-from harness.stability import format_seconds
-from harness.timeline import busiest_first, busy_cores_over_time
+from harness.analysis.stability import format_seconds
+from harness.results.timeline import busiest_first, busy_cores_over_time
 
 if TYPE_CHECKING:
     from harness.report.plots import PlotContext

@@ -18,7 +18,7 @@ INTERPRETER_STYLES = (("#444444", "-", "s"), ("#d62728", "--", "o"), ("#1f77b4",
 
 def matrix_figure(ctx: "PlotContext"):
     """Speedup vs workers per model (panels), per interpreter (series); None for one interpreter."""
-    from harness.matrix import model_matrix
+    from harness.analysis.matrix import model_matrix
 
     labels, rows = model_matrix(ctx.runs)
     if len(labels) < 2 or not rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from harness.backends import is_baseline
+from harness.execution.backends import is_baseline
 from harness.report.axes import (
     CPU_LINE_NOTE, grid_shape, mark_logical_cpus, new_figure, plain_log_axis, workers_axis,
 )
@@ -106,7 +106,7 @@ def wall_time_figure(ctx: "PlotContext"):
 
 def _amdahl_curve(ctx: "PlotContext", n: int):
     """(backend, fit, workers, predicted speedup vs serial) for the best process backend, or None."""
-    from harness import stats
+    from harness.analysis import stats
 
     groups = runs_at(ctx.runs, n)
     backend = best_parallel_backend(ctx.runs, n)
@@ -130,7 +130,7 @@ def _parallel_groups(ctx: "PlotContext", n: int, field: str) -> dict:
 
 def speedup_figure(ctx: "PlotContext"):
     """Speedup vs workers at the largest size, with the ideal line and an Amdahl fit."""
-    from harness.stability import format_seconds
+    from harness.analysis.stability import format_seconds
 
     n = ctx.largest_n
     groups = _parallel_groups(ctx, n, "speedup")

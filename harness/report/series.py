@@ -12,8 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from harness.backends import is_baseline, is_thread_based
-from harness.model import RunResult
+from harness.execution.backends import is_baseline, is_thread_based
+from harness.results.model import RunResult
 
 __all__ = [
     "BACKEND_STYLE", "BreakEven", "baseline_of", "backend_colour", "backend_marker", "backend_order",

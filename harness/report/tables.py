@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from harness.model import RunResult, Suite
+from harness.results.model import RunResult, Suite
 from harness.report.series import backend_order, break_even_sizes, plotted_runs
 
 __all__ = [
@@ -80,7 +80,7 @@ def repeats_frame(suite: Suite):
 
 
 def _seconds(value: float | None) -> str:
-    from harness.stability import format_seconds
+    from harness.analysis.stability import format_seconds
 
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else format_seconds(value)
 
@@ -237,7 +237,7 @@ def matrix_frame(suite: Suite):
     """The build x model table: speedup per model and worker count (rows) per interpreter (columns)."""
     import pandas as pd
 
-    from harness.matrix import model_matrix
+    from harness.analysis.matrix import model_matrix
 
     labels, rows = model_matrix(suite.runs)
     if len(labels) < 2 or not rows:
@@ -251,7 +251,7 @@ def ratings_frame(suite: Suite):
     """ftscalingbench's verdict per interpreter and model at its largest worker count."""
     import pandas as pd
 
-    from harness.matrix import scaling_ratings
+    from harness.analysis.matrix import scaling_ratings
 
     # A question of builds: a sweep of one GIL interpreter has its answer in the speedup figure.
     several = len({r.python for r in suite.runs}) > 1
@@ -266,7 +266,7 @@ def lock_frame(suite: Suite):
     """The Lock's cost next to the lost updates: each no-lock model beside its locked twin."""
     import pandas as pd
 
-    from harness.analysis import lock_costs
+    from harness.analysis.speedup import lock_costs
 
     pairs = [p for p in lock_costs(suite.runs) if p.workers > 1]
     if not pairs:

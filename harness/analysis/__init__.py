@@ -1,0 +1,1 @@
+"""From runs to answers: statistics, stability, repeats enough, speedups and verdicts."""

@@ -1,0 +1,221 @@
+"""The build x model matrix: how each concurrency model scales on each interpreter.
+
+Pure functions over RunResults (plus the suite's interpreter list), tested with literal
+numbers. They answer the questions a free-threaded build raises: do threads now match
+processes for this workload, what does the build cost single-threaded, and how does each
+model scale in the terms of CPython's Tools/ftscalingbench.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from harness.execution.backends import backend_trait, is_baseline, is_exact_by_design
+from harness.results.model import RunResult
+
+__all__ = [
+    "MATCH_TOLERANCE", "MatrixRow", "ScalingRating", "SingleThreadCost", "ThreadsVsProcesses", "backend_kind",
+    "interpreter_labels", "matrix_lines", "model_matrix", "scaling_rating", "scaling_ratings",
+    "single_thread_costs", "threads_vs_processes",
+]
+
+# Threads "match" processes when their speedup is within this fraction of the processes'.
+MATCH_TOLERANCE = 0.10
+_VERSION = re.compile(r"^(\d+\.\d+\.\d+)")
+
+
+def backend_kind(name: str) -> str:
+    """"thread", "process" or "inline", from the backend's own class attribute."""
+    return backend_trait(name, "kind", "inline")
+
+
+def interpreter_labels(runs: Iterable[RunResult]) -> list[str]:
+    """The interpreters' labels in the order their runs first appear (the harness's own first)."""
+    return list(dict.fromkeys(r.python for r in runs if r.python))
+
+
+def _ok(runs: Iterable[RunResult]) -> list[RunResult]:
+    # A speedup flagged as above the ideal is machine drift: no figure to build a verdict on.
+    return [r for r in runs if r.status == "ok" and r.result_ok is not False and r.speedup is not None
+            and not r.speedup_above_ideal]
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixRow:
+    """One model at one worker count: its speedup on each interpreter (None: not measured)."""
+
+    backend: str
+    workers: int
+    speedups: tuple[float | None, ...]
+
+
+def model_matrix(runs: Sequence[RunResult], n: int | None = None) -> tuple[list[str], list[MatrixRow]]:
+    """(interpreter labels, rows): speedup per parallel model and worker count, per interpreter.
+
+    At size ``n`` (default: the largest size every interpreter measured, else the largest).
+    Models that lose updates by design are left out: their times are for a wrong answer.
+    """
+    good = [r for r in _ok(runs) if not is_baseline(r.backend) and is_exact_by_design(r.backend)]
+    labels = interpreter_labels(runs)
+    if not good:
+        return labels, []
+    n = n if n is not None else _common_size(good, labels)
+    cells = {(r.backend, r.workers, r.python): r.speedup for r in good if r.n == n}
+    keys = list(dict.fromkeys((r.backend, r.workers) for r in good if r.n == n))
+    order = list(dict.fromkeys(b for b, _ in keys))
+    keys.sort(key=lambda k: (order.index(k[0]), k[1]))
+    rows = [MatrixRow(b, w, tuple(cells.get((b, w, p)) for p in labels)) for b, w in keys]
+    return labels, rows
+
+
+def _common_size(runs: Sequence[RunResult], labels: Sequence[str]) -> int:
+    per_label = [{r.n for r in runs if r.python == p} for p in labels]
+    common = set.intersection(*per_label) if per_label and all(per_label) else set()
+    return max(common) if common else max(r.n for r in runs)
+
+
+@dataclass(frozen=True, slots=True)
+class ScalingRating:
+    """ftscalingbench's judgement of one model on one interpreter at its largest worker count."""
+
+    python: str | None
+    backend: str
+    workers: int
+    speedup: float
+    rating: str  # "does not scale" (<= 1.1x), "scales poorly" (< workers / 2), "scales"
+
+
+def scaling_rating(speedup: float, workers: int) -> str:
+    """ftscalingbench's colours in words: red at <= 1.1x, yellow below half the workers, else green."""
+    if speedup <= 1.1:
+        return "does not scale"
+    if speedup < workers / 2:
+        return "scales poorly"
+    return "scales"
+
+
+def scaling_ratings(runs: Sequence[RunResult]) -> list[ScalingRating]:
+    """Per interpreter and parallel model, the rating at its largest worker count and size.
+
+    ftscalingbench times N threads each doing one unit of work against one thread doing one
+    (t1·N/tN, weak scaling); at --scaling weak the speedup here is that ratio exactly, and at
+    strong scaling it is the same throughput gain measured with a fixed total.
+    """
+    best: dict[tuple, RunResult] = {}
+    for r in _ok(runs):
+        if is_baseline(r.backend) or r.workers < 2 or not is_exact_by_design(r.backend):
+            continue
+        key = (r.python, r.backend)
+        if key not in best or (r.n, r.workers) > (best[key].n, best[key].workers):
+            best[key] = r
+    return [ScalingRating(r.python, r.backend, r.workers, r.speedup, scaling_rating(r.speedup, r.workers))
+            for r in best.values()]
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadsVsProcesses:
+    """On one interpreter at one worker count: the best thread model against the best process model."""
+
+    python: str | None
+    workers: int
+    n: int
+    threads: str
+    threads_speedup: float
+    processes: str
+    processes_speedup: float
+
+    @property
+    def match(self) -> bool:
+        return self.threads_speedup >= (1 - MATCH_TOLERANCE) * self.processes_speedup
+
+
+def threads_vs_processes(runs: Sequence[RunResult]) -> list[ThreadsVsProcesses]:
+    """Per interpreter, at its largest size and worker count where both kinds ran."""
+    out = []
+    good = [r for r in _ok(runs) if r.workers > 1 and is_exact_by_design(r.backend)]
+    for label in interpreter_labels(runs):
+        mine = [r for r in good if r.python == label]
+        points = sorted({(r.n, r.workers) for r in mine}, reverse=True)
+        for n, workers in points:
+            at = [r for r in mine if (r.n, r.workers) == (n, workers)]
+            threads = [r for r in at if backend_kind(r.backend) == "thread"]
+            procs = [r for r in at if backend_kind(r.backend) == "process"]
+            if threads and procs:
+                t, p = max(threads, key=lambda r: r.speedup), max(procs, key=lambda r: r.speedup)
+                out.append(ThreadsVsProcesses(label, workers, n, t.backend, t.speedup, p.backend, p.speedup))
+                break
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class SingleThreadCost:
+    """Serial on the free-threaded build over serial on the GIL build of the same version."""
+
+    version: str
+    free_threaded: str
+    gil_build: str
+    n: int
+    ratio: float
+
+
+def _facts_by_label(runs: Sequence[RunResult], interpreters: Sequence[dict]) -> dict[str, dict]:
+    facts = {i.get("label"): i for i in interpreters if i.get("label")}
+    for r in runs:  # files without an interpreter list: what the runs themselves recorded
+        if r.python and r.python not in facts:
+            version = _VERSION.match(r.python)
+            facts[r.python] = {"version": version.group(1) if version else r.python,
+                               "free_threaded_build": r.free_threaded_build, "gil_mode": r.gil_mode}
+    return facts
+
+
+def single_thread_costs(runs: Sequence[RunResult], interpreters: Sequence[dict] = ()) -> list[SingleThreadCost]:
+    """Each free-threaded build (in its default mode) against a GIL build of the same version.
+
+    Measured on serial at the largest size both ran, side by side in one sweep; a different
+    version would confound the build's cost with the version's.
+    """
+    facts = _facts_by_label(runs, interpreters)
+    serial = {(r.python, r.n): r.median_s for r in runs
+              if is_baseline(r.backend) and r.status == "ok" and r.result_ok is not False and r.median_s}
+    out = []
+    for ft, f in facts.items():
+        if not f.get("free_threaded_build") or f.get("gil_mode") not in (None, 0):
+            continue
+        for gil, g in facts.items():
+            if g.get("free_threaded_build") is not False or g.get("version") != f.get("version"):
+                continue
+            sizes = sorted({n for (p, n) in serial if p == ft} & {n for (p, n) in serial if p == gil})
+            if sizes:
+                n = sizes[-1]
+                out.append(SingleThreadCost(str(f.get("version")), ft, gil, n, serial[(ft, n)] / serial[(gil, n)]))
+    return out
+
+
+def matrix_lines(runs: Sequence[RunResult], interpreters: Sequence[dict] = ()) -> list[str]:
+    """The matrix's conclusions in words: threads against processes per interpreter, and the
+    free-threaded build's single-thread cost. Empty for a sweep of one GIL interpreter."""
+    facts = _facts_by_label(runs, interpreters)
+    several = len(interpreter_labels(runs)) > 1
+    lines = []
+    for cmp in threads_vs_processes(runs):
+        free = bool(facts.get(cmp.python, {}).get("free_threaded_build"))
+        if not (several or free):
+            continue
+        figures = (f"{cmp.threads}@{cmp.workers} {cmp.threads_speedup:.2f}x vs {cmp.processes}@{cmp.workers} "
+                   f"{cmp.processes_speedup:.2f}x at n={cmp.n:,}")
+        if cmp.processes_speedup <= 1.1:
+            # ftscalingbench's "does not scale": with processes flat (too small a size, or a
+            # machine already busy) threads keeping up with them proves nothing.
+            verdict = ("processes did not scale here, so a match with threads would say nothing about this "
+                       "workload (try a larger n or a quieter machine)")
+        else:
+            verdict = ("threads now match processes for this workload" if cmp.match
+                       else "threads do not match processes for this workload")
+        lines.append(f"On Python {cmp.python}, {verdict} ({figures}; a match is within "
+                     f"{MATCH_TOLERANCE:.0%}).")
+    for cost in single_thread_costs(runs, interpreters):
+        lines.append(f"Single-thread cost of the free-threaded build: serial on {cost.free_threaded} takes "
+                     f"{cost.ratio:.2f}x the time of serial on {cost.gil_build} (same version, n={cost.n:,}).")
+    return lines

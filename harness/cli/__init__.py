@@ -1,0 +1,87 @@
+"""The command line: the only module that prints or exits.
+
+Exit codes: 0 success; 1 a run failed or timed out (run) or a regression was found
+(compare, ab); 2 bad usage or bad input (one line on stderr, no traceback); 3 (ab only)
+no regression found but some configuration "unstable, not judged"; 130 / 143
+interrupted by SIGINT / SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Sequence
+
+from harness.cli.parser import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, build_parser, config_from_args
+
+__all__ = ["main", "build_parser", "UsageError"]
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(f"harness: error: {message}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _dispatch(argv)
+    except BrokenPipeError:
+        # Output piped into `head` or a closed pager: results are saved; leave quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _print_capacity(processes: int, cpus: int | None) -> int:
+    from harness.environment.capacity import CapacityError, format_capacity, probe_parallel_capacity
+
+    try:
+        print(format_capacity(probe_parallel_capacity(processes), cpus), flush=True)
+    except CapacityError as exc:
+        _err(f"--capacity: {exc}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        sys.stderr.write("harness env: interrupted\n")
+        return 130
+    return EXIT_OK
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    # Known options only: harness ab passes the options it does not know on to harness run.
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "ab":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    if args.command == "run":
+        from harness.cli.run import command_run
+
+        return command_run(args, config_from_args)
+    if args.command == "report":
+        from harness.cli.report import command_report
+
+        return command_report(args)
+    if args.command == "compare":
+        from harness.cli.report import command_compare
+
+        return command_compare(args)
+    if args.command == "ab":
+        from harness.cli.ab import command_ab
+
+        return command_ab(args, extra)
+    if args.command == "list":
+        from harness.cli.report import command_list
+
+        return command_list(args)
+    if args.command == "env":
+        from harness.environment.metadata import collect_environment, format_environment
+
+        environment = collect_environment()
+        print("\n".join(format_environment(environment)))
+        if args.capacity is not None:
+            cpus = environment["machine"].get("usable_cpus")
+            return _print_capacity(args.capacity or cpus or 1, cpus)
+        return EXIT_OK
+    parser.error(f"unknown command {args.command!r}")
+    return EXIT_USAGE

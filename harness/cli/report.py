@@ -1,0 +1,85 @@
+"""``harness report``, ``harness compare`` and ``harness list``: part of the CLI (prints, returns exit codes)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+__all__ = ["command_report", "command_compare", "command_list"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def command_report(args) -> int:
+    from harness.results.storage import ResultsFileError, load_suite
+
+    try:
+        suite = load_suite(args.results)
+        baseline = load_suite(args.baseline) if args.baseline else None
+    except ResultsFileError as exc:
+        sys.stderr.write(f"harness report: error: {exc}\n")
+        return EXIT_USAGE
+    out = args.out or os.path.dirname(os.path.abspath(args.results))
+    from harness.report import build_report
+
+    try:
+        paths = build_report(suite, out, baseline=baseline)
+    except OSError as exc:
+        sys.stderr.write(f"harness report: error: --out {out}: cannot write there ({exc.strerror or exc})\n")
+        return EXIT_USAGE
+    for path in paths:
+        print(path)
+    return EXIT_OK
+
+
+def command_compare(args) -> int:
+    from harness.compare import CompareError, compare_files, format_markdown, format_table
+
+    if not 0 < args.alpha < 1:
+        sys.stderr.write(f"harness compare: error: --alpha {args.alpha}: accepted: a probability 0 < P < 1\n")
+        return EXIT_USAGE
+    try:
+        comparison = compare_files(args.baseline, args.current, threshold_pct=args.threshold,
+                                   alpha=args.alpha, strict=args.strict, use_reference=not args.raw)
+    except CompareError as exc:
+        sys.stderr.write(f"harness compare: error: {exc}\n")
+        return EXIT_USAGE
+    print("\n".join(format_table(comparison)))
+    if args.markdown:
+        from harness.results.storage import atomic_write_text
+
+        try:
+            atomic_write_text(args.markdown, format_markdown(comparison))
+        except OSError as exc:
+            sys.stderr.write(f"harness compare: error: --markdown {args.markdown}: {exc.strerror or exc}\n")
+            return EXIT_USAGE
+    return EXIT_FAILED if comparison.has_regression else EXIT_OK
+
+
+def command_list(args) -> int:
+    from harness.execution.backends import BACKEND_NAMES, availability, backend_class
+    from harness.workloads import BUILTIN_WORKLOADS
+
+    print("Backends:")
+    for name in BACKEND_NAMES:
+        reason = availability(name)
+        try:
+            description = backend_class(name).description
+        except ImportError:
+            description = ""
+        state = "available" if reason is None else f"unavailable: {reason}"
+        print(f"  {name:<17} {state:<12} {description}" if reason is None else f"  {name:<17} {state}")
+    print("\nWorkloads:")
+    for name, workload in BUILTIN_WORKLOADS.items():
+        reason = None
+        if name == "poly-numpy":
+            try:
+                import importlib.util
+
+                reason = None if importlib.util.find_spec("numpy") else "numpy is not installed"
+            except ImportError:
+                reason = "numpy is not installed"
+        state = "available" if reason is None else f"unavailable: {reason}"
+        print(f"  {name:<17} {state:<12} {workload.description}")
+    print("  MODULE:FUNCTION   available    your own function (lo, hi) -> int on the import path")
+    return EXIT_OK

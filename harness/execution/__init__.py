@@ -1,0 +1,1 @@
+"""Running a sweep: backends, the runner, the sampler, signals and other interpreters."""

@@ -1,0 +1,184 @@
+"""The one small interface every concurrency model implements.
+
+A backend is created for one (workers, start method) configuration. ``start`` builds any
+pool or cluster (timed by the runner as ``startup_s``, outside the repeats); ``run`` executes
+one repeat's tasks and returns one TaskResult per task; ``close`` releases everything, and
+with ``kill=True`` does so at once (after a failure, a timeout or an interrupt).
+
+``run`` must return within its deadline: it raises RunTimeout after killing what it can,
+and WorkerFailure when a worker raised, exited or was killed. It must never wait forever
+on a result that cannot come.
+"""
+
+from __future__ import annotations
+
+import abc
+import multiprocessing
+import os
+import threading
+import time
+import weakref
+from typing import ClassVar, Iterable, Sequence
+
+from harness.execution.tasks import Chunk, TaskResult
+
+__all__ = ["Backend", "BackendError", "WorkerFailure", "RunTimeout", "describe_exitcode", "kill_processes",
+           "abandon_threads", "abandoned_threads", "FlushEveryOption"]
+
+# Threads a backend gave up on after a timeout (they cannot be killed).
+_ABANDONED: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
+
+
+class BackendError(Exception):
+    """A run could not complete; the message is one line fit for results.json."""
+
+
+class WorkerFailure(BackendError):
+    """A worker raised, exited early, crashed or was killed."""
+
+
+class RunTimeout(BackendError):
+    """A run went past its deadline; its workers were killed (or abandoned, for threads)."""
+
+
+def describe_exitcode(exitcode: int | None) -> str:
+    """'exit code 3' or 'killed by signal 9 (SIGKILL)'."""
+    if exitcode is None:
+        return "still running"
+    if exitcode < 0:
+        import signal
+
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = "unknown"
+        return f"killed by signal {-exitcode} ({name})"
+    return f"exit code {exitcode}"
+
+
+def kill_processes(processes) -> None:
+    """SIGKILL every live process and reap it, so nothing is left behind."""
+    for proc in processes:
+        try:
+            if proc.is_alive():
+                proc.kill()
+        except (OSError, ValueError, AttributeError):
+            pass
+    for proc in processes:
+        try:
+            proc.join(timeout=2)
+        except (OSError, ValueError, AssertionError):
+            pass
+
+
+def abandon_threads(threads: Iterable[threading.Thread]) -> None:
+    """Record worker threads left running after a timeout."""
+    _ABANDONED.update(t for t in list(threads) if t.is_alive())
+
+
+def abandoned_threads(include_daemon: bool = False) -> list[threading.Thread]:
+    """Abandoned threads still running; by default only those that would block interpreter exit."""
+    return [t for t in list(_ABANDONED) if t.is_alive() and (include_daemon or not t.daemon)]
+
+
+class FlushEveryOption:
+    """Mixin for the shared-total lessons: --flush-every reaches these backends alone."""
+
+    def __init__(self, workers: int, start_method: str | None = None, flush_every: int | None = None) -> None:
+        super().__init__(workers, start_method)
+        self.flush_every = flush_every
+
+    @classmethod
+    def options_from(cls, config) -> dict:
+        return {"flush_every": config.flush_every}
+
+
+class Backend(abc.ABC):
+    """Base class: subclasses set the class attributes and override ``run``."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    # "inline": the calling thread; "thread": threads of the harness; "process": child processes.
+    kind: ClassVar[str] = "inline"
+    # True when start() builds something reused across repeats (its cost is startup_s).
+    has_startup: ClassVar[bool] = False
+    uses_start_method: ClassVar[bool] = False
+    # The baseline every speedup is measured against (serial): one worker, so at strong
+    # scaling it runs once per size, and first.
+    is_baseline: ClassVar[bool] = False
+    # Workers are threads of this interpreter sharing its GIL, if it has one: on a GIL build
+    # pure-Python work does not scale, and the GIL, not the cores, explains it.
+    thread_based: ClassVar[bool] = False
+    # False for a lesson in lost updates (shared state without its Lock): a wrong total is its
+    # expected outcome, not a failure of the sweep; locked_twin names the same model with the Lock.
+    exact_by_design: ClassVar[bool] = True
+    locked_twin: ClassVar[str | None] = None
+    # Can hand a map workload's items to its workers in chunks of any size (the chunksize
+    # axis). Range workloads are always one chunk per worker; no backend chunks maps yet.
+    can_chunk: ClassVar[bool] = False
+
+    def __init__(self, workers: int, start_method: str | None = None) -> None:
+        self.workers = workers
+        self.start_method = start_method
+        # Workers die with this process (see init_worker_process); under forkserver their
+        # parent is the fork server, which outlives us, so they watch this pid themselves.
+        self.parent_pid = os.getpid()
+
+    @classmethod
+    def options_from(cls, config) -> dict:
+        """This backend's own constructor keywords from a RunConfig (shared's flush_every, dask's
+        dask_scheduler): only the backend they concern receives them. None by default."""
+        return {}
+
+    @property
+    def context(self):
+        return multiprocessing.get_context(self.start_method)
+
+    @classmethod
+    def availability(cls) -> str | None:
+        """None when usable here, else the reason it is not."""
+        return None
+
+    def start(self) -> None:
+        """Build the pool or cluster; the default has nothing to build."""
+
+    @abc.abstractmethod
+    def run(self, ref: str, tasks: Sequence[Chunk], deadline: float, fn=None) -> list[TaskResult]:
+        """Execute one repeat: one TaskResult per task, by the ``perf_counter`` deadline."""
+
+    def close(self, kill: bool = False) -> None:
+        """Release everything; ``kill`` means at once, without waiting for work."""
+
+    # For backends built on a concurrent.futures-style executor (see collect_futures).
+    timeout_text: ClassVar[str] = "timed out; workers killed"
+
+    def describe_failure(self, exc: BaseException) -> str:
+        """One line for a task's exception; executor backends refine it (exit codes, signals)."""
+        return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+    def on_timeout(self) -> None:
+        """Called before close(kill=True) when futures miss the deadline."""
+
+    def collect_futures(self, futures, deadline: float) -> list:
+        """Wait for executor futures until the deadline; fail fast on the first exception.
+
+        The failure is described before close() forgets the workers (their exit codes name
+        the cause); on a timeout the backend is closed with kill=True so nothing hangs on.
+        """
+        import concurrent.futures as cf
+
+        _, not_done = cf.wait(futures, timeout=max(self.remaining(deadline), 0), return_when=cf.FIRST_EXCEPTION)
+        for future in futures:
+            if future.done() and future.exception() is not None:
+                message = self.describe_failure(future.exception())
+                self.close(kill=True)
+                raise WorkerFailure(message)
+        if not_done:
+            self.on_timeout()
+            self.close(kill=True)
+            raise RunTimeout(self.timeout_text)
+        return [f.result() for f in futures]
+
+    @staticmethod
+    def remaining(deadline: float) -> float:
+        return deadline - time.perf_counter()

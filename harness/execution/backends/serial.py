@@ -1,0 +1,59 @@
+"""serial: the loop in the calling thread, the baseline every speedup is measured against."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from contextlib import contextmanager
+
+from harness.execution.backends.base import Backend, RunTimeout, WorkerFailure
+from harness.execution.backends.worker import compute, describe_exception, describe_system_exit
+
+__all__ = ["SerialBackend", "alarm"]
+
+
+@contextmanager
+def alarm(seconds: float):
+    """Raise RunTimeout in the main thread after ``seconds`` (a pure-Python hang included).
+
+    Off the main thread (or without SIGALRM) there is no safe way to interrupt the loop,
+    so the deadline is checked only between tasks there.
+    """
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise RunTimeout(f"timed out after {seconds:.1f} s")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class SerialBackend(Backend):
+    name = "serial"
+    description = "the workload in the calling thread, one task after another (the baseline)"
+    kind = "inline"
+    is_baseline = True
+
+    def run(self, ref, tasks, deadline, fn=None):
+        results = []
+        with alarm(self.remaining(deadline)):
+            for task in tasks:
+                if self.remaining(deadline) <= 0:
+                    raise RunTimeout("timed out")
+                try:
+                    results.append(compute(ref, task, fn))
+                except RunTimeout:  # from the alarm, inside the workload
+                    raise
+                except SystemExit as exc:  # the workload's sys.exit() must not end the whole sweep
+                    raise WorkerFailure(f"worker {task.worker}: {describe_system_exit(exc)}") from None
+                except Exception as exc:
+                    raise WorkerFailure(f"worker {task.worker}: {describe_exception(exc)}") from None
+        return results

@@ -1,0 +1,297 @@
+"""results.json: a versioned format, written atomically, journaled run by run, validated on load.
+
+SCHEMA_VERSION history:
+  1 -- first release: the fields listed in DESIGN.md (runs with times, statistics, cpu
+       load and worker spans), plus min_s/max_s, ci_confidence, cpu_utilization,
+       peak_rss_bytes, speedup_ci95, karp_flatt, python, gil_enabled, recomputed_tasks, cpu_time_ratio,
+       complete.
+  2 -- adds, compatibly: a run's reference_times_s and the config's reference_n (harness run
+       --reference). Version-1 files are read as before (no reference times).
+  3 -- adds, compatibly:
+       - per run: ci_s (the median's interval at ci_confidence); ci95_s is now null when the
+         repeats cannot give a true 95% interval (fewer than 6); speedup_above_ideal (a
+         speedup above min(workers, logical CPUs) beyond its interval: machine drift);
+       - per suite: capacity (harness run --capacity: the host's parallel throughput);
+       - in the config: repeat may be "auto", max_time_s, interleave (now true by default);
+       - in the journal: "kind": "repeat" lines, each a finished repeat of an interleaved run.
+       - per run's cpu.timeline (128-CPU scale): at most harness.results.timeline.MAX_TIMELINE_SAMPLES
+         samples (longer repeats merged, time-weighted), loads in whole percents (integers);
+         every array of numbers is written on one line. Same fields and meaning.
+       Older files load: their ci_s is their ci95_s (which then may hold less than 95%).
+       free-threaded CPython: per run free_threaded_build, gil_mode (PYTHON_GIL 0/1,
+       null for the build's default), workers_gil_enabled (what the workers saw after importing
+       the workload) and gil_reenabled (an import switched the GIL back on); per suite
+       interpreters (label, version, executable, build, GIL mode and state of each). Older
+       files load with these unknown (null, and no interpreters list).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.results.json_format import dumps_results
+from harness.results.model import RunResult, Suite
+from harness.results.pause_points import pause_point
+from harness.execution.repeats import REPEAT_KIND, RepeatRecord
+from harness.text import one_line
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ResultsFileError",
+    "JOURNAL_NAME",
+    "RESULTS_NAME",
+    "atomic_write_text",
+    "atomic_write_bytes",
+    "read_json_file",
+    "save_suite",
+    "load_suite",
+    "append_journal",
+    "read_journal",
+    "Journal",
+    "read_journal_entries",
+    "sync_journal",
+    "suite_from_data",
+    "remove_stale_temporaries",
+]
+
+SCHEMA_VERSION = 3
+RESULTS_NAME = "results.json"
+# Append-only, one finished run (or repeat of an interleaved run) per line, written as each
+# completes: a killed harness loses at most the one in progress, and --resume reads it back.
+JOURNAL_NAME = "runs.jsonl"
+
+
+_TMP_PREFIX, _TMP_SUFFIX = ".tmp-", ".json"
+
+
+def _default_file_mode() -> int:
+    """0o666 less the umask: what open() would give; mkstemp's 0o600 would hide results from others."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _default_file_mode()
+
+
+class ResultsFileError(ValueError):
+    """A results file that cannot be used; the message names the file and the problem."""
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    """Write text atomically (see ``atomic_write_bytes``)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str, data: bytes) -> None:
+    """Write via a temporary file in the same folder, fsync, then os.replace.
+
+    Readers see the old file or the new one, never half of either, even if the writer is
+    killed mid-write.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=_TMP_SUFFIX, dir=folder)
+    try:
+        os.fchmod(fd, _FILE_MODE)
+        with os.fdopen(fd, "wb") as handle:
+            pause_point("save-before")
+            half = len(data) // 2
+            handle.write(data[:half])
+            handle.flush()
+            pause_point("save-mid")
+            handle.write(data[half:])
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a valid number")
+
+
+def save_suite(suite: Suite, path: str) -> None:
+    """Write ``suite`` as JSON (NaN and infinity refused) atomically to ``path``."""
+    atomic_write_text(path, dumps_results(suite.to_dict()) + "\n")
+
+
+def read_json_file(path: str, expected: str = "a results.json file") -> Any:
+    """Parse a JSON file (NaN and infinity refused); ResultsFileError names the file and the problem."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        raise ResultsFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ResultsFileError(f"{path}: is a folder, expected {expected}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultsFileError(f"{path}: cannot read ({one_line(exc)})") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except ValueError as exc:
+        raise ResultsFileError(f"{path}: not valid JSON ({one_line(exc)}); truncated or not a results file?") from None
+
+
+def load_suite(path: str) -> Suite:
+    """Read and validate a results file; ResultsFileError says what is wrong with it."""
+    return suite_from_data(read_json_file(path), path)
+
+
+def suite_from_data(data: Any, path: str = "results") -> Suite:
+    if not isinstance(data, dict) or "schema_version" not in data:
+        raise ResultsFileError(f"{path}: not a harness results file (no schema_version)")
+    version = data["schema_version"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ResultsFileError(f"{path}: schema_version must be an integer, got {version!r}")
+    if version > SCHEMA_VERSION:
+        raise ResultsFileError(
+            f"{path}: schema_version {version} is newer than this harness reads ({SCHEMA_VERSION}); upgrade harness"
+        )
+    if version < 1:
+        raise ResultsFileError(f"{path}: unknown schema_version {version}")
+    try:
+        suite = Suite.from_dict(data)
+    except KeyError as exc:
+        raise ResultsFileError(f"{path}: missing field {exc}") from None
+    except (TypeError, ValueError, AttributeError) as exc:  # AttributeError: a list or number where an object belongs
+        raise ResultsFileError(f"{path}: invalid value: {exc}") from None
+    for run in suite.runs:
+        for value in (run.speedup, run.efficiency, run.cpu_time_s):
+            if value is not None and (not isinstance(value, (int, float)) or math.isnan(value)):
+                raise ResultsFileError(f"{path}: {run.label}: invalid number {value!r}")
+    return suite
+
+
+def append_journal(folder: str, entry: "RunResult | RepeatRecord", *, sync: bool = True) -> None:
+    """Append one finished run, or one finished repeat of an unfinished run, to the folder's journal.
+
+    Once written, the entry survives the harness being killed (it is in the OS's page
+    cache). ``sync`` also fsyncs it, so it survives a power cut; a caller appending many
+    entries can pass False and call ``sync_journal`` now and then (an fsync costs a
+    millisecond or two, as much as the rest of a tiny run's bookkeeping).
+
+    A crash mid-append leaves a torn last line without its newline. Appending after it
+    would glue the next entry onto the fragment and turn a harmless torn tail into a corrupt
+    line in the middle, so the fragment is cut off first.
+    """
+    os.makedirs(folder, exist_ok=True)
+    data = (json.dumps(entry.to_dict(), allow_nan=False, separators=(",", ":")) + "\n").encode()
+    fd = os.open(os.path.join(folder, JOURNAL_NAME), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        _drop_torn_tail(fd)
+        pause_point("journal-before")
+        written, half = 0, len(data) // 2
+        while written < half:  # os.write may write less than asked
+            written += os.write(fd, data[written:half])
+        pause_point("journal-mid")
+        while written < len(data):
+            written += os.write(fd, data[written:])
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_journal(folder: str) -> None:
+    """fsync the folder's journal (entries appended with ``sync=False``); no journal, nothing to do."""
+    try:
+        fd = os.open(os.path.join(folder, JOURNAL_NAME), os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _drop_torn_tail(fd: int) -> None:
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    content = os.pread(fd, size, 0)
+    os.ftruncate(fd, content.rfind(b"\n") + 1)  # 0 when the only line is torn
+
+
+@dataclass(frozen=True, slots=True)
+class Journal:
+    """What a folder's journal holds: the finished runs, and the finished repeats of unfinished ones.
+
+    ``repeats`` maps a configuration key to its repeats in journal order; keys that also
+    have a finished run are left out (the run supersedes them).
+    """
+
+    runs: tuple[RunResult, ...] = ()
+    repeats: dict = field(default_factory=dict)
+
+
+def read_journal_entries(folder: str) -> Journal:
+    """Everything journaled in ``folder``; a torn last line (a crash mid-write) is ignored."""
+    path = os.path.join(folder, JOURNAL_NAME)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except FileNotFoundError:
+        return Journal()
+    runs: list[RunResult] = []
+    repeats: dict[tuple, list[RepeatRecord]] = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            if isinstance(data, dict) and data.get("kind") == REPEAT_KIND:
+                record = RepeatRecord.from_dict(data)
+                repeats.setdefault(record.key, []).append(record)
+            else:
+                runs.append(RunResult.from_dict(data))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            if number == len(lines):
+                break  # the entry in progress when the writer died
+            raise ResultsFileError(f"{path}: line {number} is not a valid run or repeat ({exc})") from None
+    finished = {r.key for r in runs}
+    return Journal(tuple(runs), {k: v for k, v in repeats.items() if k not in finished})
+
+
+def read_journal(folder: str) -> list[RunResult]:
+    """The finished runs journaled in ``folder``."""
+    return list(read_journal_entries(folder).runs)
+
+
+def remove_stale_temporaries(folder: str) -> list[str]:
+    """Delete temporary files a killed writer left in ``folder``; returns their names.
+
+    atomic_write_text cannot clean up after SIGKILL. Call only on a folder no other
+    harness is writing to (a --resume of it).
+    """
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        if name.startswith(_TMP_PREFIX) and name.endswith(_TMP_SUFFIX):
+            try:
+                os.unlink(os.path.join(folder, name))
+                removed.append(name)
+            except OSError:
+                pass
+    return removed
