@@ -76,7 +76,9 @@ def test_a_small_run_writes_results_with_the_contract_fields(cli, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Fastest" in result.stdout or "Nothing beat serial" in result.stdout
     data = json.loads((out / "results.json").read_text())
-    assert data["schema_version"] == 3
+    from harness.results.storage import SCHEMA_VERSION
+
+    assert data["schema_version"] == SCHEMA_VERSION == 4
     for field in ("harness_version", "created", "machine", "python", "config", "runs", "warnings", "capacity"):
         assert field in data
     for field in ("logical_cpus", "physical_cpus", "cpu_model", "affinity", "platform"):

@@ -23,6 +23,17 @@ SCHEMA_VERSION history:
        the workload) and gil_reenabled (an import switched the GIL back on); per suite
        interpreters (label, version, executable, build, GIL mode and state of each). Older
        files load with these unknown (null, and no interpreters list).
+  4 -- adds, compatibly (map workloads, chunking, memory):
+       - per run: workload_kind ("range" or "map"), chunksize (as asked: "static", "auto" or an
+         integer), chunk_items, chunks, worker_items and worker_busy_s (per worker, median
+         repeat), bytes_in_per_item, bytes_out_per_item, serialisation_s (map workloads), and
+         memory (peak and mean total USS, or PSS/RSS where USS cannot be read, of the harness
+         and all its workers, sampled during the timed repeats). peak_rss_bytes stays, with
+         its old meaning, for older readers; memory supersedes it.
+       - a run's key gains its chunksize when that is not "static", so static runs of older
+         files still compare and resume against new ones.
+       - in the config: chunksize (a list), items, payload_bytes.
+       Older files load with these null.
 """
 
 from __future__ import annotations
@@ -59,7 +70,7 @@ __all__ = [
     "remove_stale_temporaries",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 RESULTS_NAME = "results.json"
 # Append-only, one finished run (or repeat of an interleaved run) per line, written as each
 # completes: a killed harness loses at most the one in progress, and --resume reads it back.

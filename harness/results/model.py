@@ -1,0 +1,329 @@
+"""Results as immutable, validated values: what one configuration measured, and a whole sweep.
+
+Bad values are refused in ``__post_init__`` so a corrupt or hand-edited results file cannot
+reach the statistics or the report (storage turns the ValueError into a clear message).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+__all__ = ["STATUSES", "WorkerSpan", "CpuLoad", "MemoryUse", "RunResult", "Suite"]
+
+STATUSES = ("ok", "failed", "timeout", "skipped")
+
+
+def _check_time(name: str, value: float | None, *, allow_none: bool = True) -> None:
+    if value is None:
+        if not allow_none:
+            raise ValueError(f"{name} is missing")
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if math.isnan(value) or math.isinf(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSpan:
+    """When one worker computed, in seconds from the start of its repeat."""
+
+    worker: int
+    start_s: float
+    end_s: float
+    cpu_s: float | None = None
+    pid: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.end_s < self.start_s:
+            raise ValueError(f"worker {self.worker}: end_s {self.end_s} is before start_s {self.start_s}")
+
+
+@dataclass(frozen=True, slots=True)
+class CpuLoad:
+    """Per-core CPU load (percent, 0-100 per logical CPU) while the timed repeats ran."""
+
+    interval_s: float
+    mean_per_core: tuple[float, ...]
+    busy_cores: float
+    timeline_t_s: tuple[float, ...] = ()
+    timeline_per_core: tuple[tuple[float, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        for value in self.mean_per_core:
+            if math.isnan(value) or value < 0 or value > 100.0001:
+                raise ValueError(f"per-core load must be within 0..100 percent, got {value!r}")
+        if self.timeline_per_core and any(len(series) != len(self.timeline_t_s) for series in self.timeline_per_core):
+            raise ValueError("cpu timeline: every core needs one value per sample time")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "interval_s": self.interval_s,
+            "mean_per_core": list(self.mean_per_core),
+            "busy_cores": self.busy_cores,
+            "timeline": {"t_s": list(self.timeline_t_s), "per_core": [list(s) for s in self.timeline_per_core]},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "CpuLoad":
+        timeline = data.get("timeline") or {}
+        return cls(
+            interval_s=float(data["interval_s"]),
+            mean_per_core=tuple(float(v) for v in data["mean_per_core"]),
+            busy_cores=float(data["busy_cores"]),
+            timeline_t_s=tuple(float(v) for v in timeline.get("t_s", ())),
+            # Whole percents stay ints: CPython shares small ints, and 128 cores x 100 samples
+            # x 300 runs of floats would take ~100 MB more memory.
+            timeline_per_core=tuple(tuple(v if type(v) is int else float(v) for v in s)
+                                    for s in timeline.get("per_core", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryUse:
+    """The memory the harness and all its workers held together while the timed repeats ran.
+
+    ``metric`` says what was summed over the processes: "uss" (memory unique to each process:
+    what would be freed if it exited), "pss" (shared pages split among their sharers) or "rss"
+    (where neither can be read; shared pages then count once per process). Peak and mean are
+    over the samples of every timed repeat; ``processes`` is the most processes seen at once.
+    """
+
+    metric: str
+    peak_bytes: int
+    mean_bytes: int
+    processes: int
+    samples: int
+
+    def __post_init__(self) -> None:
+        if self.metric not in ("uss", "pss", "rss"):
+            raise ValueError(f"memory metric must be uss, pss or rss, got {self.metric!r}")
+        if self.peak_bytes < 0 or self.mean_bytes < 0 or self.mean_bytes > self.peak_bytes:
+            raise ValueError(f"memory: need 0 <= mean_bytes <= peak_bytes, got {self.mean_bytes}, {self.peak_bytes}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "MemoryUse":
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """One configuration (backend x workers x n x scaling x workload), all its timed repeats."""
+
+    backend: str
+    workers: int
+    n: int
+    scaling: str
+    workload: str
+    start_method: str | None
+    status: str
+    error: str | None = None
+    times_s: tuple[float, ...] = ()
+    median_s: float | None = None
+    mean_s: float | None = None
+    stdev_s: float | None = None
+    iqr_s: float | None = None
+    min_s: float | None = None
+    max_s: float | None = None
+    # The median's interval at ci_confidence: the narrowest order-statistic pair covering at
+    # least 95%, or [min, max] when the repeats are too few for that (5 give 93.75%).
+    ci_s: tuple[float, float] | None = None
+    # The same interval, but only when it really is a 95% one (null with fewer than 6 repeats).
+    ci95_s: tuple[float, float] | None = None
+    ci_confidence: float | None = None
+    startup_s: float | None = None
+    cpu_time_s: float | None = None
+    cpu_utilization: float | None = None
+    peak_rss_bytes: int | None = None
+    speedup: float | None = None
+    speedup_ci95: tuple[float, float] | None = None
+    # The speedup exceeds the ideal (min of the workers and the logical CPUs) beyond its
+    # interval: physically impossible, so the machine's speed drifted during the sweep.
+    speedup_above_ideal: bool | None = None
+    efficiency: float | None = None
+    karp_flatt: float | None = None
+    # CPU time over serial's CPU time for the same work: > 1 means the work itself got
+    # dearer in parallel (slower shared cores, start-up, contention), not just waiting.
+    cpu_time_ratio: float | None = None
+    result_ok: bool | None = None
+    cpu: CpuLoad | None = None
+    worker_spans: tuple[WorkerSpan, ...] = ()
+    python: str | None = None
+    gil_enabled: bool | None = None
+    recomputed_tasks: int | None = None  # dask only: tasks re-run after a worker was lost
+    # --reference: per timed repeat, the mean time of the reference loop run just before and
+    # just after it on the same backend and workers (the machine's speed at that moment).
+    reference_times_s: tuple[float, ...] | None = None
+    # The interpreter's build (Py_GIL_DISABLED) and the GIL mode it was run in (PYTHON_GIL:
+    # 0 or 1; None for the build's default); gil_enabled above is its state at the start.
+    free_threaded_build: bool | None = None
+    gil_mode: int | None = None
+    # Whether any worker saw the GIL on after importing the workload (sys._is_gil_enabled()),
+    # and whether that was an import switching it back on in a free-threaded build.
+    workers_gil_enabled: bool | None = None
+    gil_reenabled: bool | None = None
+    # Map workloads and chunking (schema 4). workload_kind: "range" (fn(lo, hi), additive) or
+    # "map" (fn(item), a result per item). chunksize: as asked ("static": one contiguous block
+    # per worker; "auto": the documented rule; or an integer); chunk_items: the items per chunk
+    # it came to; chunks: how many chunks each repeat dispatched.
+    workload_kind: str | None = None
+    chunksize: int | str | None = None
+    chunk_items: int | None = None
+    chunks: int | None = None
+    # Per worker (threads: by thread; processes: by process, in order of first start), in the
+    # median repeat: the items it computed and the seconds it spent computing them.
+    worker_items: tuple[int, ...] | None = None
+    worker_busy_s: tuple[float, ...] | None = None
+    # Map workloads: mean pickled size of an item and of a result (bytes, from a sample of
+    # them), and the estimated seconds per repeat to pickle and unpickle every item and result
+    # once (only for backends whose workers receive items by pickle; else null).
+    bytes_in_per_item: float | None = None
+    bytes_out_per_item: float | None = None
+    serialisation_s: float | None = None
+    # Total USS (or PSS) of the harness and all its workers during the timed repeats.
+    memory: MemoryUse | None = None
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
+            raise ValueError(f"workers must be an integer >= 1, got {self.workers!r}")
+        if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 0:
+            raise ValueError(f"n must be an integer >= 0, got {self.n!r}")
+        for t in self.times_s:
+            _check_time("times_s", t, allow_none=False)
+        for name in ("median_s", "mean_s", "stdev_s", "iqr_s", "min_s", "max_s", "startup_s", "cpu_time_s"):
+            _check_time(name, getattr(self, name))
+        if self.reference_times_s is not None:
+            for t in self.reference_times_s:
+                _check_time("reference_times_s", t, allow_none=False)
+            if len(self.reference_times_s) != len(self.times_s):
+                raise ValueError(f"{self.backend}: reference_times_s has {len(self.reference_times_s)} values "
+                                 f"for {len(self.times_s)} times_s")
+        if self.status == "ok" and not self.times_s:
+            raise ValueError(f"{self.backend}: status ok but no times_s")
+
+    @property
+    def key(self) -> tuple:
+        """What identifies a configuration across runs and files (for compare and resume)."""
+        key = (self.backend, self.workers, self.n, self.scaling, self.workload, self.python)
+        # Static (and unrecorded, before schema 4) chunking keeps the old key, so older files
+        # still compare and resume against new ones.
+        return key if self.chunksize in (None, "static") else key + (self.chunksize,)
+
+    @property
+    def series(self) -> str:
+        """The line this run belongs to in tables and plots: the backend, and its chunksize when
+        it is not the static split (pool cs=8 and pool cs=auto are two ways to run pool)."""
+        return self.backend if self.chunksize in (None, "static") else f"{self.backend} cs={self.chunksize}"
+
+    @property
+    def label(self) -> str:
+        chunks = "" if self.chunksize in (None, "static") else f" cs={self.chunksize}"
+        return f"{self.backend} w{self.workers}{chunks} n={self.n} {self.scaling}"
+
+    def replace(self, **changes: Any) -> "RunResult":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["times_s"] = list(self.times_s)
+        data["ci_s"] = list(self.ci_s) if self.ci_s else None
+        data["ci95_s"] = list(self.ci95_s) if self.ci95_s else None
+        data["speedup_ci95"] = list(self.speedup_ci95) if self.speedup_ci95 else None
+        data["cpu"] = self.cpu.to_dict() if self.cpu else None
+        data["worker_spans"] = [asdict(s) for s in self.worker_spans]
+        data["reference_times_s"] = None if self.reference_times_s is None else list(self.reference_times_s)
+        data["worker_items"] = None if self.worker_items is None else list(self.worker_items)
+        data["worker_busy_s"] = None if self.worker_busy_s is None else list(self.worker_busy_s)
+        data["memory"] = self.memory.to_dict() if self.memory else None
+        data["warnings"] = list(self.warnings)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunResult":
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        kwargs["times_s"] = tuple(data.get("times_s") or ())
+        for name in ("ci_s", "ci95_s", "speedup_ci95"):
+            if data.get(name) is not None:
+                lo, hi = data[name]
+                kwargs[name] = (lo, hi)
+        if "ci_s" not in data:  # schema 1 and 2 kept only ci95_s, at ci_confidence (maybe below 95%)
+            kwargs["ci_s"] = kwargs.get("ci95_s")
+        kwargs["cpu"] = CpuLoad.from_dict(data["cpu"]) if data.get("cpu") else None
+        kwargs["worker_spans"] = tuple(WorkerSpan(**s) for s in data.get("worker_spans") or ())
+        if data.get("reference_times_s") is not None:
+            kwargs["reference_times_s"] = tuple(data["reference_times_s"])
+        for name in ("worker_items", "worker_busy_s"):
+            if data.get(name) is not None:
+                kwargs[name] = tuple(data[name])
+        kwargs["memory"] = MemoryUse.from_dict(data["memory"]) if data.get("memory") else None
+        kwargs["warnings"] = tuple(data.get("warnings") or ())
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class Suite:
+    """A whole sweep: the environment it ran in, its configuration and every run."""
+
+    schema_version: int
+    harness_version: str
+    created: str
+    machine: dict[str, Any]
+    python: dict[str, Any]
+    config: dict[str, Any]
+    runs: tuple[RunResult, ...] = ()
+    warnings: tuple[str, ...] = ()
+    packages: dict[str, Any] = field(default_factory=dict)
+    git_commit: str | None = None
+    complete: bool = True
+    # harness run --capacity: the parallel throughput this host delivered (harness.environment.capacity).
+    capacity: dict[str, Any] | None = None
+    # Every interpreter the sweep ran in, the harness's own first: label, implementation,
+    # version, executable, free_threaded_build, gil_mode, gil_enabled and gil_enabled_by.
+    interpreters: tuple[dict[str, Any], ...] = ()
+
+    def replace(self, **changes: Any) -> "Suite":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "harness_version": self.harness_version,
+            "created": self.created,
+            "complete": self.complete,
+            "machine": self.machine,
+            "python": self.python,
+            "packages": self.packages,
+            "git_commit": self.git_commit,
+            "config": self.config,
+            "capacity": self.capacity,
+            "runs": [r.to_dict() for r in self.runs],
+            "warnings": list(self.warnings),
+            "interpreters": [dict(i) for i in self.interpreters],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Suite":
+        return cls(
+            schema_version=data["schema_version"],
+            harness_version=data["harness_version"],
+            created=data["created"],
+            machine=data["machine"],
+            python=data["python"],
+            config=data["config"],
+            runs=tuple(RunResult.from_dict(r) for r in data["runs"]),
+            warnings=tuple(data.get("warnings") or ()),
+            packages=data.get("packages") or {},
+            git_commit=data.get("git_commit"),
+            complete=bool(data.get("complete", True)),
+            capacity=data.get("capacity"),
+            interpreters=tuple(dict(i) for i in data.get("interpreters") or ()),
+        )
