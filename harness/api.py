@@ -9,6 +9,7 @@ parses, shows a progress bar, prints and picks the exit code.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -113,18 +114,35 @@ class Sweep:
         from harness.execution.external import resolve_watching_gil
         from harness.workloads import WorkloadError
 
+        from harness.workloads import sweep_items
+
         try:
-            return resolve_watching_gil(self.config.workload)
+            workload, gil_at_start, by = resolve_watching_gil(self.config)
+            # A map workload's items, made and checked now: a provider that raises or returns
+            # the wrong thing is refused before anything is written.
+            self.items = sweep_items(workload, self.config)
         except WorkloadError as exc:
             raise SweepError(str(exc)) from None
+        return workload, gil_at_start, by
 
     def _check_backends(self) -> None:
-        from harness.execution.backends import availability
+        from harness.execution.backends import DEFAULT_BACKENDS, availability, backend_trait
 
         for name in self.config.backends:
             reason = availability(name)
             if reason:
                 raise SweepError(f"--backends: {name} is not available here: {reason} (see harness list)")
+        refusing = [name for name in self.config.backends if backend_trait(name, "refuses_maps")]
+        if not self.workload.is_map or not refusing:
+            return
+        if self.config.backends != DEFAULT_BACKENDS or self.request.resume:
+            name = refusing[0]
+            raise SweepError(f"--backends: {name} cannot run the map workload {self.workload.name}: "
+                             f"{backend_trait(name, 'refuses_maps')}")
+        # The default list holds the shared-total lessons; a map sweep leaves them out and says so.
+        self.config = dataclasses.replace(self.config, backends=tuple(b for b in self.config.backends
+                                                                      if b not in refusing))
+        self._on_notice(f"{', '.join(refusing)} left out: {backend_trait(refusing[0], 'refuses_maps')}")
 
     def _probe_pythons(self) -> tuple[list, RunConfig | None]:
         """(spec, facts) per --python value, and the config they run (the stdlib backends)."""
@@ -261,7 +279,7 @@ class Sweep:
         skip = {r.key for r in journal.runs}
         run_sweep(self.config, self.workload, sampler=sampler, skip=skip, resumed=journal.repeats,
                   on_run=recorder.record_run, on_repeat=recorder.record_repeat, on_progress=self._on_progress,
-                  interpreter=self.main)
+                  interpreter=self.main, items=self.items)
         for index, (spec, probed) in enumerate(self.probed, start=1):
             # Each interpreter gets only its own repeats back: a key ends with its label.
             resumed = [r for key, records in journal.repeats.items() if key[-1] == probed["label"] for r in records]

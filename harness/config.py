@@ -12,6 +12,7 @@ import os
 from dataclasses import asdict, dataclass
 
 from harness.analysis.repetition import AUTO, DEFAULT_MAX_TIME_S, RepeatPolicy
+from harness.execution.partition import CHUNK_RULES, STATIC
 
 __all__ = [
     "ConfigError",
@@ -23,6 +24,7 @@ __all__ = [
     "parse_backends",
     "parse_workers",
     "parse_sizes",
+    "parse_chunksizes",
     "auto_workers",
     "default_timeout",
 ]
@@ -102,6 +104,23 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     return tuple(sorted({_parse_int("--n", part, minimum=0) for part in parts}))
 
 
+def parse_chunksizes(text: str) -> tuple[int | str, ...]:
+    """``"static,auto,1,8,64"`` -> the chunksizes in the order given (duplicates dropped)."""
+    accepted = "a comma list of integers >= 1, auto (Pool's rule) or static (one block per worker)"
+    values: list[int | str] = []
+    for part in _split(text, "--chunksize", accepted):
+        if part in CHUNK_RULES:
+            value: int | str = part
+        else:
+            try:
+                value = _parse_int("--chunksize", part, minimum=1)
+            except ConfigError:
+                raise ConfigError("--chunksize", f"{part!r} (accepted: {accepted})") from None
+        if value not in values:
+            values.append(value)
+    return tuple(values)
+
+
 def parse_backends(text: str, known: tuple[str, ...]) -> tuple[str, ...]:
     """A comma list of backend names (or ``all``), in the order given, duplicates dropped."""
     parts = _split(text, "--backends", f"a comma list of {', '.join(known)}, or all")
@@ -158,6 +177,11 @@ class RunConfig:
     # Items per worker of the reference loop timed before and after every repeat (--reference),
     # so a comparison can divide out the machine's speed at that moment; None: not timed.
     reference_n: int | None = None
+    # The chunksize axis (harness.execution.partition): "static", "auto" or integers >= 1.
+    chunksize: tuple[int | str, ...] = (STATIC,)
+    # A user's map workload: MODULE:PROVIDER of its items; the payload workload's item size.
+    items: str | None = None
+    payload_bytes: int | None = None
 
     def __post_init__(self) -> None:
         if not self.backends:
@@ -205,6 +229,15 @@ class RunConfig:
                 parse_python_spec(text)
             except ValueError as exc:
                 raise ConfigError("--python", str(exc)) from None
+        if not self.chunksize:
+            raise ConfigError("--chunksize", "empty (accepted: integers >= 1, auto or static)")
+        for value in self.chunksize:
+            if value not in CHUNK_RULES and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigError("--chunksize", f"{value!r} (accepted: integers >= 1, auto or static)")
+        if self.scaling == "weak" and tuple(self.chunksize) != (STATIC,):
+            raise ConfigError("--chunksize", "only static runs at weak scaling (every worker computes all of [0, n))")
+        if self.payload_bytes is not None and (isinstance(self.payload_bytes, bool) or self.payload_bytes < 1):
+            raise ConfigError("--payload-bytes", f"{self.payload_bytes!r} (accepted: integers >= 1)")
         if self.reference_n is not None and (isinstance(self.reference_n, bool) or self.reference_n < MIN_REFERENCE_N):
             raise ConfigError("--reference", f"{self.reference_n} (accepted: integers >= {MIN_REFERENCE_N})")
 
@@ -219,7 +252,7 @@ class RunConfig:
     def from_dict(cls, data: dict) -> "RunConfig":
         """The inverse of to_dict (lists back to tuples); fields a newer file adds are refused by TypeError."""
         values = dict(data)
-        for name in ("backends", "workers", "pythons"):
+        for name in ("backends", "workers", "pythons", "chunksize"):
             if name in values:
                 values[name] = tuple(values[name])
         values["n"] = tuple(values["n"]) if isinstance(values["n"], list) else (values["n"],)
@@ -231,4 +264,5 @@ class RunConfig:
         data["backends"] = list(self.backends)
         data["workers"] = list(self.workers)
         data["pythons"] = list(self.pythons)
+        data["chunksize"] = list(self.chunksize)
         return data

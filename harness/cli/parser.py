@@ -11,6 +11,8 @@ import argparse
 from harness import __version__
 from harness.execution.backends import BACKEND_NAMES, DEFAULT_BACKENDS
 from harness.analysis.repetition import AUTO, AUTO_CI_WIDTH, AUTO_MAX_REPEATS, AUTO_MIN_REPEATS, DEFAULT_MAX_TIME_S
+from harness.execution.partition import STATIC
+from harness.workloads.maps import DEFAULT_PAYLOAD_BYTES
 from harness.config import (
     DEFAULT_REFERENCE_N,
     MIN_REFERENCE_N,
@@ -19,6 +21,7 @@ from harness.config import (
     START_METHODS,
     RunConfig,
     parse_backends,
+    parse_chunksizes,
     parse_sizes,
     parse_workers,
 )
@@ -32,6 +35,7 @@ _MAX_PROBE_PROCESSES = 1024
 # (tests/test_ab.py pins them equal).
 _AB_DEFAULT_ROUNDS, _AB_EXIT_UNSTABLE = 5, 3
 DEFAULT_N = "1000000"
+DEFAULT_MAP_N = "1000"
 REPORTS_DIR = "reports"
 
 
@@ -115,9 +119,10 @@ def _add_run_parser(sub) -> None:
     run.add_argument("--workers", default="auto", metavar="LIST|auto",
                      help="comma list of worker counts >= 1, or 'auto': powers of two below the logical "
                           "CPUs, the logical CPUs, and twice them (default: auto; 1,2,4 on 2 CPUs)")
-    run.add_argument("--n", default=DEFAULT_N, metavar="INT|LIST",
-                     help="work size: items in [0, n); one size or a comma list to find where "
-                          f"parallelism starts to pay; 1e6 notation accepted (default: {DEFAULT_N})")
+    run.add_argument("--n", default=None, metavar="INT|LIST",
+                     help="work size: items in [0, n) (a map workload: n items); one size or a comma list to find "
+                          f"where parallelism starts to pay; 1e6 notation accepted (default: {DEFAULT_N}; "
+                          f"imbalanced 2000, payload 64, poly-items 100000; {DEFAULT_MAP_N} for your own map workload)")
     run.add_argument("--scaling", default="strong", choices=SCALING_MODES, metavar="strong|weak",
                      help="strong: [0, n) split across the workers; weak: every worker computes all of "
                           "[0, n), and serial does it once per worker (default: strong)")
@@ -139,8 +144,22 @@ def _add_run_parser(sub) -> None:
     run.add_argument("--no-sampling", action="store_true",
                      help="do not sample per-core CPU load (the cpu field is null); for measuring the sampler's cost")
     run.add_argument("--workload", default="poly", metavar="NAME|MODULE:FUNCTION",
-                     help="poly (default), poly-numpy, hash, sleep, or your own MODULE:FUNCTION taking (lo, hi) "
-                          "and returning an int; an ORACLE attribute in that module names its exact oracle (n) -> int")
+                     help="range workloads: poly (default), poly-numpy, hash, sleep, or your own MODULE:FUNCTION taking "
+                          "(lo, hi) and returning an int (an ORACLE attribute in that module names its exact oracle "
+                          "(n) -> int). Map workloads: imbalanced, payload, poly-items, or your own MODULE:FUNCTION "
+                          "taking one item, with --items")
+    run.add_argument("--items", default=None, metavar="MODULE:PROVIDER",
+                     help="makes --workload MODULE:FUNCTION a map workload: fn(item) over PROVIDER(n), a sequence of "
+                          "n picklable items; each run's results, in item order, are checked against serial's, by "
+                          "equality or by the module's CHECK(expected, got) -> bool")
+    run.add_argument("--chunksize", default=STATIC, metavar="LIST",
+                     help="comma list of chunk sizes to sweep: integers (items per chunk), auto (Pool.map's rule: "
+                          "ceil(n / (4 x workers))) and static (one contiguous block per worker); chunks other than "
+                          "static go to whichever worker is free, through each backend's own dispatcher "
+                          "(default: static)")
+    run.add_argument("--payload-bytes", type=_int_at_least(1), default=None, metavar="BYTES",
+                     help=f"the payload workload: bytes each item carries in, and each result out (default: "
+                          f"{DEFAULT_PAYLOAD_BYTES}, 1 MiB)")
     _add_run_measurement_options(run)
 
 
@@ -292,7 +311,7 @@ def config_from_args(args) -> RunConfig:
     return RunConfig(
         backends=parse_backends(args.backends, BACKEND_NAMES),
         workers=parse_workers(args.workers),
-        n=parse_sizes(args.n),
+        n=parse_sizes(args.n if args.n is not None else default_n(args.workload, args.items)),
         scaling=args.scaling,
         repeat=args.repeat,
         max_time_s=args.max_time_s,
@@ -307,4 +326,17 @@ def config_from_args(args) -> RunConfig:
         pythons=tuple(args.pythons),
         interleave=args.interleave,
         reference_n=args.reference_n,
+        chunksize=parse_chunksizes(args.chunksize),
+        items=args.items,
+        payload_bytes=args.payload_bytes,
     )
+
+
+def default_n(workload: str, items: str | None) -> str:
+    """--n when none is given: the built-in map workload's own size, DEFAULT_MAP_N for a user's
+    map workload (--items), else DEFAULT_N."""
+    from harness.workloads.maps import MAP_WORKLOADS
+
+    if workload in MAP_WORKLOADS:
+        return str(MAP_WORKLOADS[workload].default_n)
+    return DEFAULT_MAP_N if items is not None else DEFAULT_N

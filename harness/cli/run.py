@@ -23,7 +23,8 @@ def _err(message: str) -> None:
 
 
 def summary_lines(suite) -> list[str]:
-    """Plain-text summary table: backend, workers, n, median, speedup, efficiency, busy cores, status.
+    """Plain-text summary table: backend (and chunksize), workers, n, median, speedup, efficiency, busy cores,
+    status.
 
     A python column appears when the sweep ran in several interpreters (--python).
     """
@@ -31,8 +32,9 @@ def summary_lines(suite) -> list[str]:
 
     several = len({r.python for r in suite.runs}) > 1
     width = max([9] + [len(r.python or "-") for r in suite.runs])
+    name_width = max([17] + [len(r.series) for r in suite.runs])
     py = f"{'python':<{width}} " if several else ""
-    header = f"{py}{'backend':<17} {'workers':>7} {'n':>10} {'median':>10} {'speedup':>8} {'effic.':>7} {'busy':>5}  status"
+    header = f"{py}{'backend':<{name_width}} {'workers':>7} {'n':>10} {'median':>10} {'speedup':>8} {'effic.':>7} {'busy':>5}  status"
     lines = [header, "-" * len(header)]
     for r in suite.runs:
         median = format_seconds(r.median_s) if r.median_s is not None else "-"
@@ -43,7 +45,7 @@ def summary_lines(suite) -> list[str]:
         if r.error:
             status += f": {r.error}"
         prefix = f"{(r.python or '-'):<{width}} " if several else ""
-        lines.append(f"{prefix}{r.backend:<17} {r.workers:>7} {r.n:>10} {median:>10} {speed:>8} {eff:>7} {busy:>5}  {status}")
+        lines.append(f"{prefix}{r.series:<{name_width}} {r.workers:>7} {r.n:>10} {median:>10} {speed:>8} {eff:>7} {busy:>5}  {status}")
     return lines
 
 

@@ -146,8 +146,9 @@ def run_in_interpreter(
             proc.wait()
 
 
-def resolve_watching_gil(name: str):
-    """Import the workload, noting whether (and by which module) the import switched the GIL on."""
+def resolve_watching_gil(config):
+    """Import the config's workload, noting whether (and by which module) the import switched
+    the GIL on: (workload, GIL state before, the module that switched it on or None)."""
     import warnings
 
     from harness.environment.metadata import gil_enabled
@@ -156,7 +157,7 @@ def resolve_watching_gil(name: str):
     before = gil_enabled()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
-        workload = resolve_workload(name)
+        workload = resolve_workload(config.workload, config.items, config.payload_bytes)
     for warning in caught:  # still shown, as CPython would have
         warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
     by = None
@@ -175,7 +176,7 @@ def _child_main() -> int:
     from harness.environment.pythons import SweepInterpreter
     from harness.execution.repeats import RepeatRecord
     from harness.execution.runner import run_sweep
-    from harness.workloads import WorkloadError
+    from harness.workloads import WorkloadError, sweep_items
 
     init_worker_process()  # die with the harness, leave Ctrl-C to it
     out = sys.stdout
@@ -187,7 +188,8 @@ def _child_main() -> int:
     request = json.loads(sys.stdin.readline())
     try:
         config = RunConfig.from_dict(request["config"])
-        workload, gil_at_start, gil_enabled_by = resolve_watching_gil(config.workload)
+        workload, gil_at_start, gil_enabled_by = resolve_watching_gil(config)
+        items = sweep_items(workload, config)
     except (ValueError, TypeError, WorkloadError) as exc:
         emit({"error": str(exc)})
         return 2
@@ -209,7 +211,7 @@ def _child_main() -> int:
                   on_run=lambda run: emit({"run": run.to_dict()}),
                   on_repeat=lambda record: emit({"repeat": record.to_dict()}),
                   on_progress=lambda done, total, label: emit({"progress": [done, total, label]}),
-                  interpreter=interpreter)
+                  interpreter=interpreter, items=items)
     finally:
         if sampler is not None:
             sampler.close()

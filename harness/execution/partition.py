@@ -1,14 +1,65 @@
-"""How a run splits its work: one task per worker, by scaling mode."""
+"""How a run splits its work into chunks: the static split, Pool's ``auto`` rule, or a fixed size.
+
+``--chunksize`` takes, per sweep, a list of:
+- ``static``: one contiguous block per worker, sizes differing by at most one (at weak
+  scaling every worker computes all of [0, n), as the tutorial's comparison does);
+- ``auto``: multiprocessing.Pool.map's own rule, ``ceil(n / (4 x workers))`` items per chunk:
+  four chunks per worker, so a worker that finishes early takes another while chunks stay
+  few enough that dispatch costs little;
+- an integer: that many items per chunk (the last chunk takes what is left).
+
+Static chunks go one per worker; other chunks go to whichever worker is free (each
+backend's own dispatcher, or a shared work queue for threads and processes).
+"""
 
 from __future__ import annotations
 
+import math
+from typing import Sequence
+
 from harness.execution.tasks import Chunk
 
-__all__ = ["make_tasks", "expected_copies"]
+__all__ = ["STATIC", "AUTO", "CHUNK_RULES", "chunk_items", "make_chunks", "make_tasks", "expected_copies"]
+
+STATIC = "static"
+AUTO = "auto"
+CHUNK_RULES = (STATIC, AUTO)
+
+
+def chunk_items(chunksize: int | str, n: int, workers: int) -> int:
+    """Items per chunk that ``chunksize`` comes to for n items over ``workers`` (at least 1)."""
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if chunksize == STATIC:
+        return max(1, math.ceil(n / workers))
+    if chunksize == AUTO:
+        return max(1, math.ceil(n / (4 * workers)))
+    if isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1:
+        raise ValueError(f"chunksize must be static, auto or an integer >= 1, got {chunksize!r}")
+    return chunksize
+
+
+def make_chunks(n: int, workers: int, scaling: str = "strong", chunksize: int | str = STATIC,
+                items: Sequence | None = None) -> list[Chunk]:
+    """The chunks of one repeat, in item order; each carries its items when ``items`` is given."""
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    if items is not None and len(items) != n:
+        raise ValueError(f"{len(items)} items for n={n}")
+    if chunksize == STATIC:
+        chunks = make_tasks(n, workers, scaling)
+    else:
+        if scaling != "strong":
+            raise ValueError("only the static split runs at weak scaling (every worker computes all of [0, n))")
+        size = chunk_items(chunksize, n, workers)
+        chunks = [Chunk(i, lo, min(lo + size, n), static=False) for i, lo in enumerate(range(0, n, size))]
+    if items is None:
+        return chunks
+    return [Chunk(c.index, c.lo, c.hi, tuple(items[c.lo:c.hi]), c.static) for c in chunks]
 
 
 def make_tasks(n: int, workers: int, scaling: str) -> list[Chunk]:
-    """One task per worker.
+    """The static split: one chunk per worker.
 
     strong: [0, n) in contiguous chunks whose sizes differ by at most 1 (empty chunks when
     n < workers). weak: every worker computes all of [0, n), as the tutorial's comparison

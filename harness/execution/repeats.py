@@ -35,6 +35,9 @@ class Repeat:
     task_results: tuple[TaskResult, ...]
     samples: CpuSamples | None = None
     reference_s: float | None = None
+    # A map workload's results, checked against serial's and then dropped: None when they
+    # agreed, else the one line naming the first differing item.
+    check: str | None = None
 
     @property
     def total(self) -> int:
@@ -50,7 +53,7 @@ class Repeat:
                        "per_core": [list(s) for s in loads]}
         return {"wall_s": self.wall_s, "cpu_s": self.cpu_s, "start": self.start,
                 "task_results": [r.to_list() for r in self.task_results], "samples": samples,
-                "reference_s": self.reference_s}
+                "reference_s": self.reference_s, "check": self.check}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Repeat":
@@ -60,7 +63,7 @@ class Repeat:
             per_core=tuple(tuple(float(v) for v in s) for s in raw["per_core"]))
         return cls(wall_s=float(data["wall_s"]), cpu_s=float(data["cpu_s"]), start=float(data["start"]),
                    task_results=tuple(TaskResult.from_list(r) for r in data["task_results"]), samples=samples,
-                   reference_s=data.get("reference_s"))
+                   reference_s=data.get("reference_s"), check=data.get("check"))
 
 
 @dataclass(frozen=True, slots=True)

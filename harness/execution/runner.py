@@ -19,7 +19,9 @@ from harness.analysis import stats
 from harness.execution.backends import BackendError, RunTimeout, backend_class
 from harness.config import RunConfig
 from harness.results.model import CpuLoad, RunResult, WorkerSpan
-from harness.execution.partition import expected_copies, make_tasks
+from harness.execution.map_results import (CheckError, assemble, describe_mismatch, estimate_transfer,
+                                           first_mismatch, first_unpicklable, worker_load)
+from harness.execution.partition import STATIC, chunk_items, expected_copies, make_chunks
 from harness.environment.pythons import GIL_REENABLED, SweepInterpreter
 from harness.execution.reference import ReferenceLoop
 from harness.execution.repeats import Repeat, RepeatRecord
@@ -40,9 +42,12 @@ class Configuration:
     backend: str
     workers: int
     n: int
+    chunksize: int | str = STATIC
 
     def key(self, config: RunConfig, python: str | None) -> tuple:
-        return (self.backend, self.workers, self.n, config.scaling, config.workload, python)
+        """As RunResult.key: a non-static chunksize is part of it."""
+        key = (self.backend, self.workers, self.n, config.scaling, config.workload, python)
+        return key if self.chunksize == STATIC else key + (self.chunksize,)
 
 
 def plan_configurations(config: RunConfig) -> list[Configuration]:
@@ -60,10 +65,14 @@ def plan_configurations(config: RunConfig) -> list[Configuration]:
         fixed[backend] = ask(config) if ask is not None else None
     for n in config.n:
         for backend in config.backends:
-            counts = (1,) if backend_class(backend).is_baseline and config.scaling == "strong" else config.workers
+            cls = backend_class(backend)
+            counts = (1,) if cls.is_baseline and config.scaling == "strong" else config.workers
             if fixed[backend] is not None:
                 counts = (fixed[backend],)
-            plan.extend(Configuration(backend, w, n) for w in counts)
+            # The baseline, and a backend that can only split statically, run the static split.
+            sizes = config.chunksize if cls.can_chunk and not cls.is_baseline else (STATIC,)
+            sizes = tuple(dict.fromkeys(sizes))
+            plan.extend(Configuration(backend, w, n, size) for w in counts for size in sizes)
     plan.sort(key=lambda c: (c.n, not backend_class(c.backend).is_baseline))
     return plan
 
@@ -131,9 +140,33 @@ class _Context:
     tasks: list
     expected: int | None
     timeout: float
+    inputs: "MapInputs | None" = None  # a map workload's items of this size and serial's results
 
 
-def _context(point: Configuration, config: RunConfig, workload: Workload, interpreter: SweepInterpreter) -> _Context:
+class MapInputs:
+    """A map workload's items for one size, and what every run of that size is checked
+    against: serial's results, computed once, in this process, untimed (the first run that
+    needs them pays). Also the items' transfer estimate and whether they pickle."""
+
+    def __init__(self, workload: Workload, items) -> None:
+        self.workload, self.items = workload, items
+
+    @functools.cached_property
+    def expected(self) -> list:
+        fn = self.workload.function
+        return [fn(item) for item in self.items]
+
+    @functools.cached_property
+    def transfer(self):
+        return estimate_transfer(self.items, self.expected)
+
+    @functools.cached_property
+    def unpicklable(self) -> str | None:
+        return first_unpicklable(self.items)
+
+
+def _context(point: Configuration, config: RunConfig, workload: Workload, interpreter: SweepInterpreter,
+             inputs: MapInputs | None = None) -> _Context:
     cls = backend_class(point.backend)
     start_method = config.start_method if cls.uses_start_method else None
     # loky and dask choose their own start method; record what they really use.
@@ -141,11 +174,14 @@ def _context(point: Configuration, config: RunConfig, workload: Workload, interp
     base = dict(backend=point.backend, workers=point.workers, n=point.n, scaling=config.scaling,
                 workload=workload.name, start_method=start_method or (recorded(config) if recorded else None),
                 python=interpreter.label, gil_enabled=interpreter.gil_enabled,
-                free_threaded_build=interpreter.free_threaded_build, gil_mode=interpreter.gil_mode)
-    return _Context(point, point.key(config, interpreter.label), interpreter, base,
-                    make_tasks(point.n, point.workers, config.scaling),
-                    _expected(workload, point.n, expected_copies(point.workers, config.scaling)),
-                    config.timeout_for(point.n, point.workers))
+                free_threaded_build=interpreter.free_threaded_build, gil_mode=interpreter.gil_mode,
+                workload_kind=workload.kind, chunksize=point.chunksize)
+    tasks = make_chunks(point.n, point.workers, config.scaling, point.chunksize,
+                        inputs.items if inputs is not None else None)
+    base.update(chunk_items=chunk_items(point.chunksize, point.n, point.workers), chunks=len(tasks))
+    expected = None if workload.is_map else _expected(workload, point.n, expected_copies(point.workers, config.scaling))
+    return _Context(point, point.key(config, interpreter.label), interpreter, base, tasks, expected,
+                    config.timeout_for(point.n, point.workers), inputs)
 
 
 @functools.lru_cache(maxsize=256)
@@ -185,65 +221,98 @@ def _measure(ctx: _Context, config: RunConfig, workload: Workload, sampler, want
     """Start the backend, warm up, time repeats while ``wants_more(into)``, close; failures land in ``into.failure``."""
     point = ctx.point
     cls = backend_class(point.backend)
+    refused = _refusal(ctx, cls)
+    if refused:
+        into.failure = RunResult(**ctx.base, status="failed", error=refused)
+        return
     # In-process backends can call the function object directly; processes look it up by name.
     in_process = cls.kind != "process"
     fn = workload.function if in_process else None
     backend = cls(point.workers, config.start_method if cls.uses_start_method else None, **cls.options_from(config))
-    startup_s = None
+    startup = []
     try:
         try:
             t0 = time.perf_counter()
             backend.start()
-            startup_s = time.perf_counter() - t0 if cls.has_startup else None
+            if cls.has_startup:
+                startup.append(time.perf_counter() - t0)
             # A backend with start-up (a pool) has fresh workers on every pass to warm; serial,
             # threads and fresh-process backends gain nothing from warming again after the first.
             warmups = config.warmup if cls.has_startup or not into.warmed else 0
             for _ in range(warmups):
                 backend.run(workload.ref, ctx.tasks, time.perf_counter() + ctx.timeout, fn)
             into.warmed = True
-            reference = None
-            if config.reference_n:
-                reference = ReferenceLoop.for_configuration(config.reference_n, point.backend, point.workers,
-                                                            in_process)
-                before = reference.time(backend, time.perf_counter() + ctx.timeout)
-            while wants_more(into):
-                began = time.perf_counter()
-                timed = _timed_repeat(backend, workload.ref, ctx.tasks, time.perf_counter() + ctx.timeout,
-                                      fn, sampler, in_process)
-                if reference is not None:
-                    # Before and after: the machine's speed can change within a repeat, and the
-                    # mean of the two neighbours tracks it better than either alone. Neighbouring
-                    # repeats share a reference; that halves its cost.
-                    after = reference.time(backend, time.perf_counter() + ctx.timeout)
-                    timed = dataclasses.replace(timed, reference_s=(before + after) / 2)
-                    before = after
-                into.repeats.append(timed)
-                into.timing_s += time.perf_counter() - began
-        except RunTimeout as exc:
+            _time_repeats(backend, ctx, config, workload, fn, sampler, wants_more, into)
+        except Exception as exc:  # a failed or hung run, or a backend bug: it must not end the sweep
             backend.close(kill=True)
-            into.failure = RunResult(**ctx.base, status="timeout", startup_s=startup_s,
-                                     error=f"{exc} (limit {ctx.timeout:g} s per repeat)")
-            return
-        except (BackendError, SamplerError) as exc:
-            backend.close(kill=True)
-            into.failure = RunResult(**ctx.base, status="failed", error=str(exc), startup_s=startup_s)
-            return
-        except Exception as exc:  # a backend bug must not end the sweep
-            from harness.execution.backends.worker import describe_exception
-
-            backend.close(kill=True)
-            into.failure = RunResult(**ctx.base, status="failed", error=describe_exception(exc), startup_s=startup_s)
+            into.failure = _failure(ctx, exc, startup[0] if startup else None)
             return
         backend.close()
     except BaseException:
         backend.close(kill=True)  # interrupted: no worker may outlive this
         raise
-    if startup_s is not None:
-        into.startups.append(startup_s)
+    into.startups.extend(startup)
     # Dask silently recomputes a task whose worker died: such a timing is not clean.
     recomputed = getattr(backend, "recomputed_by_run", None)
     if recomputed:
         into.recomputed = (into.recomputed or 0) + sum(recomputed[config.warmup:])
+
+
+def _refusal(ctx: _Context, cls) -> str | None:
+    """Why this configuration cannot run at all, found before any worker starts."""
+    if ctx.inputs is None:
+        return None
+    if cls.refuses_maps:
+        return cls.refuses_maps
+    if cls.pickles_items() and ctx.inputs.unpicklable:
+        return f"{ctx.inputs.unpicklable}; {cls.name}'s workers receive their items pickled"
+    return None
+
+
+def _failure(ctx: _Context, exc: Exception, startup_s: float | None) -> RunResult:
+    if isinstance(exc, RunTimeout):
+        return RunResult(**ctx.base, status="timeout", startup_s=startup_s,
+                         error=f"{exc} (limit {ctx.timeout:g} s per repeat)")
+    if isinstance(exc, (BackendError, SamplerError, CheckError)):
+        return RunResult(**ctx.base, status="failed", error=str(exc), startup_s=startup_s)
+    from harness.execution.backends.worker import describe_exception
+
+    return RunResult(**ctx.base, status="failed", error=describe_exception(exc), startup_s=startup_s)
+
+
+def _time_repeats(backend, ctx: _Context, config: RunConfig, workload: Workload, fn, sampler, wants_more,
+                  into: _Measured) -> None:
+    in_process = backend.kind != "process"
+    reference = None
+    if config.reference_n:
+        reference = ReferenceLoop.for_configuration(config.reference_n, ctx.point.backend, ctx.point.workers,
+                                                    in_process)
+        before = reference.time(backend, time.perf_counter() + ctx.timeout)
+    while wants_more(into):
+        began = time.perf_counter()
+        timed = _timed_repeat(backend, workload.ref, ctx.tasks, time.perf_counter() + ctx.timeout,
+                              fn, sampler, in_process)
+        timed = _checked(ctx, workload, timed)
+        if reference is not None:
+            # Before and after: the machine's speed can change within a repeat, and the
+            # mean of the two neighbours tracks it better than either alone. Neighbouring
+            # repeats share a reference; that halves its cost.
+            after = reference.time(backend, time.perf_counter() + ctx.timeout)
+            timed = dataclasses.replace(timed, reference_s=(before + after) / 2)
+            before = after
+        into.repeats.append(timed)
+        into.timing_s += time.perf_counter() - began
+
+
+def _checked(ctx: _Context, workload: Workload, timed: Repeat) -> Repeat:
+    """A map workload's repeat, its results checked against serial's (outside the timing) and
+    then dropped: only the verdict is kept (``check``), so the journal stays small."""
+    if ctx.inputs is None:
+        return timed
+    mismatch = first_mismatch(ctx.inputs.expected, assemble(timed.task_results), workload.check)
+    exact = backend_class(ctx.point.backend).exact_by_design
+    return dataclasses.replace(timed, task_results=tuple(r.with_value(None) for r in timed.task_results),
+                               check=describe_mismatch(mismatch, exact) if mismatch else None)
 
 
 def _summarize(ctx: _Context, config: RunConfig, workload: Workload, measured: _Measured) -> RunResult:
@@ -253,8 +322,7 @@ def _summarize(ctx: _Context, config: RunConfig, workload: Workload, measured: _
     point, repeats = ctx.point, measured.repeats
     times = [r.wall_s for r in repeats]
     summary = stats.summarize(times)
-    totals = {workload.reduce(r.total) for r in repeats}
-    result_ok = None if ctx.expected is None else totals == {ctx.expected}
+    result_ok, error = _correctness(ctx, workload, repeats)
     label = f"{point.backend} w{point.workers} n={point.n}"
     warnings = sample_warnings(times, label=label, check_repeats=False)
     references = [r.reference_s for r in repeats]
@@ -266,11 +334,7 @@ def _summarize(ctx: _Context, config: RunConfig, workload: Workload, measured: _
         during = "the timed repeats" + (" and the reference loops beside them" if config.reference_n else "")
         warnings.append(f"{label}: dask recomputed {measured.recomputed} task(s) during {during} "
                         "(a worker died or lost its results); those times include it")
-    error = None
-    if result_ok is False:
-        got = next(iter(totals - {ctx.expected}))
-        lost = " (lost updates)" if not backend_class(point.backend).exact_by_design else ""
-        error = f"wrong result{lost}: expected {ctx.expected}, got {got}"
+    if error:
         warnings.append(f"{label}: {error}")
     workers_gil, reenabled = _workers_gil(ctx, repeats)
     if reenabled:
@@ -305,7 +369,37 @@ def _summarize(ctx: _Context, config: RunConfig, workload: Workload, measured: _
         workers_gil_enabled=workers_gil,
         gil_reenabled=reenabled,
         warnings=tuple(warnings),
+        **_load_and_transfer(ctx, representative),
     )
+
+
+def _correctness(ctx: _Context, workload: Workload, repeats) -> tuple[bool | None, str | None]:
+    """(result_ok, error): a map workload's per-repeat checks, or a range total against its oracle."""
+    if ctx.inputs is not None:
+        wrong = [r.check for r in repeats if r.check]
+        return not wrong, (wrong[0] if wrong else None)
+    if ctx.expected is None:
+        return None, None
+    totals = {workload.reduce(r.total) for r in repeats}
+    if totals == {ctx.expected}:
+        return True, None
+    got = next(iter(totals - {ctx.expected}))
+    lost = " (lost updates)" if not backend_class(ctx.point.backend).exact_by_design else ""
+    return False, f"wrong result{lost}: expected {ctx.expected}, got {got}"
+
+
+def _load_and_transfer(ctx: _Context, representative: Repeat) -> dict:
+    """Per-worker items and busy time (the median repeat) and, for a map workload, the items'
+    sizes and the serialisation estimate (for backends whose workers receive items pickled)."""
+    items, busy = worker_load(representative.task_results)
+    fields = dict(worker_items=items, worker_busy_s=busy)
+    transfer = ctx.inputs.transfer if ctx.inputs is not None else None
+    if transfer is not None:
+        pickles = backend_class(ctx.point.backend).pickles_items()
+        fields.update(bytes_in_per_item=round(transfer.bytes_in_per_item, 1),
+                      bytes_out_per_item=round(transfer.bytes_out_per_item, 1),
+                      serialisation_s=round(transfer.serialisation_s(ctx.point.n), 6) if pickles else None)
+    return fields
 
 
 def _workers_gil(ctx: _Context, repeats) -> tuple[bool | None, bool | None]:
@@ -339,9 +433,12 @@ def run_configuration(
     python_label: str | None = None,
     gil_enabled: bool | None = None,
     interpreter: SweepInterpreter | None = None,
+    items: Sequence | None = None,
 ) -> RunResult:
-    """Warm up, then time the repeats ``config.repeat`` asks for, of one configuration."""
-    ctx = _context(point, config, workload, interpreter or SweepInterpreter(python_label, gil_enabled))
+    """Warm up, then time the repeats ``config.repeat`` asks for, of one configuration
+    (``items``: a map workload's items of size ``point.n``)."""
+    inputs = MapInputs(workload, items) if workload.is_map else None
+    ctx = _context(point, config, workload, interpreter or SweepInterpreter(python_label, gil_enabled), inputs)
     measured = _Measured()
     policy = config.repeat_policy
     _measure(ctx, config, workload, sampler, lambda m: policy.wants_more(m.times, m.timing_s), measured)
@@ -361,8 +458,11 @@ def run_sweep(
     python_label: str | None = None,
     gil_enabled: bool | None = None,
     interpreter: SweepInterpreter | None = None,
+    items: Mapping[int, Sequence] | None = None,
 ) -> list[RunResult]:
     """Run every configuration not in ``skip`` (keys of completed runs, for --resume).
+
+    ``items`` holds a map workload's items for each size (``harness.workloads.make_items``).
 
     With ``config.interleave`` the sweep makes passes over the plan, timing one repeat of
     each configuration per pass (each pass starts, warms and closes its backend), until
@@ -378,7 +478,10 @@ def run_sweep(
     interpreter = interpreter or SweepInterpreter(python_label, gil_enabled)
     skip = set(skip)
     plan = [p for p in plan_configurations(config) if p.key(config, interpreter.label) not in skip]
-    contexts = [_context(p, config, workload, interpreter) for p in plan]
+    inputs = {n: MapInputs(workload, items[n]) for n in config.n} if workload.is_map else {}
+    if workload.is_map and (items is None or set(items) < set(config.n)):
+        raise ValueError("a map workload's sweep needs its items for every size")
+    contexts = [_context(p, config, workload, interpreter, inputs.get(p.n)) for p in plan]
     sweep = _interleaved if config.interleave else _one_by_one
     results = sweep(contexts, config, workload, sampler, dict(resumed or {}), on_run or (lambda run: None),
                     on_repeat or (lambda record: None), on_progress or (lambda done, total, label: None))

@@ -14,23 +14,49 @@ __all__ = ["Chunk", "TaskResult"]
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """One task of a run: worker ``worker`` computes the workload over ``[lo, hi)``."""
+    """One task of a run: items ``[lo, hi)`` of the workload.
 
-    worker: int
+    A range workload computes ``fn(lo, hi)``. A map workload computes ``fn(item)`` for each
+    of ``items``, the items ``[lo, hi)`` themselves: they travel with the chunk (pickled, for
+    a process), so a worker needs nothing but the chunk. ``index`` is the chunk's place in the
+    run; under a static split it is also the worker meant to take it.
+    """
+
+    index: int
     lo: int
     hi: int
+    items: tuple | None = None
+    # False for a chunk any free worker may take (a chunksize other than static).
+    static: bool = True
+
+    @property
+    def worker(self) -> int:
+        """The static split's worker number: chunk i for worker i."""
+        return self.index
+
+    @property
+    def size(self) -> int:
+        return self.hi - self.lo
+
+    @property
+    def where(self) -> str:
+        """How a failure names it: "worker 1" under the static split, else "chunk 5 (items 40-47)"."""
+        return f"worker {self.index}" if self.static else f"chunk {self.index} (items {self.lo}-{self.hi - 1})"
 
 
 @dataclass(frozen=True, slots=True)
 class TaskResult:
-    """What one task reports back.
+    """What one chunk reports back.
 
     ``start`` and ``end`` are ``time.perf_counter()`` readings. On Linux that is
     CLOCK_MONOTONIC, one clock for every process on the machine, so the parent can place
-    worker spans on its own timeline. ``cpu_s`` is the thread's (or process's) CPU time,
-    ``peak_rss`` the worker process's peak resident memory in bytes (None in-process),
-    ``pid`` the worker process (None in-process), and ``gil_enabled`` the GIL's state as
-    the worker saw it after importing the workload (None before Python 3.13).
+    worker spans on its own timeline. ``value`` is a range workload's total, or a map
+    workload's results in item order (the runner checks them and then drops them).
+    ``cpu_s`` is the thread's (or process's) CPU time, ``peak_rss`` the worker process's peak
+    resident memory in bytes (None in-process), ``pid`` the worker process (None
+    in-process), ``gil_enabled`` the GIL's state as the worker saw it after importing the
+    workload (None before Python 3.13), and ``thread`` the native id of the thread that ran
+    it: (pid, thread) names the worker that took a chunk from a shared queue.
     """
 
     worker: int
@@ -41,18 +67,26 @@ class TaskResult:
     peak_rss: int | None = None
     pid: int | None = None
     gil_enabled: bool | None = None
+    thread: int | None = None
+    items: int | None = None
 
     def with_value(self, value: Any) -> "TaskResult":
-        """The same result carrying another value (a shared total read by the parent)."""
+        """The same result carrying another value (a shared total read by the parent, or None
+        once a map workload's results are checked)."""
         return TaskResult(self.worker, value, self.start, self.end, self.cpu_s, self.peak_rss, self.pid,
-                          self.gil_enabled)
+                          self.gil_enabled, self.thread, self.items)
+
+    @property
+    def runner(self) -> tuple:
+        """Which worker ran it: its process (None in-process) and thread."""
+        return (self.pid, self.thread)
 
     def to_list(self) -> list:
         """The journal's form: the fields in order."""
         return [self.worker, self.value, self.start, self.end, self.cpu_s, self.peak_rss, self.pid,
-                self.gil_enabled]
+                self.gil_enabled, self.thread, self.items]
 
     @classmethod
     def from_list(cls, fields: Sequence) -> "TaskResult":
-        """From the journal's list; lines written before gil_enabled was recorded hold seven fields."""
+        """From the journal's list; older lines hold 7 (before gil_enabled) or 8 fields."""
         return cls(*fields)

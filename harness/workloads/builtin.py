@@ -1,9 +1,13 @@
-"""Workloads: the functions a sweep times, each with an exact oracle.
+"""Workloads: the functions a sweep times, and how each run's answer is checked.
 
-A workload is a function ``(lo, hi) -> int`` over the half-open range [lo, hi) whose
-results add up across chunks, plus an oracle ``(n) -> int`` giving the exact total for
-[0, n). Every run checks its total against the oracle, so a backend that loses or
-duplicates work is caught, not timed.
+Two kinds:
+- **range**: a function ``(lo, hi) -> int`` over the half-open range [lo, hi) whose results
+  add up across chunks, plus an oracle ``(n) -> int`` giving the exact total for [0, n).
+- **map**: a function ``(item) -> result`` (any picklable value) over the items an items
+  provider ``(n) -> sequence of n items`` makes. Every run's results, in item order, are
+  checked against serial's, by equality or by the module's ``CHECK(expected, got) -> bool``.
+
+Every run is checked, so a backend that loses, duplicates or reorders work is caught, not timed.
 
 This module is stdlib-only on purpose: ``--python PATH`` runs the stdlib backends inside
 another interpreter with nothing installed there (numpy is imported lazily, inside the
@@ -14,10 +18,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Sequence
 
 __all__ = [
     "Workload",
@@ -29,9 +32,12 @@ __all__ = [
     "hash_oracle",
     "sleep_items",
     "BUILTIN_WORKLOADS",
-    "resolve_workload",
-    "load_function",
+    "RANGE",
+    "MAP",
 ]
+
+RANGE = "range"
+MAP = "map"
 
 
 class WorkloadError(ValueError):
@@ -48,13 +54,24 @@ class Workload:
     """
 
     name: str
-    ref: str
-    function: Callable[[int, int], int]
+    ref: str | bytes
+    function: Callable
     oracle: Callable[[int], int] | None
     releases_gil: bool = False
     description: str = ""
     # Totals are compared modulo this (e.g. 2**64 for numpy's wrapping uint64), or exactly.
     modulus: int | None = None
+    # "range": function(lo, hi) -> int; "map": function(item) -> result over items(n).
+    kind: str = RANGE
+    items: Callable[[int], Sequence] | None = None
+    # Map workloads: CHECK(expected, got) -> bool for one item's result (None: equality).
+    check: Callable[[Any, Any], bool] | None = None
+    # The --n a sweep of this workload runs when none is given (None: the CLI's default).
+    default_n: int | None = None
+
+    @property
+    def is_map(self) -> bool:
+        return self.kind == MAP
 
     def expected(self, n: int, copies: int = 1) -> int | None:
         """The exact total for ``copies`` passes over [0, n), or None without an oracle."""
@@ -172,46 +189,3 @@ BUILTIN_WORKLOADS: dict[str, Workload] = {
                  "1 ms sleep per item: I/O-bound, threads win even with the GIL"),
     )
 }
-
-
-def load_function(ref: str) -> Callable:
-    """Import ``module:qualname`` and return the attribute; raises WorkloadError."""
-    module_name, sep, qualname = ref.partition(":")
-    if not sep or not module_name or not qualname:
-        raise WorkloadError(f"workload reference {ref!r} is not MODULE:FUNCTION")
-    try:
-        obj = importlib.import_module(module_name)
-    except Exception as exc:  # an import error in user code is bad input, not a crash
-        raise WorkloadError(f"cannot import module {module_name!r}: {type(exc).__name__}: {exc}") from None
-    for part in qualname.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise WorkloadError(f"module {module_name!r} has no attribute {qualname!r}") from None
-    if not callable(obj):
-        raise WorkloadError(f"{ref!r} is not callable")
-    return obj
-
-
-def resolve_workload(name: str) -> Workload:
-    """A built-in workload by name, or a user's ``MODULE:FUNCTION``.
-
-    A user module may name its oracle with a module attribute ``ORACLE`` (a callable
-    ``(n) -> int``, or the name of one in that module); without it, runs record
-    ``result_ok`` as the agreement between backends instead of against an oracle.
-    """
-    if name in BUILTIN_WORKLOADS:
-        return BUILTIN_WORKLOADS[name]
-    if ":" not in name:
-        raise WorkloadError(
-            f"unknown workload {name!r}; accepted: {', '.join(BUILTIN_WORKLOADS)} or MODULE:FUNCTION"
-        )
-    function = load_function(name)
-    module = importlib.import_module(name.partition(":")[0])
-    oracle = getattr(module, "ORACLE", None)
-    if isinstance(oracle, str):
-        oracle = load_function(f"{module.__name__}:{oracle}")
-    if oracle is not None and not callable(oracle):
-        raise WorkloadError(f"ORACLE in {module.__name__!r} is not callable")
-    releases_gil = bool(getattr(module, "RELEASES_GIL", False))
-    return Workload(name, name, function, oracle, releases_gil, (function.__doc__ or "").strip().split("\n")[0])

@@ -113,9 +113,17 @@ class Backend(abc.ABC):
     # expected outcome, not a failure of the sweep; locked_twin names the same model with the Lock.
     exact_by_design: ClassVar[bool] = True
     locked_twin: ClassVar[str | None] = None
-    # Can hand a map workload's items to its workers in chunks of any size (the chunksize
-    # axis). Range workloads are always one chunk per worker; no backend chunks maps yet.
-    can_chunk: ClassVar[bool] = False
+    # Can hand its workers chunks of any size, each to whichever worker is free (the
+    # --chunksize axis); False: only the static split, one chunk per worker.
+    can_chunk: ClassVar[bool] = True
+    # Runs map workloads (fn(item), a result per item). None: yes; else why not, in one line.
+    refuses_maps: ClassVar[str | None] = None
+
+    @classmethod
+    def pickles_items(cls) -> bool:
+        """Whether items and results cross to its workers by pickle: every process-based
+        backend (and a subinterpreter pool, which overrides this)."""
+        return cls.kind == "process"
 
     def __init__(self, workers: int, start_method: str | None = None) -> None:
         self.workers = workers

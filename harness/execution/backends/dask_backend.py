@@ -36,20 +36,15 @@ from harness.execution.backends.base import Backend, RunTimeout, WorkerFailure, 
 from harness.execution.backends.dask_cluster import (CLOSE_S, CONNECT_S, KILL_CLOSE_S, WORKERS_S, QuietLogs, connect,
                                            count_workers, guarded_start, kill_embedded, live_pids, local_cluster,
                                            plugins, reap, refused, settle)
-from harness.execution.backends.worker import compute_in_process, describe_exception, describe_system_exit, warm_up
+from harness.execution.backends.worker import describe_exception, run_task, warm_up
 from harness.text import one_line
 
 __all__ = ["DaskBackend"]
 
 
-def _dask_task(ref: str, task: tuple) -> tuple:
-    try:
-        return compute_in_process(ref, task)
-    except SystemExit as exc:  # the worker's thread pool would pass it back, not exit
-        raise RuntimeError(f"worker {task.worker}: {describe_system_exit(exc)}") from None
-    except Exception as exc:
-        # A plain string survives the trip back whatever the user's exception is.
-        raise RuntimeError(f"worker {task.worker}: {describe_exception(exc)}") from None
+def _dask_task(ref, task):
+    # The worker's thread pool would pass sys.exit() back: run_task reports it as a failure.
+    return run_task(ref, task, in_process=False)
 
 
 class DaskBackend(Backend):

@@ -18,8 +18,7 @@ import time
 from harness.execution.backends._compat import executor_processes, executor_threads
 from harness.execution.backends.base import (Backend, WorkerFailure, abandon_threads, describe_exitcode,
                                    kill_processes)
-from harness.execution.backends.worker import (compute, compute_in_process, describe_exception, describe_system_exit,
-                                     init_worker_process)
+from harness.execution.backends.worker import TaskFailure, describe_exception, init_worker_process, run_task
 
 __all__ = ["ThreadExecutorBackend", "ProcessExecutorBackend"]
 
@@ -40,9 +39,7 @@ class _ExecutorBackend(Backend):
             abandon_threads(executor_threads(self._executor))
 
     def describe_failure(self, exc: BaseException) -> str:
-        if isinstance(exc, SystemExit):
-            return describe_system_exit(exc)
-        return str(exc) if isinstance(exc, _WorkerError) else describe_exception(exc)
+        return str(exc) if isinstance(exc, TaskFailure) else describe_exception(exc)
 
     def close(self, kill=False):
         executor, self._executor = self._executor, None
@@ -65,29 +62,12 @@ class ThreadExecutorBackend(_ExecutorBackend):
     def run(self, ref, tasks, deadline, fn=None):
         if self._executor is None:
             raise WorkerFailure("the executor is not running (closed after an earlier failure)")
-        return self.collect_futures([self._executor.submit(_thread_task, ref, task, fn) for task in tasks], deadline)
-
-
-class _WorkerError(RuntimeError):
-    """A worker's one-line failure, already prefixed with its worker number."""
-
-
-def _thread_task(ref, task, fn):
-    try:
-        return compute(ref, task, fn)
-    except SystemExit as exc:
-        raise _WorkerError(f"worker {task.worker}: {describe_system_exit(exc)}") from None
-    except Exception as exc:
-        raise _WorkerError(f"worker {task.worker}: {describe_exception(exc)}") from None
+        return self.collect_futures([self._executor.submit(run_task, ref, task, fn) for task in tasks], deadline)
 
 
 def _executor_task(ref, task):
-    try:
-        return compute_in_process(ref, task)
-    except SystemExit as exc:  # the executor would send it back as a result, not exit the worker
-        raise _WorkerError(f"worker {task.worker}: {describe_system_exit(exc)}") from None
-    except Exception as exc:
-        raise _WorkerError(f"worker {task.worker}: {describe_exception(exc)}") from None
+    # An executor would pass sys.exit() back as a result: run_task reports it as a failure.
+    return run_task(ref, task, in_process=False)
 
 
 class ProcessExecutorBackend(_ExecutorBackend):

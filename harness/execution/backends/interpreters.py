@@ -32,17 +32,11 @@ __all__ = ["InterpretersBackend"]
 _MIN_VERSION = (3, 14)
 
 
-def _interpreter_task(ref: str, task: tuple) -> tuple:
-    """Runs inside a subinterpreter: the task via ``worker.compute``, failures as one line."""
-    from harness.execution.backends.worker import compute, describe_exception, describe_system_exit
+def _interpreter_task(ref, task):
+    """Runs inside a subinterpreter: the task via ``worker.run_task``, failures as one line."""
+    from harness.execution.backends.worker import run_task
 
-    try:
-        return compute(ref, task)
-    except SystemExit as exc:
-        raise RuntimeError(f"worker {task.worker}: {describe_system_exit(exc)}") from None
-    except Exception as exc:
-        # A plain string crosses the interpreter boundary whatever the exception was.
-        raise RuntimeError(f"worker {task.worker}: {describe_exception(exc)}") from None
+    return run_task(ref, task)
 
 
 def _path_script(paths: list[str]) -> str:
@@ -56,6 +50,10 @@ class InterpretersBackend(Backend):
                    "Python 3.14+; pool started once per configuration, start-up recorded apart")
     # Threads of this process: its process_time() already counts their CPU.
     kind = "thread"
+
+    @classmethod
+    def pickles_items(cls) -> bool:  # items cross into each subinterpreter pickled
+        return True
     has_startup = True
     timeout_text = ("timed out; interpreters run in threads of this process and cannot be killed, "
                     "so the hung one was abandoned")

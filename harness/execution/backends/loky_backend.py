@@ -21,8 +21,7 @@ import time
 
 from harness.execution.backends._compat import executor_processes
 from harness.execution.backends.base import Backend, WorkerFailure, describe_exitcode
-from harness.execution.backends.worker import (compute_in_process, describe_exception, describe_system_exit,
-                                     init_worker_process, warm_up)
+from harness.execution.backends.worker import describe_exception, init_worker_process, run_task, warm_up
 
 __all__ = ["LokyBackend"]
 
@@ -32,14 +31,9 @@ _START_METHOD = "loky"
 _REAP_S = 5.0
 
 
-def _loky_task(ref: str, task: tuple) -> tuple:
-    try:
-        return compute_in_process(ref, task)
-    except SystemExit as exc:  # loky would send it back as a result, not end the worker
-        raise RuntimeError(f"worker {task.worker}: {describe_system_exit(exc)}") from None
-    except Exception as exc:
-        # A plain string travels back whatever the user's exception is (unpicklable ones too).
-        raise RuntimeError(f"worker {task.worker}: {describe_exception(exc)}") from None
+def _loky_task(ref, task):
+    # loky would pass sys.exit() back as a result: run_task reports it as a failure.
+    return run_task(ref, task, in_process=False)
 
 
 def _wait_gone(processes, timeout: float) -> None:

@@ -16,7 +16,7 @@ import threading
 
 from harness.execution.backends._compat import pool_task_queue_lock, pool_workers
 from harness.execution.backends.base import Backend, RunTimeout, WorkerFailure, describe_exitcode, kill_processes
-from harness.execution.backends.worker import compute_in_process, describe_exception, init_worker_process
+from harness.execution.backends.worker import TaskFailure, init_worker_process, run_task
 
 __all__ = ["PoolBackend", "PoolAsyncBackend"]
 
@@ -25,16 +25,9 @@ _POLL_S = 0.02
 _TERMINATE_GRACE_S = 0.5
 
 
-class _TaskError(Exception):
-    """Carries a worker's one-line exception text back through the pool."""
-
-
-def _pool_task(ref: str, task: tuple) -> tuple:
-    try:
-        return compute_in_process(ref, task)
-    except Exception as exc:
-        # Re-raised as a plain string so unpicklable user exceptions cannot break the pool.
-        raise _TaskError(f"worker {task.worker}: {describe_exception(exc)}") from None
+def _pool_task(ref, task):
+    # sys.exit() ends the pool worker with its code, which _check_workers names.
+    return run_task(ref, task, in_process=False, exit_ends_process=True)
 
 
 def _terminate(pool, processes) -> None:
@@ -110,7 +103,7 @@ class PoolBackend(Backend):
                     pending.pop(0)
                 else:
                     self._check_workers()
-        except _TaskError as exc:
+        except TaskFailure as exc:
             raise WorkerFailure(str(exc)) from None
         except (RunTimeout, WorkerFailure):
             self.close(kill=True)

@@ -4,6 +4,10 @@ As in the tutorial, processes start anew every repeat, so their start-up is part
 timed repeat (``startup_s`` is null). The parent drains the Queue before joining: a child
 that has put a large result blocks in its queue feeder until someone reads it, so joining
 first can deadlock.
+
+Under the static split each process computes its one chunk, handed to it as an argument.
+With a chunksize the processes share one work queue: each takes the next chunk when it is
+free, until a sentinel per process says the work is done.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import queue as queue_module
 import time
 
 from harness.execution.backends.base import Backend, RunTimeout, WorkerFailure, describe_exitcode, kill_processes
-from harness.execution.backends.worker import compute_in_process, describe_exception, init_worker_process
+from harness.execution.backends.worker import TaskFailure, init_worker_process, run_task
 from harness.execution.tasks import Chunk, TaskResult
 
 __all__ = ["ProcessesBackend", "collect_from_queue"]
@@ -24,13 +28,30 @@ _POLL_S = 0.02
 _FLUSH_GRACE_S = 1.0
 
 
-def _process_main(result_queue, ref: str, task: Chunk, parent_pid: int) -> None:
-    init_worker_process(parent_pid)
+def _outcome(ref, task: Chunk, first: bool) -> tuple:
+    # sys.exit() ends the process with its code, which collect_from_queue names. A process's
+    # first chunk counts the CPU it used since it started (interpreter start-up, unpickling).
     try:
-        outcome = ("ok", compute_in_process(ref, task, whole_process=True))
-    except Exception as exc:
-        outcome = ("error", f"worker {task.worker}: {describe_exception(exc)}")
-    result_queue.put(outcome)
+        return ("ok", run_task(ref, task, in_process=False, whole_process=first, exit_ends_process=True))
+    except TaskFailure as exc:
+        return ("error", str(exc))
+
+
+def _process_main(result_queue, ref, task: Chunk, parent_pid: int) -> None:
+    init_worker_process(parent_pid)
+    result_queue.put(_outcome(ref, task, True))
+
+
+def _queue_main(task_queue, result_queue, ref, parent_pid: int) -> None:
+    """A worker of the shared work queue: the next chunk until the sentinel (None)."""
+    init_worker_process(parent_pid)
+    first = True
+    while (task := task_queue.get()) is not None:
+        outcome = _outcome(ref, task, first)
+        first = False
+        result_queue.put(outcome)
+        if outcome[0] != "ok":
+            return
 
 
 def collect_from_queue(result_queue, processes, count: int, deadline: float) -> list[TaskResult]:
@@ -83,6 +104,8 @@ class ProcessesBackend(Backend):
 
     def run(self, ref, tasks, deadline, fn=None):
         result_queue = self.context.Queue()
+        if len(tasks) > self.workers:
+            return self._run_from_queue(ref, tasks, deadline, result_queue)
         procs = self._spawn(_process_main, lambda task: (result_queue, ref, task, self.parent_pid), tasks)
         try:
             results = collect_from_queue(result_queue, procs, len(tasks), deadline)
@@ -91,6 +114,32 @@ class ProcessesBackend(Backend):
             return results
         finally:
             kill_processes(procs)
+            result_queue.close()
+            result_queue.join_thread()
+            self._live = []
+
+    def _run_from_queue(self, ref, tasks, deadline, result_queue):
+        task_queue = self.context.Queue()
+        for task in tasks:
+            task_queue.put(task)
+        for _ in range(self.workers):
+            task_queue.put(None)
+        ctx = self.context
+        procs = [ctx.Process(target=_queue_main, args=(task_queue, result_queue, ref, self.parent_pid), daemon=True,
+                             name=f"harness-worker-{i}") for i in range(self.workers)]
+        self._live = procs
+        try:
+            for proc in procs:
+                proc.start()
+            results = collect_from_queue(result_queue, procs, len(tasks), deadline)
+            for proc in procs:
+                proc.join(max(self.remaining(deadline), 0.1))
+            return sorted(results, key=lambda r: r.worker)
+        finally:
+            kill_processes(procs)
+            # Chunks left unread after a failure would block the feeder thread's flush forever.
+            task_queue.cancel_join_thread()
+            task_queue.close()
             result_queue.close()
             result_queue.join_thread()
             self._live = []

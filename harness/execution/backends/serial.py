@@ -7,9 +7,14 @@ import threading
 from contextlib import contextmanager
 
 from harness.execution.backends.base import Backend, RunTimeout, WorkerFailure
-from harness.execution.backends.worker import compute, describe_exception, describe_system_exit
+from harness.execution.backends.worker import TaskFailure, run_task
 
 __all__ = ["SerialBackend", "alarm"]
+
+
+class _Alarm(BaseException):
+    """The deadline, raised inside the workload: a BaseException, so neither the workload's
+    own ``except Exception`` nor the task wrapper mistakes it for the workload failing."""
 
 
 @contextmanager
@@ -25,12 +30,14 @@ def alarm(seconds: float):
         return
 
     def on_alarm(signum, frame):
-        raise RunTimeout(f"timed out after {seconds:.1f} s")
+        raise _Alarm
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
     try:
         yield
+    except _Alarm:
+        raise RunTimeout(f"timed out after {seconds:.1f} s") from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
@@ -48,12 +55,8 @@ class SerialBackend(Backend):
             for task in tasks:
                 if self.remaining(deadline) <= 0:
                     raise RunTimeout("timed out")
-                try:
-                    results.append(compute(ref, task, fn))
-                except RunTimeout:  # from the alarm, inside the workload
-                    raise
-                except SystemExit as exc:  # the workload's sys.exit() must not end the whole sweep
-                    raise WorkerFailure(f"worker {task.worker}: {describe_system_exit(exc)}") from None
-                except Exception as exc:
-                    raise WorkerFailure(f"worker {task.worker}: {describe_exception(exc)}") from None
+                try:  # the workload's sys.exit() becomes a failure, not the end of the sweep
+                    results.append(run_task(ref, task, fn))
+                except TaskFailure as exc:
+                    raise WorkerFailure(str(exc)) from None
         return results

@@ -74,6 +74,10 @@ class SharedBackend(FlushEveryOption, ProcessesBackend):
     description = ("fresh processes add their sums into a shared multiprocessing.Array under a Lock "
                    "(every --flush-every items); start-up timed")
     use_lock = True
+    # A total in shared memory: one additive number, not a result per item.
+    can_chunk = False
+    refuses_maps = ("shared is for additive range workloads only (partial sums added into one shared total); "
+                    "a map workload returns a result per item")
 
     def run(self, ref, tasks, deadline, fn=None):
         ctx = self.context

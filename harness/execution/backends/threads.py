@@ -1,36 +1,52 @@
-"""threads: one threading.Thread per worker, sharing the interpreter (and its GIL, if any)."""
+"""threads: one threading.Thread per worker, sharing the interpreter (and its GIL, if any).
+
+Under the static split each thread computes its one chunk; with a chunksize every thread
+takes the next chunk from one shared work queue until none is left.
+"""
 
 from __future__ import annotations
 
+import queue
 import threading
 from typing import Callable
 
 from harness.execution.backends.base import Backend, RunTimeout, WorkerFailure, abandon_threads
-from harness.execution.backends.worker import compute, describe_exception, describe_system_exit
+from harness.execution.backends.worker import TaskFailure, describe_exception, run_task
 
 __all__ = ["ThreadsBackend", "run_in_threads"]
 
 
-def run_in_threads(tasks, deadline: float, work: Callable, remaining: Callable[[float], float]) -> list:
-    """``work(task)`` in one thread per task; its results in task order.
+def run_in_threads(tasks, deadline: float, work: Callable, remaining: Callable[[float], float],
+                   workers: int | None = None) -> list:
+    """``work(task)`` for every task on ``workers`` threads (one per task by default); the
+    results in task order.
 
-    RunTimeout past the deadline (a hung thread is abandoned: threads cannot be killed),
-    WorkerFailure naming the first worker that raised or called sys.exit().
+    With fewer workers than tasks the threads share one queue of tasks, each taking the next
+    when it is free; after a failure the others take no more. RunTimeout past the deadline (a
+    hung thread is abandoned: threads cannot be killed), WorkerFailure with the first failure.
     """
     results: list = [None] * len(tasks)
     errors: list[str] = []
+    pending: "queue.SimpleQueue" = queue.SimpleQueue()
+    for slot, task in enumerate(tasks):
+        pending.put((slot, task))
+    count = len(tasks) if workers is None else min(workers, len(tasks))
 
-    def target(slot: int, task) -> None:
-        try:
-            results[slot] = work(task)
-        except SystemExit as exc:  # ends only this thread; reported like a process's exit
-            errors.append(f"worker {task.worker}: {describe_system_exit(exc)}")
-        except BaseException as exc:  # reported as the run's failure, not lost in a thread
-            errors.append(f"worker {task.worker}: {describe_exception(exc)}")
+    def target() -> None:
+        while not errors:
+            try:
+                slot, task = pending.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                results[slot] = work(task)
+            except TaskFailure as exc:
+                errors.append(str(exc))
+            except BaseException as exc:  # reported as the run's failure, not lost in a thread
+                errors.append(f"{task.where}: {describe_exception(exc)}")
 
     # Daemon threads: a hung thread cannot be killed, but it must not keep the harness alive.
-    threads = [threading.Thread(target=target, args=(i, t), daemon=True, name=f"harness-worker-{t.worker}")
-               for i, t in enumerate(tasks)]
+    threads = [threading.Thread(target=target, daemon=True, name=f"harness-worker-{i}") for i in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -50,4 +66,4 @@ class ThreadsBackend(Backend):
     thread_based = True
 
     def run(self, ref, tasks, deadline, fn=None):
-        return run_in_threads(tasks, deadline, lambda task: compute(ref, task, fn), self.remaining)
+        return run_in_threads(tasks, deadline, lambda task: run_task(ref, task, fn), self.remaining, self.workers)

@@ -54,6 +54,10 @@ class ThreadsSharedBackend(FlushEveryOption, Backend):
     kind = "thread"
     thread_based = True
     use_lock = True
+    # A total in shared memory: one additive number, not a result per item.
+    can_chunk = False
+    refuses_maps = ("threads-shared is for additive range workloads only (partial sums added into one shared total); "
+                    "a map workload returns a result per item")
 
     def run(self, ref, tasks, deadline, fn=None):
         fn = fn or load_cached(ref)

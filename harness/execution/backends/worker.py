@@ -10,26 +10,36 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 
 from harness.execution.backends._compat import gil_enabled
 from harness.execution.tasks import Chunk, TaskResult
 
-__all__ = ["load_cached", "worker_gil_enabled", "peak_rss_bytes", "compute", "compute_in_process", "init_worker_process",
-           "describe_exception", "describe_system_exit", "warm_up"]
+__all__ = ["load_cached", "worker_gil_enabled", "peak_rss_bytes", "TaskFailure", "execute", "run_task",
+           "init_worker_process", "describe_exception", "describe_system_exit", "warm_up"]
 
 
 _FUNCTIONS: dict = {}
 _PR_SET_PDEATHSIG = 1
 
 
-def load_cached(ref: str):
+def load_cached(ref):
+    """The workload function: imported by ``module:qualname``, or unpickled from the bytes
+    cloudpickle made of a function defined in ``__main__``, a notebook or a lambda. Once per
+    worker."""
     fn = _FUNCTIONS.get(ref)
     if fn is None:
-        from harness.workloads import load_function
+        if isinstance(ref, bytes):
+            import pickle  # cloudpickle's output loads with plain pickle (cloudpickle installed)
 
-        fn = _FUNCTIONS[ref] = load_function(ref)
+            fn = pickle.loads(ref)
+        else:
+            from harness.workloads import load_function
+
+            fn = load_function(ref)
+        _FUNCTIONS[ref] = fn
     return fn
 
 
@@ -68,29 +78,84 @@ def describe_system_exit(exc: SystemExit) -> str:
     return f"exit code {int(code)} (sys.exit)"
 
 
-def compute(ref: str, task: Chunk, fn=None) -> TaskResult:
-    """Run one task in the calling thread; CPU time is this thread's."""
-    fn = fn or load_cached(ref)
-    cpu0 = time.thread_time()
-    start = time.perf_counter()
-    value = fn(task.lo, task.hi)
-    end = time.perf_counter()
-    return TaskResult(task.worker, value, start, end, time.thread_time() - cpu0, gil_enabled=worker_gil_enabled())
+class TaskFailure(RuntimeError):
+    """A chunk's failure as one line of text ("worker 1: ValueError: bad (at job.py:4)").
 
-
-def compute_in_process(ref: str, task: Chunk, whole_process: bool = False) -> TaskResult:
-    """Run one task in a worker process; reports that process's CPU time and peak memory.
-
-    ``whole_process`` counts the CPU the process used since it started (interpreter start-up
-    and unpickling included), for backends that start a fresh process per task.
+    Plain text, so it pickles back through any pool, executor, cluster or interpreter
+    boundary whatever the user's exception was (unpicklable ones included).
     """
-    fn = load_cached(ref)
-    cpu0 = 0.0 if whole_process else time.process_time()
+
+
+def execute(ref, chunk: Chunk, fn=None, *, in_process: bool = True, whole_process: bool = False) -> TaskResult:
+    """Compute one chunk and time it: ``fn(lo, hi)`` for a range workload, ``[fn(item) ...]``
+    for a map workload's items.
+
+    In-process (serial, threads) the CPU time is this thread's; in a worker process it is
+    the process's, with its peak memory and pid. ``whole_process`` counts the CPU the process
+    used since it started (interpreter start-up and unpickling included), for backends that
+    start a fresh process per task. ``ref`` names the function (``module:qualname``) or holds
+    it cloudpickled (bytes); ``fn``, when given, is the function itself.
+    """
+    fn = fn or load_cached(ref)
+    clock = time.thread_time if in_process else time.process_time
+    cpu0 = 0.0 if whole_process else clock()
     start = time.perf_counter()
-    value = fn(task.lo, task.hi)
+    if chunk.items is None:
+        value = fn(chunk.lo, chunk.hi)
+    else:
+        value = _map_items(fn, chunk)
     end = time.perf_counter()
-    return TaskResult(task.worker, value, start, end, time.process_time() - cpu0, peak_rss_bytes(), os.getpid(),
-                      worker_gil_enabled())
+    cpu = clock() - cpu0
+    if in_process:
+        return TaskResult(chunk.index, value, start, end, cpu, gil_enabled=worker_gil_enabled(),
+                          thread=threading.get_native_id(), items=chunk.size)
+    return TaskResult(chunk.index, value, start, end, cpu, peak_rss_bytes(), os.getpid(), worker_gil_enabled(),
+                      threading.get_native_id(), chunk.size)
+
+
+class _ItemFailed(Exception):
+    def __init__(self, index: int, exc: BaseException) -> None:
+        super().__init__(index)
+        self.index, self.exc = index, exc
+
+
+def _map_items(fn, chunk: Chunk) -> list:
+    results = []
+    append = results.append
+    index = chunk.lo
+    try:
+        for item in chunk.items:
+            append(fn(item))
+            index += 1
+    except Exception as exc:  # name the item: "item 17 of [16, 24)" is what a user can act on
+        raise _ItemFailed(index, exc) from exc
+    return results
+
+
+def run_task(ref, chunk: Chunk, fn=None, *, in_process: bool = True, whole_process: bool = False,
+             exit_ends_process: bool = False) -> TaskResult:
+    """The one wrapper every backend runs a chunk through: ``execute``, with any failure
+    turned into a TaskFailure naming the worker (or the item) and the exception.
+
+    ``exit_ends_process``: a workload's sys.exit() is let through to end the worker process
+    with its code, which the parent then names (``processes``, ``pool``); elsewhere (a thread,
+    or an executor that would pass it back as a result) it is reported in the same words.
+    """
+    where = chunk.where
+    try:
+        return execute(ref, chunk, fn, in_process=in_process, whole_process=whole_process)
+    except _ItemFailed as failed:
+        exc = failed.exc
+        where = f"item {failed.index}"
+        if isinstance(exc, SystemExit):
+            raise TaskFailure(f"{where}: {describe_system_exit(exc)}") from None
+        raise TaskFailure(f"{where}: {describe_exception(exc)}") from None
+    except SystemExit as exc:
+        if exit_ends_process:
+            raise
+        raise TaskFailure(f"{where}: {describe_system_exit(exc)}") from None
+    except Exception as exc:
+        raise TaskFailure(f"{where}: {describe_exception(exc)}") from None
 
 
 def warm_up() -> int:

@@ -1,0 +1,146 @@
+"""A map workload's results: put back in item order, checked against serial's, and what it
+costs to move items and results between processes.
+
+Pure functions of their arguments (no backend, no clock but the estimate's own), so they
+are tested on literal values.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from harness.execution.tasks import TaskResult
+
+__all__ = ["CheckError", "Mismatch", "Transfer", "assemble", "first_mismatch", "describe_mismatch",
+           "estimate_transfer", "first_unpicklable", "worker_load"]
+
+# Items (and results) pickled to estimate sizes and serialisation time: evenly spread, so
+# items whose size grows along the range are represented; few enough to cost milliseconds.
+SAMPLE_ITEMS = 64
+
+
+class CheckError(Exception):
+    """The workload's CHECK raised: the run fails, naming the item."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """The first item whose result differs from serial's."""
+
+    index: int
+    expected: Any
+    got: Any
+
+
+def assemble(task_results: Sequence[TaskResult]) -> list:
+    """Every chunk's results, in item order (chunks are numbered in item order)."""
+    results: list = []
+    for task in sorted(task_results, key=lambda r: r.worker):
+        results.extend(task.value)
+    return results
+
+
+def first_mismatch(expected: Sequence, got: Sequence, check: Callable[[Any, Any], bool] | None = None
+                   ) -> Mismatch | None:
+    """The first differing item, by ``check(expected, got)`` or equality; a missing or extra
+    result counts as differing at the first index past the shorter list."""
+    if check is None and len(expected) == len(got) and list(expected) == list(got):
+        return None  # the common case, at C speed
+    for index, (want, have) in enumerate(zip(expected, got)):
+        if check is None:
+            same = want == have
+        else:
+            try:
+                same = bool(check(want, have))
+            except Exception as exc:
+                raise CheckError(f"CHECK raised on item {index}: {type(exc).__name__}: "
+                                 f"{' '.join(str(exc).split())}") from None
+        if not same:
+            return Mismatch(index, want, have)
+    if len(expected) != len(got):
+        index = min(len(expected), len(got))
+        return Mismatch(index, expected[index] if index < len(expected) else "(nothing)",
+                        got[index] if index < len(got) else "(nothing)")
+    return None
+
+
+def describe_mismatch(mismatch: Mismatch, exact_by_design: bool = True) -> str:
+    """'wrong result: item 17 differs from serial's (expected 289, got 290)', values shortened."""
+    lost = "" if exact_by_design else " (lost updates)"
+    return (f"wrong result{lost}: item {mismatch.index} differs from serial's "
+            f"(expected {_short(mismatch.expected)}, got {_short(mismatch.got)})")
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """Mean pickled sizes of an item and of a result, and seconds to pickle and unpickle one
+    item and one result (from a sample of them)."""
+
+    bytes_in_per_item: float
+    bytes_out_per_item: float
+    seconds_per_item: float
+
+    def serialisation_s(self, n: int) -> float:
+        """The estimated seconds a run spends pickling and unpickling all n items and results once."""
+        return self.seconds_per_item * n
+
+
+def estimate_transfer(items: Sequence, results: Sequence, sample: int = SAMPLE_ITEMS, clock=time.perf_counter
+                      ) -> Transfer | None:
+    """Sizes and serialisation time from up to ``sample`` items spread over the range.
+
+    Pickled one by one, as a worker would see them in chunks of one: with larger chunks the
+    per-object overhead shrinks, so this is an upper bound of the serialisation, not of the
+    transport (pipes, the pool's threads), which it leaves out.
+    """
+    if not items:
+        return None
+    step = max(1, len(items) // sample)
+    picks = range(0, len(items), step)
+    size_in = size_out = 0
+    began = clock()
+    for index in picks:
+        for value, is_item in ((items[index], True), (results[index], False)):
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.loads(data)
+            if is_item:
+                size_in += len(data)
+            else:
+                size_out += len(data)
+    elapsed = clock() - began
+    count = len(picks)
+    return Transfer(size_in / count, size_out / count, elapsed / count)
+
+
+def first_unpicklable(items: Sequence) -> str | None:
+    """None when every item pickles, else one line naming the first that does not."""
+    try:
+        pickle.dumps(list(items), protocol=pickle.HIGHEST_PROTOCOL)
+        return None
+    except Exception:
+        pass
+    for index, item in enumerate(items):
+        try:
+            pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            return f"item {index} cannot be pickled: {type(exc).__name__}: {' '.join(str(exc).split())}"
+    return "the items cannot be pickled together"
+
+
+def worker_load(task_results: Sequence[TaskResult]) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Items and busy seconds per worker: chunks grouped by the (process, thread) that ran them,
+    workers in order of their first start."""
+    by_runner: dict[tuple, list[TaskResult]] = {}
+    for task in sorted(task_results, key=lambda r: r.start):
+        by_runner.setdefault(task.runner if task.thread is not None else ("chunk", task.worker), []).append(task)
+    items = tuple(sum(t.items if t.items is not None else 0 for t in tasks) for tasks in by_runner.values())
+    busy = tuple(round(sum(max(t.end - t.start, 0.0) for t in tasks), 6) for tasks in by_runner.values())
+    return items, busy
