@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: bench test test-all baseline compare compare-baseline report venv clean bench-sampler bench-pyperf \
-        bench-gate bench-ab bench-scale bench-bookkeeping bench-reproducibility benchmarks python-ft python-gil
+        bench-gate bench-ab bench-scale bench-bookkeeping bench-reproducibility bench-map benchmarks python-ft python-gil
 
 venv: $(STAMP)
 
@@ -87,6 +87,11 @@ bench-bookkeeping: $(STAMP)
 	$(BIN)/python benchmarks/bookkeeping_cost.py
 
 ## The tutorial's sweep three times back to back: does every speedup repeat within 5%?
+## The map axes: uneven costs (static vs dynamic chunks), fine-grained chunking (the U-curve),
+## 1 MiB payloads (pickling) and memory per model; reports under reports/bench-map/.
+bench-map: $(STAMP)
+	$(BIN)/python benchmarks/map_axes.py $(MAP_ARGS)
+
 bench-reproducibility: $(STAMP)
 	$(BIN)/python benchmarks/reproducibility.py
 

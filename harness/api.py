@@ -15,11 +15,14 @@ import os
 import sys
 import time
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from harness.config import ConfigError, RunConfig
 from harness.results.model import Suite
 from harness.execution.signals import Terminated, terminate_as_exception
+
+if TYPE_CHECKING:
+    from harness.workloads import Workload
 
 __all__ = ["REPORTS_DIR", "Sweep", "SweepError", "SweepOutcome", "SweepRequest"]
 
@@ -43,10 +46,16 @@ class SweepRequest:
     capacity: bool = False
     sampling: bool = True
     report: bool = True
+    # The Python API's own function and items (harness.sweep): used instead of resolving
+    # config.workload by name. A new sweep only: a function object cannot be resumed.
+    workload: "Workload | None" = None
+    items: Sequence | None = None
 
     def __post_init__(self) -> None:
         if (self.config is None) == (self.resume is None):
             raise ValueError("give a config for a new sweep, or resume=FOLDER, not both")
+        if (self.workload is None) != (self.items is None) or (self.workload is not None and self.resume):
+            raise ValueError("a workload object comes with its items, in a new sweep")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +118,11 @@ class Sweep:
             raise SweepError(f"--resume {folder}: its saved configuration is not usable ({exc})") from None
 
     def _import_workload(self):
+        if self.request.workload is not None:  # harness.sweep: the function is here already
+            from harness.environment.metadata import gil_enabled
+
+            self.items = {len(self.request.items): self.request.items}
+            return self.request.workload, gil_enabled(), None
         # Read the GIL before the import: a C extension not marked free-threading safe turns it
         # back on, and the runs must say so (as they do in another --python interpreter).
         from harness.execution.external import resolve_watching_gil

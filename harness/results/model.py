@@ -293,6 +293,12 @@ class Suite:
     def replace(self, **changes: Any) -> "Suite":
         return replace(self, **changes)
 
+    def to_dataframe(self):
+        """One row per run as a pandas DataFrame (harness.results.frame; pandas loads only now)."""
+        from harness.results.frame import suite_dataframe
+
+        return suite_dataframe(self)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": self.schema_version,

@@ -1,0 +1,122 @@
+"""``harness.sweep(fn, items, ...)``: the one-call Python API, for a script, a notebook or a test.
+
+It runs the same Sweep as ``harness run`` (planning, checks, journal, sampler, statistics)
+over the caller's own function and items, and returns the Suite. The function travels to
+worker processes pickled by cloudpickle, so one defined in ``__main__``, in a notebook cell,
+or a lambda runs under spawn and forkserver too (an importable function goes by reference).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Any, Callable, Iterable, Sequence
+
+from harness.api import Sweep, SweepError, SweepRequest
+from harness.results.model import Suite
+
+__all__ = ["sweep", "function_workload"]
+
+
+def function_workload(fn: Callable[[Any], Any], check: Callable[[Any, Any], bool] | None = None,
+                      name: str | None = None):
+    """A map Workload over ``fn`` itself; SweepError when it cannot be serialised for workers."""
+    from harness.workloads import MAP, Workload
+
+    if not callable(fn):
+        raise SweepError(f"fn: {type(fn).__name__} is not callable (accepted: a function of one item)")
+    if check is not None and not callable(check):
+        raise SweepError(f"check: {type(check).__name__} is not callable (accepted: check(expected, got) -> bool)")
+    try:
+        import cloudpickle
+
+        ref = cloudpickle.dumps(fn)
+    except Exception as exc:
+        raise SweepError(f"fn: {getattr(fn, '__qualname__', fn)!r} cannot be serialised for worker processes "
+                         f"({type(exc).__name__}: {' '.join(str(exc).split())})") from None
+    label = name or f"{getattr(fn, '__module__', None) or '__main__'}:{getattr(fn, '__qualname__', 'fn')}"
+    doc = (getattr(fn, "__doc__", None) or "").strip().split("\n")[0]
+    return Workload(label, ref, fn, None, description=doc, kind=MAP, check=check)
+
+
+def sweep(
+    fn: Callable[[Any], Any],
+    items: Iterable,
+    *,
+    backends: Sequence[str] | str | None = None,
+    workers: Sequence[int] | str | int = "auto",
+    chunksize: Sequence[int | str] | int | str = ("static",),
+    repeat: int | str = "auto",
+    max_time: float | None = None,
+    warmup: int = 1,
+    start_method: str | None = None,
+    check: Callable[[Any, Any], bool] | None = None,
+    name: str | None = None,
+    out: str | os.PathLike | None = None,
+    report: bool = False,
+    sampling: bool = True,
+    timeout: float | None = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
+) -> Suite:
+    """Time ``fn(item)`` over ``items`` with every backend, worker count and chunksize asked for.
+
+    Returns the Suite (``suite.runs``, ``suite.to_dataframe()``); ``harness.build_report(suite,
+    folder)`` draws it. Every run's results are checked against serial's (``check(expected,
+    got) -> bool`` per item instead of equality); a run that differs has ``result_ok`` False
+    and an ``error`` naming the first differing item.
+
+    - backends: names (default: every stdlib backend that runs map workloads);
+    - workers: counts, or "auto" (powers of two up to twice the CPUs);
+    - chunksize: integers, "auto" (Pool's rule) and "static" (one block per worker);
+    - repeat: a count or "auto"; max_time: its time budget per configuration (seconds);
+    - out: a folder to keep results.json (and the report with ``report=True``); by default a
+      temporary one, removed afterwards;
+    - on_progress(done, total, label): follows the sweep.
+
+    Bad arguments raise SweepError (a ValueError) with one line; Ctrl-C raises KeyboardInterrupt
+    once the finished runs are saved (in ``out``, when given).
+    """
+    from harness.config import ConfigError, RunConfig, parse_backends, parse_chunksizes, parse_workers
+    from harness.analysis.repetition import DEFAULT_MAX_TIME_S
+    from harness.execution.backends import BACKEND_NAMES, DEFAULT_BACKENDS
+    from harness.environment.metadata import python_facts
+
+    items = items if isinstance(items, Sequence) and not isinstance(items, (str, bytes)) else list(items)
+    workload = function_workload(fn, check, name)
+    try:
+        config = RunConfig(
+            backends=DEFAULT_BACKENDS if backends is None else parse_backends(_text(backends), BACKEND_NAMES),
+            workers=parse_workers(_text(workers)),
+            n=(len(items),),
+            repeat=repeat,
+            max_time_s=DEFAULT_MAX_TIME_S if max_time is None else max_time,
+            warmup=warmup,
+            start_method=start_method or python_facts()["default_start_method"],
+            workload=workload.name,
+            timeout_s=timeout,
+            chunksize=parse_chunksizes(_text(chunksize)),
+        )
+    except ConfigError as exc:  # named as the keyword argument, not the CLI's flag
+        keyword = exc.option.lstrip("-").replace("-", "_").replace("max_time", "max_time")
+        raise SweepError(f"{keyword}:{str(exc).split(':', 1)[1]}") from None
+    folder = os.fspath(out) if out is not None else tempfile.mkdtemp(prefix="harness-sweep-")
+    try:
+        request = SweepRequest(config=config, out=folder, report=report, sampling=sampling, workload=workload,
+                               items=items)
+        outcome = Sweep(request, on_progress=on_progress).run()
+        if outcome.interrupted_by is KeyboardInterrupt:
+            raise KeyboardInterrupt
+        if outcome.error:
+            raise SweepError(outcome.error)
+        return outcome.suite
+    finally:
+        if out is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _text(value) -> str:
+    """The CLI's list syntax from a Python value: (1, 2) -> "1,2"."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
