@@ -1,0 +1,162 @@
+"""Measuring one configuration: start its backend, warm up, time repeats, check a map
+workload's results, close; a failure becomes a RunResult, never the end of the sweep."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from harness.config import RunConfig
+from harness.execution.backends import BackendError, RunTimeout, backend_class
+from harness.execution.map_results import CheckError, assemble, describe_mismatch, first_mismatch
+from harness.execution.plan import RunContext
+from harness.execution.reference import ReferenceLoop
+from harness.execution.repeats import Repeat, RepeatRecord
+from harness.execution.sampler import SamplerError
+from harness.results.model import RunResult
+from harness.workloads import Workload
+
+__all__ = ["Measured", "measure"]
+
+
+@dataclass
+class Measured:
+    """Repeats of one configuration so far (one call, or several interleaved passes)."""
+
+    repeats: list = field(default_factory=list)
+    startups: list = field(default_factory=list)
+    recomputed: int | None = None
+    failure: RunResult | None = None
+    timing_s: float = 0.0  # spent in timed repeats and their reference loops: --max-time's budget
+    warmed: bool = False  # warmed up in this process (repeats resumed from a journal were not)
+
+    @property
+    def times(self) -> list[float]:
+        return [r.wall_s for r in self.repeats]
+
+    @classmethod
+    def resumed(cls, records: Sequence[RepeatRecord]) -> "Measured":
+        """The repeats an interrupted interleaved sweep journaled for one configuration."""
+        recomputed = [r.recomputed for r in records if r.recomputed]
+        return cls(repeats=[r.repeat for r in records],
+                   startups=[r.startup_s for r in records if r.startup_s is not None],
+                   recomputed=sum(recomputed) if recomputed else None,
+                   timing_s=sum(r.timing_s if r.timing_s is not None else r.repeat.wall_s for r in records))
+
+
+def _timed_repeat(backend, ref, tasks, deadline, fn, sampler, in_process: bool) -> Repeat:
+    if sampler is not None:
+        sampler.start()
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    try:
+        results = backend.run(ref, tasks, deadline, fn)
+    finally:
+        t1 = time.perf_counter()
+        cpu1 = time.process_time()
+        samples = sampler.stop() if sampler is not None else None
+    cpu = cpu1 - cpu0
+    if not in_process:  # worker processes report their own CPU time
+        cpu += sum(r.cpu_s or 0.0 for r in results)
+    return Repeat(t1 - t0, cpu, t0, tuple(results), samples)
+
+
+def measure(ctx: RunContext, config: RunConfig, workload: Workload, sampler, wants_more: Callable[[Measured], bool],
+             into: Measured) -> None:
+    """Start the backend, warm up, time repeats while ``wants_more(into)``, close; failures land in ``into.failure``."""
+    point = ctx.point
+    cls = backend_class(point.backend)
+    refused = _refusal(ctx, cls)
+    if refused:
+        into.failure = RunResult(**ctx.base, status="failed", error=refused)
+        return
+    # In-process backends can call the function object directly; processes look it up by name.
+    in_process = cls.kind != "process"
+    fn = workload.function if in_process else None
+    backend = cls(point.workers, config.start_method if cls.uses_start_method else None, **cls.options_from(config))
+    startup = []
+    try:
+        try:
+            t0 = time.perf_counter()
+            backend.start()
+            if cls.has_startup:
+                startup.append(time.perf_counter() - t0)
+            # A backend with start-up (a pool) has fresh workers on every pass to warm; serial,
+            # threads and fresh-process backends gain nothing from warming again after the first.
+            warmups = config.warmup if cls.has_startup or not into.warmed else 0
+            for _ in range(warmups):
+                backend.run(workload.ref, ctx.tasks, time.perf_counter() + ctx.timeout, fn)
+            into.warmed = True
+            _time_repeats(backend, ctx, config, workload, fn, sampler, wants_more, into)
+        except Exception as exc:  # a failed or hung run, or a backend bug: it must not end the sweep
+            backend.close(kill=True)
+            into.failure = _failure(ctx, exc, startup[0] if startup else None)
+            return
+        backend.close()
+    except BaseException:
+        backend.close(kill=True)  # interrupted: no worker may outlive this
+        raise
+    into.startups.extend(startup)
+    # Dask silently recomputes a task whose worker died: such a timing is not clean.
+    recomputed = getattr(backend, "recomputed_by_run", None)
+    if recomputed:
+        into.recomputed = (into.recomputed or 0) + sum(recomputed[config.warmup:])
+
+
+def _refusal(ctx: RunContext, cls) -> str | None:
+    """Why this configuration cannot run at all, found before any worker starts."""
+    if ctx.inputs is None:
+        return None
+    if cls.refuses_maps:
+        return cls.refuses_maps
+    if cls.pickles_items() and ctx.inputs.unpicklable:
+        return f"{ctx.inputs.unpicklable}; {cls.name}'s workers receive their items pickled"
+    return None
+
+
+def _failure(ctx: RunContext, exc: Exception, startup_s: float | None) -> RunResult:
+    if isinstance(exc, RunTimeout):
+        return RunResult(**ctx.base, status="timeout", startup_s=startup_s,
+                         error=f"{exc} (limit {ctx.timeout:g} s per repeat)")
+    if isinstance(exc, (BackendError, SamplerError, CheckError)):
+        return RunResult(**ctx.base, status="failed", error=str(exc), startup_s=startup_s)
+    from harness.execution.backends.worker import describe_exception
+
+    return RunResult(**ctx.base, status="failed", error=describe_exception(exc), startup_s=startup_s)
+
+
+def _time_repeats(backend, ctx: RunContext, config: RunConfig, workload: Workload, fn, sampler, wants_more,
+                  into: Measured) -> None:
+    in_process = backend.kind != "process"
+    reference = None
+    if config.reference_n:
+        reference = ReferenceLoop.for_configuration(config.reference_n, ctx.point.backend, ctx.point.workers,
+                                                    in_process)
+        before = reference.time(backend, time.perf_counter() + ctx.timeout)
+    while wants_more(into):
+        began = time.perf_counter()
+        timed = _timed_repeat(backend, workload.ref, ctx.tasks, time.perf_counter() + ctx.timeout,
+                              fn, sampler, in_process)
+        timed = _checked(ctx, workload, timed)
+        if reference is not None:
+            # Before and after: the machine's speed can change within a repeat, and the
+            # mean of the two neighbours tracks it better than either alone. Neighbouring
+            # repeats share a reference; that halves its cost.
+            after = reference.time(backend, time.perf_counter() + ctx.timeout)
+            timed = dataclasses.replace(timed, reference_s=(before + after) / 2)
+            before = after
+        into.repeats.append(timed)
+        into.timing_s += time.perf_counter() - began
+
+
+def _checked(ctx: RunContext, workload: Workload, timed: Repeat) -> Repeat:
+    """A map workload's repeat, its results checked against serial's (outside the timing) and
+    then dropped: only the verdict is kept (``check``), so the journal stays small."""
+    if ctx.inputs is None:
+        return timed
+    mismatch = first_mismatch(ctx.inputs.expected, assemble(timed.task_results), workload.check)
+    exact = backend_class(ctx.point.backend).exact_by_design
+    return dataclasses.replace(timed, task_results=tuple(r.with_value(None) for r in timed.task_results),
+                               check=describe_mismatch(mismatch, exact) if mismatch else None)
