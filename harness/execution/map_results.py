@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 from harness.execution.tasks import TaskResult
 
 __all__ = ["CheckError", "Mismatch", "Transfer", "assemble", "first_mismatch", "describe_mismatch",
-           "estimate_transfer", "first_unpicklable", "worker_load"]
+           "estimate_transfer", "first_unpicklable", "worker_load", "merge_by_worker"]
 
 # Items (and results) pickled to estimate sizes and serialisation time: evenly spread, so
 # items whose size grows along the range are represented; few enough to cost milliseconds.
@@ -135,12 +135,36 @@ def first_unpicklable(items: Sequence) -> str | None:
     return "the items cannot be pickled together"
 
 
-def worker_load(task_results: Sequence[TaskResult]) -> tuple[tuple[int, ...], tuple[float, ...]]:
-    """Items and busy seconds per worker: chunks grouped by the (process, thread) that ran them,
-    workers in order of their first start."""
-    by_runner: dict[tuple, list[TaskResult]] = {}
+def _by_worker(task_results: Sequence[TaskResult]) -> list[list[TaskResult]]:
+    """Chunks grouped by the (process, thread) that ran them, workers in order of first start."""
+    groups: dict[tuple, list[TaskResult]] = {}
     for task in sorted(task_results, key=lambda r: r.start):
-        by_runner.setdefault(task.runner if task.thread is not None else ("chunk", task.worker), []).append(task)
-    items = tuple(sum(t.items if t.items is not None else 0 for t in tasks) for tasks in by_runner.values())
-    busy = tuple(round(sum(max(t.end - t.start, 0.0) for t in tasks), 6) for tasks in by_runner.values())
+        groups.setdefault(task.runner if task.thread is not None else ("chunk", task.worker), []).append(task)
+    return list(groups.values())
+
+
+def worker_load(task_results: Sequence[TaskResult]) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Items and busy seconds per worker, workers in order of their first start."""
+    groups = _by_worker(task_results)
+    items = tuple(sum(t.items if t.items is not None else 0 for t in tasks) for tasks in groups)
+    busy = tuple(round(sum(t.busy for t in tasks), 6) for tasks in groups)
     return items, busy
+
+
+def merge_by_worker(task_results: Sequence[TaskResult]) -> tuple[TaskResult, ...]:
+    """One result per worker for a repeat of many chunks, so a repeat of 100,000 chunks keeps
+    (and journals) a handful of values: start and end span the worker's chunks, CPU, items
+    and busy time add up, a range workload's values add up (a map's are already checked and
+    dropped, None). Workers are numbered in order of their first start."""
+    merged = []
+    for number, tasks in enumerate(_by_worker(task_results)):
+        values = [t.value for t in tasks]
+        value = None if any(v is None for v in values) else sum(values)
+        cpus = [t.cpu_s for t in tasks if t.cpu_s is not None]
+        peaks = [t.peak_rss for t in tasks if t.peak_rss is not None]
+        gils = {t.gil_enabled for t in tasks if t.gil_enabled is not None}
+        first = tasks[0]
+        merged.append(TaskResult(number, value, first.start, max(t.end for t in tasks), sum(cpus) if cpus else None,
+                                 max(peaks) if peaks else None, first.pid, (True in gils) if gils else None,
+                                 first.thread, sum(t.items or 0 for t in tasks), sum(t.busy for t in tasks)))
+    return tuple(merged)

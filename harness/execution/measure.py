@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 
 from harness.config import RunConfig
 from harness.execution.backends import BackendError, RunTimeout, backend_class
-from harness.execution.map_results import CheckError, assemble, describe_mismatch, first_mismatch
+from harness.execution.map_results import CheckError, assemble, describe_mismatch, first_mismatch, merge_by_worker
 from harness.execution.plan import RunContext
 from harness.execution.reference import ReferenceLoop
 from harness.execution.repeats import Repeat, RepeatRecord
@@ -152,11 +152,15 @@ def _time_repeats(backend, ctx: RunContext, config: RunConfig, workload: Workloa
 
 
 def _checked(ctx: RunContext, workload: Workload, timed: Repeat) -> Repeat:
-    """A map workload's repeat, its results checked against serial's (outside the timing) and
-    then dropped: only the verdict is kept (``check``), so the journal stays small."""
-    if ctx.inputs is None:
-        return timed
-    mismatch = first_mismatch(ctx.inputs.expected, assemble(timed.task_results), workload.check)
-    exact = backend_class(ctx.point.backend).exact_by_design
-    return dataclasses.replace(timed, task_results=tuple(r.with_value(None) for r in timed.task_results),
-                               check=describe_mismatch(mismatch, exact) if mismatch else None)
+    """A repeat settled for keeping: a map workload's results checked against serial's
+    (outside the timing) and then dropped, only the verdict kept (``check``); and a repeat of
+    more chunks than workers merged into one result per worker. The journal stays small."""
+    check = None
+    results = timed.task_results
+    if ctx.inputs is not None:
+        mismatch = first_mismatch(ctx.inputs.expected, assemble(results), workload.check)
+        check = describe_mismatch(mismatch, backend_class(ctx.point.backend).exact_by_design) if mismatch else None
+        results = tuple(r.with_value(None) for r in results)
+    if len(results) > ctx.point.workers:
+        results = merge_by_worker(results)
+    return dataclasses.replace(timed, task_results=results, check=check)

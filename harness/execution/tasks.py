@@ -69,12 +69,19 @@ class TaskResult:
     gil_enabled: bool | None = None
     thread: int | None = None
     items: int | None = None
+    # Seconds spent computing, when this result stands for several chunks of one worker
+    # (merged after the repeat): then start..end also spans its waits between chunks.
+    busy_s: float | None = None
+
+    @property
+    def busy(self) -> float:
+        return self.busy_s if self.busy_s is not None else max(self.end - self.start, 0.0)
 
     def with_value(self, value: Any) -> "TaskResult":
         """The same result carrying another value (a shared total read by the parent, or None
         once a map workload's results are checked)."""
         return TaskResult(self.worker, value, self.start, self.end, self.cpu_s, self.peak_rss, self.pid,
-                          self.gil_enabled, self.thread, self.items)
+                          self.gil_enabled, self.thread, self.items, self.busy_s)
 
     @property
     def runner(self) -> tuple:
@@ -84,7 +91,7 @@ class TaskResult:
     def to_list(self) -> list:
         """The journal's form: the fields in order."""
         return [self.worker, self.value, self.start, self.end, self.cpu_s, self.peak_rss, self.pid,
-                self.gil_enabled, self.thread, self.items]
+                self.gil_enabled, self.thread, self.items, self.busy_s]
 
     @classmethod
     def from_list(cls, fields: Sequence) -> "TaskResult":
