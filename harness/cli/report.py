@@ -58,7 +58,7 @@ def command_compare(args) -> int:
 
 def command_list(args) -> int:
     from harness.execution.backends import BACKEND_NAMES, availability, backend_class
-    from harness.workloads import BUILTIN_WORKLOADS
+    from harness.workloads import BUILTIN_WORKLOADS, MAP_WORKLOADS
 
     print("Backends:")
     for name in BACKEND_NAMES:
@@ -69,17 +69,14 @@ def command_list(args) -> int:
             description = ""
         state = "available" if reason is None else f"unavailable: {reason}"
         print(f"  {name:<17} {state:<12} {description}" if reason is None else f"  {name:<17} {state}")
-    print("\nWorkloads:")
+    print("\nRange workloads (fn(lo, hi) -> int, additive, with an exact oracle):")
     for name, workload in BUILTIN_WORKLOADS.items():
-        reason = None
-        if name == "poly-numpy":
-            try:
-                import importlib.util
-
-                reason = None if importlib.util.find_spec("numpy") else "numpy is not installed"
-            except ImportError:
-                reason = "numpy is not installed"
+        reason = workload.unavailable()
         state = "available" if reason is None else f"unavailable: {reason}"
         print(f"  {name:<17} {state:<12} {workload.description}")
     print("  MODULE:FUNCTION   available    your own function (lo, hi) -> int on the import path")
+    print("\nMap workloads (fn(item) -> result over n items, checked against serial's; --chunksize):")
+    for name, workload in MAP_WORKLOADS.items():
+        print(f"  {name:<17} {'available':<12} {workload.description} (default n {workload.default_n})")
+    print("  MODULE:FUNCTION   available    your own function (item) -> result, with --items MODULE:PROVIDER")
     return EXIT_OK

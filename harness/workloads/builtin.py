@@ -68,6 +68,15 @@ class Workload:
     check: Callable[[Any, Any], bool] | None = None
     # The --n a sweep of this workload runs when none is given (None: the CLI's default).
     default_n: int | None = None
+    # Modules it imports that the harness does not need (harness list says when one is missing).
+    requires: tuple[str, ...] = ()
+
+    def unavailable(self) -> str | None:
+        """None when every module it requires is installed, else which is not."""
+        import importlib.util
+
+        missing = [name for name in self.requires if importlib.util.find_spec(name) is None]
+        return f"{', '.join(missing)} is not installed" if missing else None
 
     @property
     def is_map(self) -> bool:
@@ -182,7 +191,8 @@ BUILTIN_WORKLOADS: dict[str, Workload] = {
         Workload("poly", "harness.workloads:poly", poly, poly_oracle, False,
                  "the tutorial's loop: sum of i + i**2 + i**3 (pure Python, holds the GIL)"),
         Workload("poly-numpy", "harness.workloads:poly_numpy", poly_numpy, poly_numpy_oracle, True,
-                 "the same sum vectorised with numpy, exact mod 2**64 (releases the GIL)", modulus=1 << 64),
+                 "the same sum vectorised with numpy, exact mod 2**64 (releases the GIL)", modulus=1 << 64,
+                 requires=("numpy",)),
         Workload("hash", "harness.workloads:hash_bytes", hash_bytes, hash_oracle, True,
                  "sha256 over n blocks of 4 KiB (hashlib releases the GIL)"),
         Workload("sleep", "harness.workloads:sleep_items", sleep_items, sleep_oracle, True,
