@@ -77,29 +77,10 @@ def sweep(
     Bad arguments raise SweepError (a ValueError) with one line; Ctrl-C raises KeyboardInterrupt
     once the finished runs are saved (in ``out``, when given).
     """
-    from harness.config import ConfigError, RunConfig, parse_backends, parse_chunksizes, parse_workers
-    from harness.analysis.repetition import DEFAULT_MAX_TIME_S
-    from harness.execution.backends import BACKEND_NAMES, DEFAULT_BACKENDS
-    from harness.environment.metadata import python_facts
-
     items = items if isinstance(items, Sequence) and not isinstance(items, (str, bytes)) else list(items)
     workload = function_workload(fn, check, name)
-    try:
-        config = RunConfig(
-            backends=DEFAULT_BACKENDS if backends is None else parse_backends(_text(backends), BACKEND_NAMES),
-            workers=parse_workers(_text(workers)),
-            n=(len(items),),
-            repeat=repeat,
-            max_time_s=DEFAULT_MAX_TIME_S if max_time is None else max_time,
-            warmup=warmup,
-            start_method=start_method or python_facts()["default_start_method"],
-            workload=workload.name,
-            timeout_s=timeout,
-            chunksize=parse_chunksizes(_text(chunksize)),
-        )
-    except ConfigError as exc:  # named as the keyword argument, not the CLI's flag
-        keyword = exc.option.lstrip("-").replace("-", "_").replace("max_time", "max_time")
-        raise SweepError(f"{keyword}:{str(exc).split(':', 1)[1]}") from None
+    config = _config(workload.name, len(items), backends=backends, workers=workers, chunksize=chunksize,
+                     repeat=repeat, max_time=max_time, warmup=warmup, start_method=start_method, timeout=timeout)
     folder = os.fspath(out) if out is not None else tempfile.mkdtemp(prefix="harness-sweep-")
     try:
         request = SweepRequest(config=config, out=folder, report=report, sampling=sampling, workload=workload,
@@ -113,6 +94,32 @@ def sweep(
     finally:
         if out is None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _config(workload: str, n: int, *, backends, workers, chunksize, repeat, max_time, warmup, start_method,
+            timeout):
+    """The RunConfig harness.sweep's arguments describe; SweepError names the keyword at fault."""
+    from harness.analysis.repetition import DEFAULT_MAX_TIME_S
+    from harness.config import ConfigError, RunConfig, parse_backends, parse_chunksizes, parse_workers
+    from harness.environment.metadata import python_facts
+    from harness.execution.backends import BACKEND_NAMES, DEFAULT_BACKENDS
+
+    try:
+        return RunConfig(
+            backends=DEFAULT_BACKENDS if backends is None else parse_backends(_text(backends), BACKEND_NAMES),
+            workers=parse_workers(_text(workers)),
+            n=(n,),
+            repeat=repeat,
+            max_time_s=DEFAULT_MAX_TIME_S if max_time is None else max_time,
+            warmup=warmup,
+            start_method=start_method or python_facts()["default_start_method"],
+            workload=workload,
+            timeout_s=timeout,
+            chunksize=parse_chunksizes(_text(chunksize)),
+        )
+    except ConfigError as exc:  # named as the keyword argument, not the CLI's flag
+        keyword = exc.option.lstrip("-").replace("-", "_")
+        raise SweepError(f"{keyword}:{str(exc).split(':', 1)[1]}") from None
 
 
 def _text(value) -> str:
