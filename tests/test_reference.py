@@ -266,3 +266,24 @@ def test_cli_refuses_a_bad_reference_with_one_line(tmp_path, value):
     assert done.returncode == 2 and done.stdout == ""
     assert len(done.stderr.strip().splitlines()) == 1 and "--reference" in done.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_version_3_files_load_and_compare_with_version_4_runs_of_every_chunksize():
+    """Schema 4 adds chunking and memory; a version-3 run (no chunksize) is the static split,
+    so it matches a new static run, and a new chunked run of the same backend is a row of its own."""
+    version_3 = {"schema_version": 3, "harness_version": "0.1.0", "created": "2026-01-01T00:00:00+00:00",
+                 "machine": MACHINE, "python": PYTHON,
+                 "config": {"backends": ["pool"], "workers": [2], "n": 1000, "repeat": "auto", "max_time_s": 3.0},
+                 "runs": [{"backend": "pool", "workers": 2, "n": 1000, "scaling": "strong", "workload": "poly",
+                           "start_method": "fork", "status": "ok", "times_s": [1.0, 1.1], "median_s": 1.05,
+                           "ci_s": [1.0, 1.1], "ci95_s": None, "ci_confidence": 0.5, "peak_rss_bytes": 123}],
+                 "warnings": [], "complete": True, "interpreters": []}
+    old = suite_from_data(version_3)
+    assert old.runs[0].chunksize is None and old.runs[0].memory is None and old.runs[0].series == "pool"
+    static = RunResult(backend="pool", workers=2, n=1000, scaling="strong", workload="poly", start_method="fork",
+                       status="ok", times_s=(1.0, 1.1), median_s=1.05, chunksize="static", chunk_items=500, chunks=2)
+    chunked = static.replace(chunksize=8, chunk_items=8, chunks=125)
+    assert static.key == old.runs[0].key and chunked.key != static.key and chunked.series == "pool cs=8"
+    rows = compare_suites(old, suite(static, chunked)).rows
+    matched = [row for row in rows if row.verdict and "only" not in row.verdict]
+    assert len(matched) == 1
