@@ -12,9 +12,10 @@ modules whose CHECK applies to all their functions are written to a temporary fo
 tests/test_user_workload.py does. Tiny n, one repeat, no warm-up, no sampler: no assertion here
 depends on the machine's speed.
 
-Tests marked ``xfail(strict=True)`` with a reason starting "HARNESS BUG" pin a bug found in harness/:
-they fail today; once the bug is fixed they XPASS, which strict turns into a failure, so that
-whoever fixes it removes the marker.
+Four of these tests found bugs, since fixed: the transfer estimate crashed a sweep whose items
+or results do not pickle (serial, threads); a result that does not pickle under processes
+failed silently in the Queue's feeder thread; a SIGINT inside a journal append saved a run the
+journal lacked; static threads could take each other's chunks.
 """
 
 from __future__ import annotations
@@ -323,9 +324,6 @@ def test_unpicklable_items_fail_the_process_backends_naming_the_item(tmp_path):
     assert (out / "notes.txt").read_text() == "kept\n"
 
 
-@pytest.mark.xfail(strict=True, reason="HARNESS BUG 1: MapInputs.transfer (estimate_transfer) pickles the items "
-                                       "and results for every run that finishes, in-process ones too, and its "
-                                       "TypeError ends the whole sweep with a Traceback")
 def test_unpicklable_items_run_fine_under_threads_beside_failing_process_backends(tmp_path):
     out = tmp_path / "out"
     result = run_harness("run", *QUICK, "--quiet", "--workload", f"{M}:under_lock", "--items", f"{M}:locked",
@@ -341,9 +339,6 @@ def test_unpicklable_items_run_fine_under_threads_beside_failing_process_backend
         assert "item 0 cannot be pickled" in by_backend[backend]["error"]
 
 
-@pytest.mark.xfail(strict=True, reason="HARNESS BUG 1 (results side): estimate_transfer pickles serial's "
-                                       "results, so a function whose results do not pickle crashes the sweep "
-                                       "even under serial and threads, which never pickle them")
 def test_unpicklable_results_run_fine_in_process(tmp_path):
     out = tmp_path / "out"
     result = run_harness("run", *QUICK, "--quiet", "--workload", f"{M}:unpicklable_result", "--items",
@@ -353,9 +348,6 @@ def test_unpicklable_results_run_fine_in_process(tmp_path):
     assert all(r["status"] == "ok" and r["result_ok"] is True for r in runs_of(out))
 
 
-@pytest.mark.xfail(strict=True, reason="HARNESS BUG 2: under processes a result that cannot be pickled fails "
-                                       "in the Queue's feeder thread: a Traceback on stderr, the worker exits 0, "
-                                       "and the run's error, after a 1 s grace, does not say why")
 def test_unpicklable_results_fail_the_processes_backend_naming_pickling(tmp_path):
     out = tmp_path / "out"
     result = run_harness("run", *QUICK, "--quiet", "--workload", f"{M}:unpicklable_result", "--items",
@@ -462,9 +454,6 @@ def test_an_interrupted_map_sweep_resumes_with_every_configuration_once(interrup
     assert Counter(r.key for r in state["final_journal"]) == Counter(keys)
 
 
-@pytest.mark.xfail(strict=True, reason="HARNESS BUG 3: Recorder.record_run adds the run to results.json's list "
-                                       "before journaling it; a SIGINT in the journal append saves a run in "
-                                       "results.json that the journal lacks, and --resume measures it again")
 def test_an_interrupted_sweep_saves_only_journaled_runs(interrupted_and_resumed):
     state = interrupted_and_resumed
     saved = {r.key: r.times_s for r in state["saved"].runs}

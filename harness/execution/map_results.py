@@ -103,6 +103,13 @@ def estimate_transfer(items: Sequence, results: Sequence, sample: int = SAMPLE_I
     """
     if not items:
         return None
+    try:
+        return _sampled_transfer(items, results, sample, clock)
+    except Exception:  # an item or result that does not pickle: no estimate (process backends refuse it)
+        return None
+
+
+def _sampled_transfer(items: Sequence, results: Sequence, sample: int, clock) -> Transfer:
     step = max(1, len(items) // sample)
     picks = range(0, len(items), step)
     size_in = size_out = 0
@@ -120,8 +127,8 @@ def estimate_transfer(items: Sequence, results: Sequence, sample: int = SAMPLE_I
     return Transfer(size_in / count, size_out / count, elapsed / count)
 
 
-def first_unpicklable(items: Sequence) -> str | None:
-    """None when every item pickles, else one line naming the first that does not."""
+def first_unpicklable(items: Sequence, what: str = "item") -> str | None:
+    """None when every item (or result) pickles, else one line naming the first that does not."""
     try:
         pickle.dumps(list(items), protocol=pickle.HIGHEST_PROTOCOL)
         return None
@@ -131,8 +138,8 @@ def first_unpicklable(items: Sequence) -> str | None:
         try:
             pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:
-            return f"item {index} cannot be pickled: {type(exc).__name__}: {' '.join(str(exc).split())}"
-    return "the items cannot be pickled together"
+            return f"{what} {index} cannot be pickled: {type(exc).__name__}: {' '.join(str(exc).split())}"
+    return f"the {what}s cannot be pickled together"
 
 
 def _by_worker(task_results: Sequence[TaskResult]) -> list[list[TaskResult]]:

@@ -112,7 +112,7 @@ def _refusal(ctx: RunContext, cls) -> str | None:
     if cls.refuses_maps:
         return cls.refuses_maps
     if cls.pickles_items() and ctx.inputs.unpicklable:
-        return f"{ctx.inputs.unpicklable}; {cls.name}'s workers receive their items pickled"
+        return f"{ctx.inputs.unpicklable}; {cls.name}'s workers receive items and send results pickled"
     return None
 
 

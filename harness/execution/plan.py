@@ -91,7 +91,8 @@ class MapInputs:
 
     @functools.cached_property
     def unpicklable(self) -> str | None:
-        return first_unpicklable(self.items)
+        """Why the items, or serial's results, cannot travel between processes (None: they can)."""
+        return first_unpicklable(self.items) or first_unpicklable(self.expected, "the result of item")
 
 
 def make_context(point: Configuration, config: RunConfig, workload: Workload, interpreter: SweepInterpreter,

@@ -49,8 +49,10 @@ class Recorder:
         self._last_save_s = 0.0
 
     def record_run(self, run: RunResult) -> None:
-        self.runs.append(run)
+        # Journal first: an interrupt inside the append must not leave results.json holding a
+        # run the journal lacks (--resume would measure it again).
         append_journal(self.folder, run, sync=False)
+        self.runs.append(run)
         self._save_if_due()
 
     def record_repeat(self, record: RepeatRecord) -> None:

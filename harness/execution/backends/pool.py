@@ -12,6 +12,7 @@ worker the pool started with is still alive.
 from __future__ import annotations
 
 import functools
+import multiprocessing.pool
 import threading
 
 from harness.execution.backends._compat import pool_task_queue_lock, pool_workers
@@ -105,6 +106,8 @@ class PoolBackend(Backend):
                     self._check_workers()
         except TaskFailure as exc:
             raise WorkerFailure(str(exc)) from None
+        except multiprocessing.pool.MaybeEncodingError as exc:  # its message repeats the whole result
+            raise WorkerFailure(f"a worker's results cannot be pickled to send back: {exc.exc}") from None
         except (RunTimeout, WorkerFailure):
             self.close(kill=True)
             raise

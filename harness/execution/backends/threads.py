@@ -27,12 +27,14 @@ def run_in_threads(tasks, deadline: float, work: Callable, remaining: Callable[[
     """
     results: list = [None] * len(tasks)
     errors: list[str] = []
-    pending: "queue.SimpleQueue" = queue.SimpleQueue()
-    for slot, task in enumerate(tasks):
-        pending.put((slot, task))
     count = len(tasks) if workers is None else min(workers, len(tasks))
+    # No more tasks than threads (the static split): each thread its own task, as a process
+    # would have. More: one queue they all take from.
+    queues = [queue.SimpleQueue() for _ in range(count if len(tasks) <= count else 1)]
+    for slot, task in enumerate(tasks):
+        queues[slot % len(queues)].put((slot, task))
 
-    def target() -> None:
+    def target(pending) -> None:
         while not errors:
             try:
                 slot, task = pending.get_nowait()
@@ -46,7 +48,8 @@ def run_in_threads(tasks, deadline: float, work: Callable, remaining: Callable[[
                 errors.append(f"{task.where}: {describe_exception(exc)}")
 
     # Daemon threads: a hung thread cannot be killed, but it must not keep the harness alive.
-    threads = [threading.Thread(target=target, daemon=True, name=f"harness-worker-{i}") for i in range(count)]
+    threads = [threading.Thread(target=target, args=(queues[i % len(queues)],), daemon=True, name=f"harness-worker-{i}")
+               for i in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
