@@ -15,6 +15,7 @@ from harness.execution.memory import (
     MemorySamples, ProcessMemory, TreeReading, compact_memory, mean_bytes, memory_use, read_process, read_tree,
     samples_from_readings,
 )
+from harness.execution.repeats import Repeat
 from harness.execution.sampler import CpuSampler, CpuSamples, next_memory_at
 from harness.results.model import MemoryUse
 
@@ -103,6 +104,31 @@ def test_compacting_keeps_the_peak_the_edges_and_the_mean():
     for peak_at in (0, 1, 500, 998, 999):  # a peak at or near an edge, or alone in the middle
         edged = mem(t, total[:peak_at] + (9999 * MB,) + total[peak_at + 1:])
         assert len(compact_memory(edged, 10).t) <= 10 and max(compact_memory(edged, 10).total_bytes) == 9999 * MB
+
+
+# -- the journal ---------------------------------------------------------------------------
+
+def test_a_repeat_journals_its_memory_compactly():
+    t = tuple(100.0 + 0.1 * k for k in range(600))
+    memory = mem(t, tuple(50 * MB + (k % 37) * MB for k in range(600)), (3,) * 600)
+    repeat = Repeat(wall_s=60.0, cpu_s=1.0, start=100.0, task_results=(),
+                    samples=CpuSamples(100.0, t[1:], ((50.0,) * 599,), memory=memory))
+    assert repeat.memory is memory
+    back = Repeat.from_dict(repeat.to_dict())
+    assert len(back.memory.t) <= 100 and back.memory.metric == "uss"
+    assert memory_use([back.samples]).peak_bytes == memory_use([repeat.samples]).peak_bytes
+    assert memory_use([back.samples]).mean_bytes == pytest.approx(memory_use([repeat.samples]).mean_bytes, rel=0.005)
+    short = Repeat(0.5, 0.4, 100.0, (), CpuSamples(100.0, (100.5,), ((3.0,),), mem((99.99, 100.51), (10, 20))))
+    assert Repeat.from_dict(short.to_dict()) == short
+
+
+def test_journal_lines_without_memory_still_load():
+    old = {"wall_s": 0.5, "cpu_s": 0.4, "start": 100.0, "task_results": [], "reference_s": None,
+           "samples": {"start": 100.0, "t": [100.5], "per_core": [[3]]}}
+    repeat = Repeat.from_dict(old)
+    assert repeat.samples.t == (100.5,) and repeat.memory is None
+    assert Repeat.from_dict({**old, "samples": None}).memory is None
+    assert Repeat.from_dict({**old, "samples": {**old["samples"], "memory": None}}).memory is None
 
 
 # -- reading real processes ----------------------------------------------------------------
