@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from harness.execution.memory import MemorySamples, compact_memory
 from harness.execution.sampler import CpuSamples
 from harness.execution.tasks import TaskResult
 from harness.results.timeline import compact_timeline
@@ -26,7 +27,8 @@ class Repeat:
     """One timed repeat: wall and CPU time, the tasks' results, and the load while it ran.
 
     ``task_results`` are the backend's TaskResults; their start and end are on the same
-    monotonic clock as ``start``.
+    monotonic clock as ``start``. ``samples`` holds the per-core load and, in its ``memory``
+    (also :attr:`memory`), the memory readings of the harness and its workers.
     """
 
     wall_s: float
@@ -43,14 +45,22 @@ class Repeat:
     def total(self) -> int:
         return sum(r.value for r in self.task_results)
 
+    @property
+    def memory(self) -> MemorySamples | None:
+        """The memory readings taken while this repeat ran (None where memory was not sampled)."""
+        return None if self.samples is None else self.samples.memory
+
     def to_dict(self) -> dict[str, Any]:
         samples = None
         if self.samples is not None:
             # As compact as results.json keeps a timeline (at most 100 samples, merged
             # time-weighted, whole percents): at 128 cores a raw repeat would be 100 KB.
             ends, loads = compact_timeline(self.samples.start, self.samples.t, self.samples.per_core)
+            # Memory likewise: at most 100 readings, the peak and (nearly) the mean kept.
+            memory = self.samples.memory
             samples = {"start": self.samples.start, "t": [round(self.samples.start + e, 4) for e in ends],
-                       "per_core": [list(s) for s in loads]}
+                       "per_core": [list(s) for s in loads],
+                       "memory": None if memory is None else compact_memory(memory).to_dict()}
         return {"wall_s": self.wall_s, "cpu_s": self.cpu_s, "start": self.start,
                 "task_results": [r.to_list() for r in self.task_results], "samples": samples,
                 "reference_s": self.reference_s, "check": self.check}
@@ -60,7 +70,8 @@ class Repeat:
         raw = data.get("samples")
         samples = None if raw is None else CpuSamples(
             start=float(raw["start"]), t=tuple(float(v) for v in raw["t"]),
-            per_core=tuple(tuple(float(v) for v in s) for s in raw["per_core"]))
+            per_core=tuple(tuple(float(v) for v in s) for s in raw["per_core"]),
+            memory=MemorySamples.from_dict(raw["memory"]) if raw.get("memory") else None)  # older lines: none
         return cls(wall_s=float(data["wall_s"]), cpu_s=float(data["cpu_s"]), start=float(data["start"]),
                    task_results=tuple(TaskResult.from_list(r) for r in data["task_results"]), samples=samples,
                    reference_s=data.get("reference_s"), check=data.get("check"))

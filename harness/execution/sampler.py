@@ -1,20 +1,35 @@
-"""Per-core CPU load, sampled from a separate process.
+"""Per-core CPU load and the memory of the harness and its workers, sampled from a separate process.
 
 Sampling from a thread of the harness would take turns on the very GIL the ``threads``
 backend contends for, and a live thread makes fork() unsafe (Python 3.12+ warns). So the
 sampler is its own small process, started once per sweep with fork+exec; the harness only
 talks to it between repeats, over a pipe, outside the timed region.
 
-Protocol (one line each way): ``start`` -> ``ok`` (psutil's first, meaningless reading is
-taken and discarded here); ``stop`` -> a JSON line ``{"t": [...], "per_core": [[...], ...]}``
-with ``time.perf_counter()`` sample times (one clock for all processes on Linux); EOF ends it.
+Protocol (one line each way): ``start`` -> ``{"start": T}`` (psutil's first, meaningless
+CPU reading is taken and discarded here); ``stop`` -> a JSON line ``{"t": [...],
+"per_core": [[...], ...], "memory": {...} | null}`` with ``time.perf_counter()`` sample
+times (one clock for all processes on Linux); EOF ends it. ``memory`` (absent from older
+replies: read as none) is :meth:`harness.execution.memory.MemorySamples.to_dict`.
 
-Run as ``python -m harness.execution.sampler INTERVAL``.
+Memory. The sampler reads the total USS (else PSS, else RSS: the reply says which) of the
+harness -- its parent -- and all the harness's descendants, recursively, leaving itself out
+(see :mod:`harness.execution.memory`). Reading one process's smaps costs ~0.3-2 ms, so at
+128 workers a reading can take a quarter of a second: far too slow for every CPU sample.
+So each memory reading is timed, and the next one starts no sooner than 10x its duration
+after it started (and never more often than the CPU interval): memory sampling takes at
+most ~10% of one core, and CPU samples are at most delayed, never lost. One reading is
+always taken at ``start`` (before the CPU window opens and the reply goes) and one at
+``stop`` (after the last CPU sample, before the reply): both outside the timed region, so
+even a repeat shorter than any interval gets two. ``--memory=pss`` prefers PSS (then RSS);
+``--memory=off`` turns memory off.
+
+Run as ``python -m harness.execution.sampler INTERVAL [--memory=uss|pss|rss|off]``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import select
 import subprocess
@@ -22,7 +37,13 @@ import sys
 import time
 from dataclasses import dataclass
 
-__all__ = ["CpuSamples", "CpuSampler", "SamplerError", "mean_per_core", "sample_loop"]
+from harness.execution.memory import METRICS, MemorySamples, TreeReading, read_tree, samples_from_readings
+
+__all__ = ["MEMORY_SHARE", "CpuSamples", "CpuSampler", "SamplerError", "mean_per_core", "next_memory_at",
+           "sample_loop"]
+
+# The most of one core memory readings may take while sampling.
+MEMORY_SHARE = 0.1
 
 
 class SamplerError(RuntimeError):
@@ -31,11 +52,15 @@ class SamplerError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class CpuSamples:
-    """Per-core busy percent; sample i covers (t[i-1], t[i]], the first from ``start``."""
+    """Per-core busy percent; sample i covers (t[i-1], t[i]], the first from ``start``.
+
+    ``memory``: the memory readings of the same window (None where memory was not sampled).
+    """
 
     start: float
     t: tuple[float, ...]
     per_core: tuple[tuple[float, ...], ...]  # one series per logical CPU
+    memory: MemorySamples | None = None
 
 
 def mean_per_core(samples: CpuSamples) -> tuple[float, ...]:
@@ -50,25 +75,55 @@ def mean_per_core(samples: CpuSamples) -> tuple[float, ...]:
     return tuple(sum(w * v for w, v in zip(weights, series)) / total for series in samples.per_core)
 
 
-def sample_loop(interval: float, stdin=None, stdout=None) -> None:
-    """The sampler process's main loop (see the module docstring)."""
+def next_memory_at(reading: TreeReading, interval: float, share: float = MEMORY_SHARE) -> float:
+    """When the next memory reading may start: ``share`` of one core at most, and no more
+    often than the CPU interval."""
+    began = reading.t - reading.duration_s / 2
+    return began + max(interval, reading.duration_s / share)
+
+
+def sample_loop(interval: float, stdin=None, stdout=None, memory: str | None = "uss",
+                root_pid: int | None = None) -> None:
+    """The sampler process's main loop (see the module docstring).
+
+    ``memory``: the metric to prefer ("uss", "pss" or "rss"; the weaker ones after it are the
+    fallbacks), or None for no memory readings. ``root_pid``: whose process tree is read
+    (default: the parent, the harness).
+    """
     import psutil
 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
+    root = os.getppid() if root_pid is None else root_pid
+    me = {os.getpid()}
     fd = stdin.fileno()
     buffer = b""
     sampling = False
     times: list[float] = []
     values: list[list[float]] = []
+    readings: list[TreeReading] = []
     next_at = 0.0
+    memory_at = math.inf
+
+    def read_memory() -> None:
+        nonlocal memory_at
+        reading = read_tree(root, me)
+        readings.append(reading)
+        memory_at = next_memory_at(reading, interval)
+
     while True:
-        timeout = max(next_at - time.perf_counter(), 0.0) if sampling else None
+        timeout = max(min(next_at, memory_at) - time.perf_counter(), 0.0) if sampling else None
         ready, _, _ = select.select([fd], [], [], timeout)
         if not ready:
-            values.append(psutil.cpu_percent(percpu=True))
-            times.append(time.perf_counter())
-            next_at += interval
+            now = time.perf_counter()
+            if now >= next_at:
+                values.append(psutil.cpu_percent(percpu=True))
+                times.append(time.perf_counter())
+                next_at += interval
+                if next_at <= times[-1]:  # fell behind (a stall, a slow memory reading): no bunched samples
+                    next_at = times[-1] + interval
+            if memory and time.perf_counter() >= memory_at:
+                read_memory()
             continue
         chunk = os.read(fd, 4096)
         if not chunk:
@@ -78,6 +133,9 @@ def sample_loop(interval: float, stdin=None, stdout=None) -> None:
             line, buffer = buffer.split(b"\n", 1)
             command = line.decode().strip()
             if command == "start":
+                readings, memory_at = [], math.inf
+                if memory:
+                    read_memory()  # before the CPU window opens: its cost delays no CPU sample
                 psutil.cpu_percent(percpu=True)  # the first reading is meaningless: discard it
                 start = time.perf_counter()
                 times, values, sampling, next_at = [], [], True, start + interval
@@ -87,22 +145,33 @@ def sample_loop(interval: float, stdin=None, stdout=None) -> None:
                     # The partial interval since the last sample, so short repeats get a reading.
                     values.append(psutil.cpu_percent(percpu=True))
                     times.append(time.perf_counter())
+                    if memory:
+                        read_memory()
                 sampling = False
+                memory_at = math.inf
                 per_core = [list(series) for series in zip(*values)] if values else []
-                stdout.write(json.dumps({"t": times, "per_core": per_core}) + "\n")
+                mem = samples_from_readings(readings, memory) if memory else None
+                readings = []
+                stdout.write(json.dumps({"t": times, "per_core": per_core,
+                                         "memory": None if mem is None else mem.to_dict()}) + "\n")
             stdout.flush()
 
 
 class CpuSampler:
     """The harness's handle on the sampler process. Never prints; raises SamplerError."""
 
-    def __init__(self, interval: float, python: str | None = None) -> None:
+    def __init__(self, interval: float, python: str | None = None, memory: str | None = "uss") -> None:
+        """``memory``: the memory metric to prefer ("uss", "pss" or "rss"), or None for none."""
+        if memory is not None and memory not in METRICS:
+            raise ValueError(f"memory must be one of {', '.join(METRICS)} or None, got {memory!r}")
         self.interval = interval
+        self.memory = memory
         env = dict(os.environ)
         package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         env["PYTHONPATH"] = package_root + os.pathsep + env.get("PYTHONPATH", "")
         self._proc = subprocess.Popen(
-            [python or sys.executable, "-m", "harness.execution.sampler", repr(interval)],
+            [python or sys.executable, "-m", "harness.execution.sampler", repr(interval)]
+            + [f"--memory={memory or 'off'}"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, bufsize=1,
         )
         self._start: float | None = None
@@ -127,7 +196,9 @@ class CpuSampler:
 
     def stop(self) -> CpuSamples:
         data = self._ask("stop")
-        return CpuSamples(self._start or 0.0, tuple(data["t"]), tuple(tuple(s) for s in data["per_core"]))
+        memory = data.get("memory")
+        return CpuSamples(self._start or 0.0, tuple(data["t"]), tuple(tuple(s) for s in data["per_core"]),
+                          None if memory is None else MemorySamples.from_dict(memory))
 
     def close(self) -> None:
         proc = self._proc
@@ -160,4 +231,5 @@ if __name__ == "__main__":
             ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # die with the harness
         except (OSError, AttributeError):
             pass
-    sample_loop(float(sys.argv[1]))
+    choice = next((a.split("=", 1)[1] for a in sys.argv[2:] if a.startswith("--memory=")), "uss")
+    sample_loop(float(sys.argv[1]), memory=None if choice == "off" else choice)
