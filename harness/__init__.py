@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 from harness.call import sweep
 from harness.config import ConfigError, RunConfig
-from harness.results.model import CpuLoad, RunResult, Suite, WorkerSpan
+from harness.results.model import CpuLoad, MemoryUse, RunResult, Suite, WorkerSpan
 from harness.api import Sweep, SweepError, SweepOutcome, SweepRequest
 from harness.workloads import Workload, WorkloadError, poly, poly_oracle, resolve_workload
 
@@ -24,6 +24,7 @@ __all__ = [
     "ConfigError",
     "RunConfig",
     "CpuLoad",
+    "MemoryUse",
     "RunResult",
     "Suite",
     "Sweep",

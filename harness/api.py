@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["REPORTS_DIR", "Sweep", "SweepError", "SweepOutcome", "SweepRequest"]
 
 REPORTS_DIR = "reports"
+# What the memory of a run sums over the harness and its workers (see harness.execution.memory).
+MEMORY_METRIC = "pss"
 # --capacity in a sweep: 4 blocks of 0.1 s slices, about 2 s with start-up; `harness env
 # --capacity` measures longer (10 blocks) for a closer figure.
 SWEEP_CAPACITY_BLOCKS = 4
@@ -274,7 +276,11 @@ class Sweep:
         try:
             with terminate_as_exception():
                 try:
-                    sampler = CpuSampler(self.config.sample_interval_s) if self.request.sampling else None
+                    # PSS, not USS: after fork, the pages workers share with the harness are unique to
+                    # none of them, so a sum of USS falls below the harness alone; PSS splits each
+                    # shared page among its sharers, and its sum is the footprint.
+                    sampler = CpuSampler(self.config.sample_interval_s, memory=MEMORY_METRIC) \
+                        if self.request.sampling else None
                     self._run_interpreters(sampler, recorder)
                 finally:
                     if sampler is not None:

@@ -12,6 +12,7 @@ from harness.config import RunConfig
 from harness.environment.pythons import GIL_REENABLED, SweepInterpreter
 from harness.execution.backends import backend_class
 from harness.execution.map_results import worker_load
+from harness.execution.memory import memory_use
 from harness.execution.measure import Measured
 from harness.execution.plan import RunContext
 from harness.execution.repeats import Repeat
@@ -81,6 +82,7 @@ def summarize(ctx: RunContext, config: RunConfig, workload: Workload, measured: 
         workers_gil_enabled=workers_gil,
         gil_reenabled=reenabled,
         warnings=tuple(warnings),
+        memory=memory_use([r.samples for r in repeats]),
         **_load_and_transfer(ctx, representative),
     )
 
