@@ -36,7 +36,8 @@ def summarize(ctx: RunContext, config: RunConfig, workload: Workload, measured: 
     times = [r.wall_s for r in repeats]
     summary = stats.summarize(times)
     result_ok, error = _correctness(ctx, workload, repeats)
-    label = f"{point.backend} w{point.workers} n={point.n}"
+    chunks = "" if point.chunksize == "static" else f" cs={point.chunksize}"
+    label = f"{point.backend} w{point.workers}{chunks} n={point.n}"
     warnings = sample_warnings(times, label=label, check_repeats=False)
     references = [r.reference_s for r in repeats]
     reference_times = tuple(references) if references and None not in references else None
