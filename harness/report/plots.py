@@ -1,8 +1,9 @@
 """The report's figures as PNG bytes: which ones exist, in what order, and what they say.
 
-Each figure function (in :mod:`plots_scaling` and :mod:`plots_load`) takes a
-:class:`PlotContext` and returns ``(figure, caption)`` or None when the sweep has nothing to
-show for it (one size: no time-vs-size plot; no spans: no timeline). Runs that did not
+Each figure function (in :mod:`plots_scaling`, :mod:`plots_load` and, for map workloads and
+the chunksize axis, :mod:`plots_map`) takes a :class:`PlotContext` and returns ``(figure,
+caption)`` or None when the sweep has nothing to show for it (one size: no time-vs-size plot;
+no spans: no timeline; no chunksize axis: no time-vs-chunksize plot). Runs that did not
 succeed, or computed a wrong result, are never drawn; the tables still list them.
 """
 
@@ -76,10 +77,14 @@ PLOT_SPECS: tuple[tuple[str, str, str, str, bool], ...] = (
     ("speedup", "Speedup vs workers", "plots_scaling", "speedup_figure", False),
     ("efficiency", "Parallel efficiency vs workers", "plots_scaling", "efficiency_figure", False),
     ("wall-time", "Wall time vs workers", "plots_scaling", "wall_time_figure", True),
+    ("chunksize", "Time vs chunksize", "plots_map", "chunksize_figure", True),
     ("time-vs-size", "Time vs problem size", "plots_scaling", "size_figure", True),
     ("cpu-load", "Per-core CPU load over time", "plots_load", "cpu_heatmap_figure", True),
     ("worker-timeline", "Worker timelines", "plots_load", "gantt_figure", True),
+    ("load-balance", "Load balance per worker", "plots_map", "balance_figure", True),
     ("cpu-utilisation", "CPU utilisation per configuration", "plots_load", "utilisation_figure", True),
+    ("memory", "Memory per model", "plots_map", "memory_figure", True),
+    ("transfer", "Transfer time vs the gap over ideal", "plots_map", "transfer_figure", False),
 )
 
 
