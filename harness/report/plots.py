@@ -40,6 +40,10 @@ class PlotContext:
     series_backend: dict[str, str] = field(default_factory=dict)
     series_dashes: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not self.series:  # built by hand without series: one per backend, as before the chunksize axis
+            object.__setattr__(self, "series", tuple(self.backends))
+
     @property
     def largest_n(self) -> int:
         return self.sizes[-1]
