@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from harness.execution.backends import backend_trait, is_baseline, is_exact_by_design
+from harness.analysis.chunking import chunk_order
 from harness.results.model import RunResult
 
 __all__ = [
@@ -44,11 +45,20 @@ def _ok(runs: Iterable[RunResult]) -> list[RunResult]:
 
 @dataclass(frozen=True, slots=True)
 class MatrixRow:
-    """One model at one worker count: its speedup on each interpreter (None: not measured)."""
+    """One model at one worker count: its speedup on each interpreter (None: not measured).
+
+    ``series`` is the row's name: the backend, with its chunksize when it is not the static
+    split (a model swept over chunksizes has a row per chunksize); the backend when not given.
+    """
 
     backend: str
     workers: int
     speedups: tuple[float | None, ...]
+    series: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.series:
+            object.__setattr__(self, "series", self.backend)
 
 
 def model_matrix(runs: Sequence[RunResult], n: int | None = None) -> tuple[list[str], list[MatrixRow]]:
@@ -62,11 +72,16 @@ def model_matrix(runs: Sequence[RunResult], n: int | None = None) -> tuple[list[
     if not good:
         return labels, []
     n = n if n is not None else _common_size(good, labels)
-    cells = {(r.backend, r.workers, r.python): r.speedup for r in good if r.n == n}
-    keys = list(dict.fromkeys((r.backend, r.workers) for r in good if r.n == n))
-    order = list(dict.fromkeys(b for b, _ in keys))
-    keys.sort(key=lambda k: (order.index(k[0]), k[1]))
-    rows = [MatrixRow(b, w, tuple(cells.get((b, w, p)) for p in labels)) for b, w in keys]
+    at = [r for r in good if r.n == n]
+    # Keyed by series: two chunksizes of one model at one worker count are two rows, not one
+    # cell overwritten by whichever came last.
+    cells = {(r.series, r.workers, r.python): r.speedup for r in at}
+    backend_of = {r.series: r.backend for r in at}
+    keys = list(dict.fromkeys((r.series, r.workers) for r in at))
+    order = list(dict.fromkeys(backend_of[s] for s, _ in keys))
+    chunks = {r.series: chunk_order(r.chunksize) for r in at}
+    keys.sort(key=lambda k: (order.index(backend_of[k[0]]), chunks[k[0]], k[1]))
+    rows = [MatrixRow(backend_of[s], w, tuple(cells.get((s, w, p)) for p in labels), s) for s, w in keys]
     return labels, rows
 
 
@@ -78,13 +93,19 @@ def _common_size(runs: Sequence[RunResult], labels: Sequence[str]) -> int:
 
 @dataclass(frozen=True, slots=True)
 class ScalingRating:
-    """ftscalingbench's judgement of one model on one interpreter at its largest worker count."""
+    """ftscalingbench's judgement of one model on one interpreter at its largest worker count
+    (``series``: the backend, with its chunksize when not static; the backend when not given)."""
 
     python: str | None
     backend: str
     workers: int
     speedup: float
     rating: str  # "does not scale" (<= 1.1x), "scales poorly" (< workers / 2), "scales"
+    series: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.series:
+            object.__setattr__(self, "series", self.backend)
 
 
 def scaling_rating(speedup: float, workers: int) -> str:
@@ -107,10 +128,10 @@ def scaling_ratings(runs: Sequence[RunResult]) -> list[ScalingRating]:
     for r in _ok(runs):
         if is_baseline(r.backend) or r.workers < 2 or not is_exact_by_design(r.backend):
             continue
-        key = (r.python, r.backend)
+        key = (r.python, r.series)
         if key not in best or (r.n, r.workers) > (best[key].n, best[key].workers):
             best[key] = r
-    return [ScalingRating(r.python, r.backend, r.workers, r.speedup, scaling_rating(r.speedup, r.workers))
+    return [ScalingRating(r.python, r.backend, r.workers, r.speedup, scaling_rating(r.speedup, r.workers), r.series)
             for r in best.values()]
 
 
@@ -144,7 +165,7 @@ def threads_vs_processes(runs: Sequence[RunResult]) -> list[ThreadsVsProcesses]:
             procs = [r for r in at if backend_kind(r.backend) == "process"]
             if threads and procs:
                 t, p = max(threads, key=lambda r: r.speedup), max(procs, key=lambda r: r.speedup)
-                out.append(ThreadsVsProcesses(label, workers, n, t.backend, t.speedup, p.backend, p.speedup))
+                out.append(ThreadsVsProcesses(label, workers, n, t.series, t.speedup, p.series, p.speedup))
                 break
     return out
 

@@ -14,16 +14,28 @@ from harness.execution.backends import backend_trait, is_baseline, is_exact_by_d
 from harness.results.model import RunResult
 from harness.environment.pythons import GIL_REENABLED
 
-__all__ = ["LockCost", "baseline_key", "attach_speedups", "above_ideal", "cpu_bound", "ideal_speedup", "drift_warnings",
-           "capacity_line", "best_run", "cores_used", "gil_reenabled_lines", "thread_explanation",
+__all__ = ["LockCost", "baseline_key", "baseline_runs", "attach_speedups", "above_ideal", "cpu_bound",
+           "ideal_speedup", "drift_warnings", "capacity_line", "best_run", "cores_used", "gil_reenabled_lines", "thread_explanation",
            "thread_explanations", "verdict_lines", "recommendations", "lock_cost_lines", "lock_costs",
-           "slower_cores_line"]
+           "slower_cores_line", "threads_scaled"]
 
 def baseline_key(run: RunResult) -> tuple:
     """The serial run a run is compared with: same n, scaling, workload and interpreter,
     and at weak scaling the same worker count (serial then does ``workers`` passes)."""
     workers = run.workers if run.scaling == "weak" else 1
+    # No chunksize: every chunksize of a model is measured against the same serial run.
     return (run.n, run.scaling, run.workload, run.python, workers)
+
+
+def baseline_runs(runs: Sequence[RunResult]) -> dict[tuple, RunResult]:
+    """The successful serial runs by ``baseline_key``.
+
+    Serial runs with the static split only; should a file hold a serial run at another
+    chunksize too, the static one is the baseline (sorted last, so it is the one kept).
+    """
+    serial = [r for r in runs if is_baseline(r.backend) and r.status == "ok"]
+    serial.sort(key=lambda r: r.chunksize in (None, "static"))  # stable: otherwise the last one, as ever
+    return {baseline_key(r): r for r in serial}
 
 
 def attach_speedups(runs: Sequence[RunResult], logical_cpus: int | None = None) -> list[RunResult]:
@@ -32,7 +44,7 @@ def attach_speedups(runs: Sequence[RunResult], logical_cpus: int | None = None) 
     With ``logical_cpus``, a speedup above the ideal beyond its interval is flagged
     (``speedup_above_ideal``; see ``ideal_speedup``).
     """
-    serial = {baseline_key(r): r for r in runs if is_baseline(r.backend) and r.status == "ok"}
+    serial = baseline_runs(runs)
     out = []
     for run in runs:
         base = serial.get(baseline_key(run))
@@ -145,10 +157,8 @@ def thread_explanation(runs: Sequence[RunResult], gil_enabled: bool | None, *,
     busy = f"{used:.1f} cores used" if used is not None else "no CPU time"
     if best.cpu:
         busy += f", {best.cpu.busy_cores:.1f} cores busy machine-wide"
-    figure = f"{best.backend} at {best.workers} workers: speedup {best.speedup:.2f}x, {busy}"
-    # Scaling needs both a real speedup and more than one core's worth of CPU (or, for I/O
-    # waits, a speedup with little CPU at all); a noisy machine can fake either one alone.
-    if best.speedup >= 1.3 and (used is None or used >= 1.3 or used < 0.5):
+    figure = f"{best.series} at {best.workers} workers: speedup {best.speedup:.2f}x, {busy}"
+    if threads_scaled(best.speedup, used):
         if used is not None and used < 0.5:
             why = "the workers mostly wait (I/O or sleep), and waiting threads release the GIL"
         elif gil_enabled is False and reenabled_by is None:
@@ -170,13 +180,20 @@ def thread_explanation(runs: Sequence[RunResult], gil_enabled: bool | None, *,
             "Use processes for pure-Python CPU-bound work.")
 
 
+def threads_scaled(speedup: float, used: float | None) -> bool:
+    """Did threads scale? Scaling needs both a real speedup and more than one core's worth of
+    CPU (or, for I/O waits, a speedup with little CPU at all); a noisy machine can fake either
+    one alone. ``used`` is ``cores_used`` (None when no CPU time was recorded)."""
+    return speedup >= 1.3 and (used is None or used >= 1.3 or used < 0.5)
+
+
 def capacity_line(run: RunResult, capacity: dict | None) -> str | None:
     """The best speedup set against what the host delivered (harness run --capacity)."""
     if not capacity or run.speedup is None or not capacity.get("capacity") or not cpu_bound(run, run.speedup):
         return None  # the probe measures computing processes; a waiting workload is not bounded by it
     delivered = min(float(run.workers), float(capacity["capacity"]))
     share = run.speedup / delivered
-    line = (f"{run.backend}@{run.workers} reached {run.speedup:.2f}x of the {delivered:.2f}x this host delivered "
+    line = (f"{run.series}@{run.workers} reached {run.speedup:.2f}x of the {delivered:.2f}x this host delivered "
             f"to {min(run.workers, capacity['processes'])} busy processes ({share:.0%})")
     if share > 1.1:
         line += "; above it, so the machine's speed changed between the probe and the sweep"
@@ -231,6 +248,8 @@ def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_c
     ``interpreters`` the suite's interpreter list, for the build x model lines; ``capacity``
     the suite's host-capacity probe (harness run --capacity), when it ran.
     """
+    from harness.analysis.chunking import chunksize_lines
+    from harness.analysis.explain import reason_lines
     from harness.analysis.matrix import matrix_lines
 
     lines: list[str] = []
@@ -243,7 +262,7 @@ def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_c
     else:
         eff = f", efficiency {best.efficiency:.0%}" if best.efficiency is not None else ""
         where = f" on Python {best.python}" if several and best.python else ""
-        lines.append(f"Fastest: {best.backend} with {best.workers} workers{where} at n={best.n}: "
+        lines.append(f"Fastest: {best.series} with {best.workers} workers{where} at n={best.n}: "
                      f"{best.speedup:.2f}x faster than serial{eff}.")
         if logical_cpus and best.workers > logical_cpus:
             lines.append(f"It used more workers ({best.workers}) than logical CPUs ({logical_cpus}).")
@@ -256,11 +275,14 @@ def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_c
     drifted = [r for r in runs if r.speedup_above_ideal]
     if drifted:
         lines.append(f"Machine drift: {len(drifted)} speedup(s) above the ideal, physically impossible, left out of "
-                     "the verdict: " + "; ".join(f"{r.backend}@{r.workers} {r.speedup:.2f}x" for r in drifted[:3])
+                     "the verdict: " + "; ".join(f"{r.series}@{r.workers} {r.speedup:.2f}x" for r in drifted[:3])
                      + " (see the warnings; --interleave, the default, spreads drift over all configurations).")
     lines.extend(matrix_lines(runs, interpreters))
     lines.extend(thread_explanations(runs, gil_enabled, interpreters))
     lines.extend(gil_reenabled_lines(runs, interpreters))
+    # Why models lost or won less (schema-4 runs only), and the chunksize to use.
+    lines.extend(reason_lines(runs, gil_enabled, logical_cpus))
+    lines.extend(chunksize_lines(runs, logical_cpus))
     failed = [r for r in runs if r.status in ("failed", "timeout")]
     if failed:
         lines.append(f"{len(failed)} configuration(s) failed or timed out: " +
@@ -292,7 +314,7 @@ def slower_cores_line(run: RunResult) -> str | None:
         return None
     if is_thread_based(run.backend) and (cores_used(run) or 0) < 1.3:
         return None  # the GIL explains threads; see thread_explanation
-    return (f"{run.backend} at {workers} workers needed {run.cpu_time_ratio:.2f}x the CPU time serial needed for the "
+    return (f"{run.series} at {workers} workers needed {run.cpu_time_ratio:.2f}x the CPU time serial needed for the "
             f"same work: each core ran slower while all were busy (cores sharing a physical core, frequency "
             f"limits, or a host oversubscribing its virtual CPUs); that alone caps the speedup near "
             f"{min(workers, workers / run.cpu_time_ratio):.2f}x.")
@@ -309,7 +331,7 @@ def recommendations(runs: Sequence[RunResult]) -> list[str]:
         if best is None:
             continue
         where = f" on Python {python}" if python else ""
-        lines.append(f"{workload} n={n} ({scaling}){where}: {best.backend} w{best.workers}, "
+        lines.append(f"{workload} n={n} ({scaling}){where}: {best.series} w{best.workers}, "
                      f"speedup {best.speedup:.2f}x, efficiency {best.efficiency:.0%}")
     return lines
 
@@ -331,14 +353,16 @@ class LockCost:
 
 
 def lock_costs(runs: Sequence[RunResult]) -> list[LockCost]:
-    """Every no-lock run (a backend with a ``locked_twin``) paired with its locked twin."""
-    ok = {(r.backend, r.workers, r.n, r.scaling, r.workload, r.python): r for r in runs if r.status == "ok"}
+    """Every no-lock run (a backend with a ``locked_twin``) paired with its locked twin at the
+    same configuration, chunksize included."""
+    ok = {(r.backend, r.workers, r.n, r.scaling, r.workload, r.python, r.chunksize): r
+          for r in runs if r.status == "ok"}
     pairs = []
     for run in runs:
         twin_name = backend_trait(run.backend, "locked_twin")
         if twin_name is None or run.status != "ok" or not run.median_s:
             continue
-        twin = ok.get((twin_name, run.workers, run.n, run.scaling, run.workload, run.python))
+        twin = ok.get((twin_name, run.workers, run.n, run.scaling, run.workload, run.python, run.chunksize))
         if twin is not None and twin.median_s:
             pairs.append(LockCost(run.python, run.workers, run.n, twin, run))
     return pairs
@@ -358,7 +382,7 @@ def lock_cost_lines(runs: Sequence[RunResult]) -> list[str]:
         outcome = "lost updates (wrong total)" if unlocked.result_ok is False else "happened to stay exact"
         exact = "exact" if locked.result_ok else "WRONG"
         where = f" on Python {pair.python}" if several and pair.python else ""
-        lines.append(f"Lock at {pair.workers} workers{where}, n={pair.n}: {locked.backend} (with Lock) "
-                     f"{locked.median_s * 1000:.1f} ms, {exact}; {unlocked.backend} {unlocked.median_s * 1000:.1f} ms, "
+        lines.append(f"Lock at {pair.workers} workers{where}, n={pair.n}: {locked.series} (with Lock) "
+                     f"{locked.median_s * 1000:.1f} ms, {exact}; {unlocked.series} {unlocked.median_s * 1000:.1f} ms, "
                      f"{outcome}; the Lock cost {pair.cost:+.0%}.")
     return lines

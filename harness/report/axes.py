@@ -14,8 +14,8 @@ import math
 from typing import Iterable, Sequence
 
 __all__ = [
-    "CPU_LINE_NOTE", "DPI", "RC", "finish_grid", "fixed_grid", "grid_shape", "mark_logical_cpus", "new_figure",
-    "plain_log_axis", "to_png", "workers_axis",
+    "CPU_LINE_NOTE", "DPI", "RC", "finish_grid", "fixed_grid", "grid_shape", "grouped_positions",
+    "mark_logical_cpus", "new_figure", "plain_log_axis", "to_png", "workers_axis",
 ]
 
 CPU_LINE_NOTE = (" The dashed vertical line marks the logical CPU count: to its right workers outnumber CPUs "
@@ -77,6 +77,18 @@ def fixed_grid(fig, rows: int, cols: int, *, left: float, right: float, top: flo
     grid = fig.add_gridspec(rows, cols, left=left / width, right=1 - right / width, bottom=bottom / height,
                             top=1 - top / height, wspace=wgap / panel_w, hspace=hgap / panel_h)
     return grid.subplots(squeeze=False, **subplot_kw).ravel()
+
+
+def grouped_positions(groups: Sequence[object], gap: float = 0.6) -> list[float]:
+    """Bar positions 0, 1, 2... with an extra ``gap`` wherever the group (a backend, a series)
+    changes from one bar to the next, so a chart of many bars reads in blocks."""
+    positions, y, previous = [], 0.0, None
+    for group in groups:
+        y += gap if previous not in (None, group) else 0.0
+        positions.append(y)
+        y += 1.0
+        previous = group
+    return positions
 
 
 def finish_grid(axes, used: int, cols: int, xlabel: str) -> None:

@@ -16,7 +16,7 @@ from harness.results.storage import atomic_write_bytes
 __all__ = ["build_report", "page_context"]
 
 NUMERIC_COLUMNS = ("workers", "n", "median", "IQR", "speedup", "speedup CI", "efficiency",
-                   "CPU util.", "busy cores", "start-up", "peak memory")
+                   "CPU util.", "busy cores", "start-up", "peak memory", "total memory", "serialisation")
 
 
 def _write(path: str, data: bytes) -> str:
@@ -41,6 +41,12 @@ def _facts(suite: Suite) -> list[tuple[str, str]]:
         ("repeats", str(config.get("repeat", "?"))),
         ("created", suite.created),
     ]
+    from harness.analysis.chunking import chunk_order
+    from harness.report.series import has_chunk_axis
+
+    if has_chunk_axis(suite.runs):
+        chunks = sorted({r.chunksize for r in suite.runs if r.chunksize is not None}, key=chunk_order)
+        facts.insert(4, ("chunksize", ", ".join(str(c) for c in chunks)))
     if suite.git_commit:
         facts.append(("commit", suite.git_commit[:10]))
     return facts
@@ -53,10 +59,11 @@ def _row_classes(runs) -> list[str]:
 
 def page_context(suite: Suite, plots, verdict, recommendations, comparison, files) -> dict[str, Any]:
     """Everything report.html shows, as plain values for the template."""
+    from harness.analysis.explain import reasons_note
     from harness.report.html import figure_view, table_view
     from harness.report.tables import (
-        break_even_frame, display_runs, environment_frame, lock_frame, matrix_frame, ratings_frame, runs_frame,
-        sorted_runs,
+        break_even_frame, chunksize_frame, display_runs, environment_frame, lock_frame, matrix_frame, ratings_frame,
+        reasons_frame, runs_frame, sorted_runs,
     )
 
     workloads = ", ".join(sorted({r.workload for r in suite.runs})) or str(suite.config.get("workload", ""))
@@ -76,6 +83,11 @@ def page_context(suite: Suite, plots, verdict, recommendations, comparison, file
         "matrix": table_view(matrix_frame(suite), numeric=["workers"]),
         "ratings": table_view(ratings_frame(suite)),
         "locks": table_view(lock_frame(suite), wrap=("with Lock", "without")),
+        # Map workloads and the chunksize axis (schema 4): None, and no section, without them.
+        "reasons": table_view(reasons_frame(suite), numeric=["speedup", "ideal", "gap over ideal"],
+                              wrap=("figures",)),
+        "reasons_note": reasons_note(),
+        "chunksizes": table_view(chunksize_frame(suite), numeric=["workers", "n"], wrap=("auto", "static")),
         "environment": table_view(environment_frame(suite), wrap=("value",)),
         "comparison": comparison,
         "repeat": suite.config.get("repeat", "?"),

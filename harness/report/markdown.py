@@ -76,7 +76,8 @@ def _matrix_section(suite: Suite) -> list[str]:
 def summary_markdown(suite: Suite, verdict: Sequence[str], recommendations: Sequence[str] = (),
                      comparison_markdown: str | None = None) -> str:
     """The whole summary.md: title, verdict, results table, recommendations, warnings count."""
-    from harness.report.tables import sorted_runs
+    from harness.report.series import has_chunk_axis
+    from harness.report.tables import chunk_text, sorted_runs
     from harness.analysis.stability import format_seconds
 
     lines = [f"## {escape_cell(_title(suite))}", ""]
@@ -85,19 +86,21 @@ def summary_markdown(suite: Suite, verdict: Sequence[str], recommendations: Sequ
     lines += [f"- {escape_cell(v)}" for v in verdict] + [""]
     rows = []
     several = len({r.python for r in suite.runs}) > 1
+    chunked = has_chunk_axis(suite.runs)  # a chunksize column only when the sweep has that axis
     for r in sorted_runs(suite):
         status = r.status if r.result_ok is not False else "wrong result"
         if r.error:
             status += f": {r.error}"
-        rows.append(((r.python or "–",) if several else ()) + (
-            r.backend, r.workers, f"{r.n:,}",
+        rows.append(((r.python or "–",) if several else ()) + (r.backend, r.workers) + (
+            (chunk_text(r.chunksize, r.chunk_items),) if chunked else ()) + (
+            f"{r.n:,}",
             format_seconds(r.median_s) if r.median_s is not None else "–",
             f"{r.speedup:.2f}×" if r.speedup is not None else "–",
             f"{r.efficiency:.0%}" if r.efficiency is not None else "–", status))
-    header = (("python",) if several else ()) + ("backend", "workers", "n", "median", "speedup", "efficiency",
-                                                  "status")
-    lines += markdown_table(header, rows, right=((False,) if several else ()) + (False, True, True, True, True,
-                                                                                   True, False))
+    header = ((("python",) if several else ()) + ("backend", "workers") + (("chunksize",) if chunked else ())
+              + ("n", "median", "speedup", "efficiency", "status"))
+    lines += markdown_table(header, rows, right=((False,) if several else ()) + (False, True)
+                            + ((False,) if chunked else ()) + (True, True, True, True, False))
     lines += _matrix_section(suite)
     if recommendations:
         lines += ["", "**Best per size:**", ""] + [f"- {escape_cell(r)}" for r in recommendations]

@@ -1,19 +1,23 @@
 """The report's figures as PNG bytes: which ones exist, in what order, and what they say.
 
-Each figure function (in :mod:`plots_scaling` and :mod:`plots_load`) takes a
-:class:`PlotContext` and returns ``(figure, caption)`` or None when the sweep has nothing to
-show for it (one size: no time-vs-size plot; no spans: no timeline). Runs that did not
+Each figure function (in :mod:`plots_scaling`, :mod:`plots_load` and, for map workloads and
+the chunksize axis, :mod:`plots_map`) takes a :class:`PlotContext` and returns ``(figure,
+caption)`` or None when the sweep has nothing to show for it (one size: no time-vs-size plot;
+no spans: no timeline; no chunksize axis: no time-vs-chunksize plot). Runs that did not
 succeed, or computed a wrong result, are never drawn; the tables still list them.
 """
 
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from harness.results.model import RunResult, Suite
-from harness.report.series import backend_order, plotted_runs, primary_group, sizes
+from harness.report.series import (
+    backend_colour, backend_marker, backend_order, plotted_runs, primary_group, series_backends, series_dash,
+    series_order, sizes,
+)
 
 __all__ = ["Plot", "PlotContext", "PLOT_SPECS", "plot_context", "render_plots"]
 
@@ -30,10 +34,29 @@ class PlotContext:
     scaling: str
     # The interpreter these runs are of, when the sweep ran in several (each gets its own figures).
     python: str | None = None
+    # The lines figures draw: one per series (a backend, or a backend at one chunksize), in
+    # order, each with its backend (whose colour, marker and traits it takes) and line style.
+    series: tuple[str, ...] = ()
+    series_backend: dict[str, str] = field(default_factory=dict)
+    series_dashes: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.series:  # built by hand without series: one per backend, as before the chunksize axis
+            object.__setattr__(self, "series", tuple(self.backends))
 
     @property
     def largest_n(self) -> int:
         return self.sizes[-1]
+
+    def backend_of(self, series: str) -> str:
+        """The backend a series belongs to ("pool" for "pool cs=8")."""
+        return self.series_backend.get(series, series)
+
+    def style(self, series: str) -> dict:
+        """Line keywords for a series: its backend's colour and marker, its chunksize's dashes."""
+        backend = self.backend_of(series)
+        return {"color": backend_colour(backend), "marker": backend_marker(backend),
+                "linestyle": self.series_dashes.get(series, "-"), "label": series}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +81,14 @@ PLOT_SPECS: tuple[tuple[str, str, str, str, bool], ...] = (
     ("speedup", "Speedup vs workers", "plots_scaling", "speedup_figure", False),
     ("efficiency", "Parallel efficiency vs workers", "plots_scaling", "efficiency_figure", False),
     ("wall-time", "Wall time vs workers", "plots_scaling", "wall_time_figure", True),
+    ("chunksize", "Time vs chunksize", "plots_map", "chunksize_figure", True),
     ("time-vs-size", "Time vs problem size", "plots_scaling", "size_figure", True),
     ("cpu-load", "Per-core CPU load over time", "plots_load", "cpu_heatmap_figure", True),
     ("worker-timeline", "Worker timelines", "plots_load", "gantt_figure", True),
+    ("load-balance", "Load balance per worker", "plots_map", "balance_figure", True),
     ("cpu-utilisation", "CPU utilisation per configuration", "plots_load", "utilisation_figure", True),
+    ("memory", "Memory per model", "plots_map", "memory_figure", True),
+    ("transfer", "Transfer time vs the gap over ideal", "plots_map", "transfer_figure", False),
 )
 
 
@@ -75,14 +102,19 @@ def plot_context(suite: Suite, python: str | None = None) -> PlotContext | None:
         return None
     workload, scaling = primary_group(runs)
     cpus = suite.machine.get("logical_cpus")
+    configured = suite.config.get("backends") or ()
+    lines = series_order(runs, configured)
     return PlotContext(
         runs=tuple(runs),
-        backends=tuple(backend_order(runs, suite.config.get("backends") or ())),
+        backends=tuple(backend_order(runs, configured)),
         sizes=tuple(sizes(runs)),
         logical_cpus=int(cpus) if isinstance(cpus, int) and cpus > 0 else None,
         workload=workload,
         scaling=scaling,
         python=python,
+        series=tuple(lines),
+        series_backend=series_backends(runs),
+        series_dashes={name: series_dash(name, runs) for name in lines},
     )
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harness.report.axes import (
-    CPU_LINE_NOTE, finish_grid, fixed_grid, grid_shape, mark_logical_cpus, new_figure, workers_axis,
+    CPU_LINE_NOTE, finish_grid, fixed_grid, grid_shape, grouped_positions, mark_logical_cpus, new_figure, workers_axis,
 )
-from harness.report.series import backend_colour, backend_marker, runs_at, time_unit
+from harness.report.series import backend_colour, runs_at, time_unit
 from harness.analysis.stability import format_seconds
 from harness.results.timeline import busiest_first, busy_cores_over_time
 
@@ -29,6 +29,23 @@ def _largest_run(group, predicate):
     """The run with the most workers that satisfies ``predicate``, or None."""
     chosen = [r for r in group if predicate(r)]
     return chosen[-1] if chosen else None
+
+
+def _panel_runs(ctx: "PlotContext", n: int, predicate) -> list:
+    """One run per series at size ``n`` (its largest worker count satisfying ``predicate``), in
+    series order; a backend swept over chunksizes keeps two panels: its first series (the
+    static split) and the fastest of the others, so a chunksize axis does not multiply panels."""
+    groups = runs_at(ctx.runs, n)
+    picked = [run for series in ctx.series
+              if (run := _largest_run(groups.get(series, []), predicate)) is not None]
+    out, seen = [], {}
+    for run in picked:
+        seen.setdefault(run.backend, []).append(run)
+    for run in picked:
+        mine = seen[run.backend]
+        if len(mine) <= 2 or run is mine[0] or run is min(mine[1:], key=lambda r: (-r.workers, r.median_s)):
+            out.append(run)
+    return out
 
 
 def _row_ticks(ax, count: int, label: str, *, counts: bool = False) -> None:
@@ -70,14 +87,9 @@ def _load_matrix(run):
 def cpu_heatmap_figure(ctx: "PlotContext"):
     """Small multiples: one heatmap (rows = cores, x = time, colour = load) per backend."""
     n = ctx.largest_n
-    panels = []
-    for backend, group in runs_at(ctx.runs, n).items():
-        run = _largest_run(group, lambda r: r.cpu is not None and len(r.cpu.mean_per_core) > 0)
-        if run is not None:
-            panels.append((ctx.backends.index(backend), run))
+    panels = _panel_runs(ctx, n, lambda r: r.cpu is not None and len(r.cpu.mean_per_core) > 0)
     if not panels:
         return None
-    panels = [run for _, run in sorted(panels, key=lambda p: p[0])]
     matrices = [_load_matrix(run) for run in panels]
     cores = max(m.shape[0] for _, m in matrices)
     ranked = cores > RANK_CORES_ABOVE
@@ -97,7 +109,7 @@ def cpu_heatmap_figure(ctx: "PlotContext"):
         mesh = ax.pcolormesh(x, range(matrix.shape[0] + 1), shown, vmin=0, vmax=100, cmap="viridis", shading="flat")
         if ranked:  # the busy cores at each moment, as a line on the band they make
             ax.stairs(busy_cores_over_time(matrix.tolist()), x, color="white", linewidth=1.2, baseline=None)
-        ax.set_title(f"{run.backend} · {_workers(run.workers)}\n"
+        ax.set_title(f"{run.series} · {_workers(run.workers)}\n"
                      f"{run.cpu.busy_cores:.1f} busy cores · {format_seconds(duration)}", fontsize=8.5)
         _row_ticks(ax, cores, "cores, busiest first" if ranked else "core", counts=ranked)
         ax.set_xlim(0, 100)
@@ -127,12 +139,7 @@ def cpu_heatmap_figure(ctx: "PlotContext"):
 def gantt_figure(ctx: "PlotContext"):
     """Per-worker timelines: launch gap, compute, idle until the repeat ended."""
     n = ctx.largest_n
-    panels = []
-    for backend in ctx.backends:
-        group = runs_at(ctx.runs, n).get(backend, [])
-        run = _largest_run(group, lambda r: bool(r.worker_spans))
-        if run is not None:
-            panels.append(run)
+    panels = _panel_runs(ctx, n, lambda r: bool(r.worker_spans))
     if not panels:
         return None
     rows, cols = grid_shape(len(panels), 2 if len(panels) <= 4 else 3)
@@ -156,7 +163,7 @@ def gantt_figure(ctx: "PlotContext"):
         _bars(ax, ys, starts, [e - b for b, e in zip(starts, ends)], height, backend_colour(run.backend))
         _bars(ax, ys, ends, [max(0.0, run.median_s * factor - e) for e in ends], height, IDLE_COLOUR)
         busy = sum(s.end_s - s.start_s for s in spans) / (len(spans) * run.median_s) if run.median_s else 0
-        ax.set_title(f"{run.backend} · {_workers(run.workers)}\ncomputing {busy:.0%} of the time", fontsize=8.5)
+        ax.set_title(f"{run.series} · {_workers(run.workers)}\ncomputing {busy:.0%} of the time", fontsize=8.5)
         _row_ticks(ax, len(spans), "worker")
         if ax.get_subplotspec().colspan.start != 0:
             ax.set_ylabel("")
@@ -184,22 +191,17 @@ def utilisation_figure(ctx: "PlotContext"):
     """CPU time ÷ (wall time × workers) for every configuration at the largest size."""
     n = ctx.largest_n
     groups = runs_at(ctx.runs, n)
-    configs = [r for b in ctx.backends for r in groups.get(b, []) if r.cpu_utilization is not None]
+    configs = [r for b in ctx.series for r in groups.get(b, []) if r.cpu_utilization is not None]
     if not configs:
         return None
     if len(configs) > MAX_BARS:
         return _utilisation_lines(ctx, n, configs)
     fig = new_figure(9.5, 1.3 + 0.24 * len(configs))
     ax = fig.add_subplot()
-    ys, y, previous = [], 0.0, None
-    for run in configs:
-        y += 0.6 if previous not in (None, run.backend) else 0.0  # a gap between backends
-        ys.append(y)
-        y += 1.0
-        previous = run.backend
+    ys = grouped_positions([run.series for run in configs])  # a gap between series
     values = [r.cpu_utilization * 100 for r in configs]
     ax.barh(ys, values, height=0.8, color=[backend_colour(r.backend) for r in configs])
-    ax.set_yticks(ys, [f"{r.backend} × {r.workers}" for r in configs])
+    ax.set_yticks(ys, [f"{r.series} × {r.workers}" for r in configs])
     ax.set_ylim(ys[-1] + 0.8, -0.8)
     top = max(110.0, max(values) * 1.12)
     for yy, v in zip(ys, values):
@@ -218,11 +220,11 @@ def _utilisation_lines(ctx: "PlotContext", n: int, configs):
     fig = new_figure(9.5, 5.2)
     ax = fig.add_subplot()
     workers = sorted({r.workers for r in configs})
-    for backend in ctx.backends:
-        group = [r for r in configs if r.backend == backend]
+    for series in ctx.series:
+        group = [r for r in configs if r.series == series]
         if group:
             ax.plot([r.workers for r in group], [r.cpu_utilization * 100 for r in group], linewidth=1.5,
-                    color=backend_colour(backend), marker=backend_marker(backend), markersize=4, label=backend)
+                    markersize=4, **ctx.style(series))
     ax.axhline(100, color="0.3", linestyle=":", linewidth=1.2)
     workers_axis(ax, workers)
     marked = mark_logical_cpus(ax, ctx.logical_cpus, workers)

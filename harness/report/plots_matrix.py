@@ -23,13 +23,13 @@ def matrix_figure(ctx: "PlotContext"):
     labels, rows = model_matrix(ctx.runs)
     if len(labels) < 2 or not rows:
         return None
-    models = list(dict.fromkeys(r.backend for r in rows))
+    models = list(dict.fromkeys(r.series for r in rows))
     panel_rows, cols = grid_shape(len(models), 3)
     fig = new_figure(11, 3.3 * panel_rows + 1.0)
     axes = fig.subplots(panel_rows, cols, squeeze=False, sharey=True).ravel()
     workers = sorted({r.workers for r in rows} | {1})
     for ax, model in zip(axes, models):
-        mine = [r for r in rows if r.backend == model]
+        mine = [r for r in rows if r.series == model]
         for index, label in enumerate(labels):
             points = [(r.workers, r.speedups[index]) for r in mine if r.speedups[index] is not None]
             if not points:

@@ -10,8 +10,7 @@ from harness.report.axes import (
     CPU_LINE_NOTE, grid_shape, mark_logical_cpus, new_figure, plain_log_axis, workers_axis,
 )
 from harness.report.series import (
-    backend_colour, backend_marker, baseline_of, best_parallel_backend, best_time_by_size, break_even_sizes, runs_at,
-    time_unit,
+    backend_colour, baseline_of, best_parallel_backend, best_time_by_size, break_even_sizes, runs_at, time_unit,
 )
 
 if TYPE_CHECKING:
@@ -53,12 +52,15 @@ def _legends(fig, axes, *, references_above: bool = True) -> None:
                        ncol=columns(references, axes[0].get_position().width * fig.get_figwidth()),
                        frameon=False, borderaxespad=0, fontsize=8.5)
     if lines:
+        # A chunksize axis draws a backend's chunksizes dashed: handles long enough to show the dashes.
+        dashed = any(_dashed(handle) for handle in lines.values())
         fig.legend(list(lines.values()), list(lines), loc="outside lower center",
-                   ncol=columns(lines, fig.get_figwidth()), frameon=False)
+                   ncol=columns(lines, fig.get_figwidth()), frameon=False, **({"handlelength": 3.6} if dashed else {}))
 
 
-def _style(backend: str) -> dict:
-    return {"color": backend_colour(backend), "marker": backend_marker(backend), "label": backend}
+def _dashed(handle) -> bool:
+    line = handle.lines[0] if hasattr(handle, "lines") else handle  # an errorbar's container, or a line
+    return hasattr(line, "get_linestyle") and line.get_linestyle() not in ("-", "solid", "None", "none", "")
 
 
 def wall_time_figure(ctx: "PlotContext"):
@@ -71,22 +73,23 @@ def wall_time_figure(ctx: "PlotContext"):
     for ax, n in zip(axes, shown):
         groups = runs_at(ctx.runs, n)
         factor, unit = time_unit(max(r.max_s or r.median_s for rs in groups.values() for r in rs))
-        for backend in ctx.backends:
-            group = groups.get(backend)
+        for series in ctx.series:
+            group = groups.get(series)
             if not group:
                 continue
-            if is_baseline(backend):
-                ax.axhline(group[0].median_s * factor, color=backend_colour(backend), linewidth=1.5,
-                           linestyle="-", label=f"{backend} (median)", zorder=2)
+            colour = backend_colour(ctx.backend_of(series))
+            if is_baseline(ctx.backend_of(series)):
+                ax.axhline(group[0].median_s * factor, color=colour, linewidth=1.5,
+                           linestyle="-", label=f"{series} (median)", zorder=2)
                 continue
             xs = [r.workers for r in group]
-            ax.plot(xs, [r.median_s * factor for r in group], linewidth=1.6, markersize=5, **_style(backend))
+            ax.plot(xs, [r.median_s * factor for r in group], linewidth=1.6, markersize=5, **ctx.style(series))
             dots = [(r.workers, t * factor) for r in group for t in r.times_s]
             ax.scatter([d[0] for d in dots], [d[1] for d in dots], s=9, alpha=0.45,
-                       color=backend_colour(backend), linewidths=0, zorder=3)
+                       color=colour, linewidths=0, zorder=3)
             lo = [(r.min_s if r.min_s is not None else r.median_s) * factor for r in group]
             hi = [(r.max_s if r.max_s is not None else r.median_s) * factor for r in group]
-            ax.fill_between(xs, lo, hi, color=backend_colour(backend), alpha=0.12, linewidth=0)
+            ax.fill_between(xs, lo, hi, color=colour, alpha=0.12, linewidth=0)
         workers_axis(ax, all_workers)
         marked = mark_logical_cpus(ax, ctx.logical_cpus, all_workers)
         ax.set_ylim(bottom=0)
@@ -122,9 +125,9 @@ def _amdahl_curve(ctx: "PlotContext", n: int):
 
 
 def _parallel_groups(ctx: "PlotContext", n: int, field: str) -> dict:
-    """Runs at size n per non-serial backend that have ``field``; backends with none left out."""
+    """Runs at size n per non-serial series that have ``field``; series with none left out."""
     groups = {b: [r for r in rs if getattr(r, field) is not None]
-              for b, rs in runs_at(ctx.runs, n).items() if not is_baseline(b)}
+              for b, rs in runs_at(ctx.runs, n).items() if not is_baseline(rs[0].backend)}
     return {b: rs for b, rs in groups.items() if rs}
 
 
@@ -140,15 +143,15 @@ def speedup_figure(ctx: "PlotContext"):
     ax = fig.add_subplot()
     workers = sorted({r.workers for rs in groups.values() for r in rs} | {1})
     top, bottom = 1.0, 1.0
-    for backend in ctx.backends:
-        group = groups.get(backend)
+    for series in ctx.series:
+        group = groups.get(series)
         if not group:
             continue
         xs, ys = [r.workers for r in group], [r.speedup for r in group]
         bottom = min(bottom, *ys)
         lo = [max(0.0, s - r.speedup_ci95[0]) if r.speedup_ci95 else 0.0 for s, r in zip(ys, group)]
         hi = [max(0.0, r.speedup_ci95[1] - s) if r.speedup_ci95 else 0.0 for s, r in zip(ys, group)]
-        ax.errorbar(xs, ys, yerr=[lo, hi], capsize=2, linewidth=1.6, markersize=5, elinewidth=0.8, **_style(backend))
+        ax.errorbar(xs, ys, yerr=[lo, hi], capsize=2, linewidth=1.6, markersize=5, elinewidth=0.8, **ctx.style(series))
         # Room for the intervals too, but a wild one (3 repeats) must not squash the medians.
         top = max(top, *(min(y + h, 2 * max(ys)) for y, h in zip(ys, hi)))
     ideal_ws = list(range(1, workers[-1] + 1))
@@ -158,10 +161,10 @@ def speedup_figure(ctx: "PlotContext"):
     top = max(top, max(ideal))
     curve = _amdahl_curve(ctx, n)
     if curve:
-        backend, fit, ps, predicted = curve
+        series, fit, ps, predicted = curve
         overhead = f", +{format_seconds(fit.overhead_s_per_worker)}/worker" if fit.overhead_s_per_worker > 0 else ""
-        ax.plot(ps, predicted, color=backend_colour(backend), linestyle=(0, (6, 3)), linewidth=1.4, alpha=0.8,
-                label=f"Amdahl fit to {backend}: serial fraction {fit.serial_fraction:.1%}{overhead}")
+        ax.plot(ps, predicted, color=backend_colour(ctx.backend_of(series)), linestyle=(0, (6, 3)), linewidth=1.4,
+                alpha=0.8, label=f"Amdahl fit to {series}: serial fraction {fit.serial_fraction:.1%}{overhead}")
     ax.axhline(1.0, color="0.55", linewidth=0.8, zorder=1)
     workers_axis(ax, workers)
     if workers[-1] / workers[0] >= 16:
@@ -195,11 +198,11 @@ def efficiency_figure(ctx: "PlotContext"):
     ax = fig.add_subplot()
     workers = sorted({r.workers for rs in groups.values() for r in rs})
     top = 100.0
-    for backend in ctx.backends:
-        group = groups.get(backend)
+    for series in ctx.series:
+        group = groups.get(series)
         if group:
             ys = [r.efficiency * 100 for r in group]
-            ax.plot([r.workers for r in group], ys, linewidth=1.6, markersize=5, **_style(backend))
+            ax.plot([r.workers for r in group], ys, linewidth=1.6, markersize=5, **ctx.style(series))
             top = max(top, *ys)
     ax.axhline(100, color="0.35", linestyle=":", linewidth=1.5, label="ideal (100%)")
     workers_axis(ax, workers)
@@ -219,33 +222,34 @@ def size_figure(ctx: "PlotContext"):
         return None
     best = best_time_by_size(ctx.runs)
     crossings = break_even_sizes(ctx.runs)
-    fig = new_figure(9.5, 5.4 + 0.2 * max(0, len(ctx.backends) - 6))
+    fig = new_figure(9.5, 5.4 + 0.2 * max(0, len(ctx.series) - 6))
     ax = fig.add_subplot()
     factor, unit = time_unit(max(t for per_n in best.values() for t in per_n.values()))
     serial = baseline_of(best) or {}
     # Text beside each circle helps with a few crossings and turns into clutter with many;
     # the legend carries every value either way.
     label_points = sum(1 for be in crossings.values() if be is not None and be.interpolated) <= 3
-    for backend in ctx.backends:
-        per_n = best.get(backend)
+    for series in ctx.series:
+        per_n = best.get(series)
         if not per_n:
             continue
         ns = sorted(per_n)
-        label = backend
-        if backend in crossings:
-            be = crossings[backend]
+        label = series
+        if series in crossings:
+            be = crossings[series]
             label += (" · never faster" if be is None else f" · faster from n≈{be.n:,.0f}" if be.interpolated
                       else " · faster at every size")
-        ax.plot(ns, [per_n[k] * factor for k in ns], linewidth=2.4 if is_baseline(backend) else 1.5,
-                markersize=5, **{**_style(backend), "label": label})
-        be = crossings.get(backend)
+        colour = backend_colour(ctx.backend_of(series))
+        ax.plot(ns, [per_n[k] * factor for k in ns], linewidth=2.4 if is_baseline(ctx.backend_of(series)) else 1.5,
+                markersize=5, **{**ctx.style(series), "label": label})
+        be = crossings.get(series)
         if be is not None and be.interpolated:
             at = _interpolate_loglog(sorted(serial), [serial[k] for k in sorted(serial)], be.n) * factor
             ax.plot([be.n], [at], marker="o", markersize=11, markerfacecolor="none",
-                    markeredgecolor=backend_colour(backend), markeredgewidth=2, linestyle="none", zorder=4)
+                    markeredgecolor=colour, markeredgewidth=2, linestyle="none", zorder=4)
             if label_points:
                 ax.annotate(f"n≈{be.n:,.0f}", (be.n, at), xytext=(8, -16), textcoords="offset points", fontsize=8,
-                            color=backend_colour(backend),
+                            color=colour,
                             bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
     ax.set_xscale("log")
     ax.set_yscale("log")

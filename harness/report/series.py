@@ -12,13 +12,15 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from harness.analysis.chunking import chunk_order, is_static
 from harness.execution.backends import is_baseline, is_thread_based
 from harness.results.model import RunResult
 
 __all__ = [
     "BACKEND_STYLE", "BreakEven", "baseline_of", "backend_colour", "backend_marker", "backend_order",
-    "best_parallel_backend", "best_time_by_size", "break_even_size", "break_even_sizes", "plotted_runs",
-    "primary_group", "runs_at", "sizes", "time_unit",
+    "best_parallel_backend", "best_time_by_size", "break_even_size", "break_even_sizes",
+    "has_chunk_axis", "plotted_runs", "primary_group", "runs_at", "series_backends", "series_dash", "series_order",
+    "sizes", "time_unit",
 ]
 
 # A fixed colour and marker per backend name, so "pool" is the same green in every figure
@@ -67,6 +69,44 @@ def backend_order(runs: Iterable[RunResult], configured: Sequence[str] = ()) -> 
     return ordered + [b for b in seen if b not in ordered]
 
 
+def series_order(runs: Iterable[RunResult], configured: Sequence[str] = ()) -> list[str]:
+    """Each run's ``series`` (the backend, and its chunksize when not static), in backend order
+    (see ``backend_order``), a backend's chunksizes in ``chunk_order``. Equal to
+    ``backend_order`` for a sweep without a chunksize axis."""
+    runs = list(runs)
+    order = {b: i for i, b in enumerate(backend_order(runs, configured))}
+    first = {}
+    for run in runs:
+        first.setdefault(run.series, (order[run.backend], chunk_order(run.chunksize)))
+    return sorted(first, key=first.__getitem__)
+
+
+def series_backends(runs: Iterable[RunResult]) -> dict[str, str]:
+    """series -> backend name, so traits and colours are looked up on the backend, never on
+    a series label such as "pool cs=8"."""
+    return {r.series: r.backend for r in runs}
+
+
+def has_chunk_axis(runs: Iterable[RunResult]) -> bool:
+    """Whether any run was chunked other than by the static split (a chunksize axis exists)."""
+    return any(not is_static(r.chunksize) for r in runs)
+
+
+# Line styles for a backend's chunksizes, in chunk order: the static split (or the only one)
+# solid, the rest dashed and dotted, so one colour per backend still tells its chunksizes apart.
+_DASHES = ("-", (0, (5, 2)), (0, (1, 1.5)), (0, (6, 2, 1, 2)), (0, (3, 1, 1, 1, 1, 1)), (0, (8, 3)))
+
+
+def series_dash(series: str, runs: Iterable[RunResult]):
+    """The line style of ``series`` among its backend's series (solid for a backend's first)."""
+    runs = list(runs)
+    backend = next((r.backend for r in runs if r.series == series), None)
+    mine = sorted({r.series: r.chunksize for r in runs if r.backend == backend}.items(),
+                  key=lambda item: chunk_order(item[1]))
+    rank = next((i for i, (name, _) in enumerate(mine) if name == series), 0)
+    return _DASHES[rank % len(_DASHES)]
+
+
 def primary_group(runs: Sequence[RunResult]) -> tuple[str, str] | None:
     """(workload, scaling) with the most runs: the figures show one comparable family."""
     counts = Counter((r.workload, r.scaling) for r in runs)
@@ -90,36 +130,38 @@ def sizes(runs: Iterable[RunResult]) -> list[int]:
 
 
 def runs_at(runs: Iterable[RunResult], n: int) -> dict[str, list[RunResult]]:
-    """Runs at size ``n`` per backend, each list sorted by worker count."""
+    """Runs at size ``n`` per series (the backend, plus its chunksize when not static), each
+    list sorted by worker count: one line per series, never two chunksizes on one line."""
     out: dict[str, list[RunResult]] = {}
     for run in runs:
         if run.n == n:
-            out.setdefault(run.backend, []).append(run)
+            out.setdefault(run.series, []).append(run)
     return {b: sorted(rs, key=lambda r: r.workers) for b, rs in out.items()}
 
 
 def best_parallel_backend(runs: Iterable[RunResult], n: int) -> str | None:
-    """The non-thread parallel backend with the highest speedup at ``n`` (for the Amdahl fit).
+    """The non-thread parallel series with the highest speedup at ``n`` (for the Amdahl fit).
 
     Threads are left out because on a GIL build their curve measures the lock, not the
     serial fraction of the work; backends measured at one worker count cannot be fitted.
     """
     best, best_speedup = None, -math.inf
-    for backend, group in runs_at(runs, n).items():
+    for series, group in runs_at(runs, n).items():
+        backend = group[0].backend  # traits belong to the backend, not to "pool cs=8"
         if is_baseline(backend) or is_thread_based(backend) or len({r.workers for r in group}) < 2:
             continue
         # Judged on runs with more than one worker: a lucky one-worker repeat says nothing of scaling.
         top = max((r.speedup for r in group if r.speedup is not None and r.workers > 1), default=None)
         if top is not None and top > best_speedup:
-            best, best_speedup = backend, top
+            best, best_speedup = series, top
     return best
 
 
 def best_time_by_size(runs: Iterable[RunResult]) -> dict[str, dict[int, float]]:
-    """Per backend and size, the best median over worker counts (seconds)."""
+    """Per series and size, the best median over worker counts (seconds)."""
     out: dict[str, dict[int, float]] = {}
     for run in runs:
-        per_n = out.setdefault(run.backend, {})
+        per_n = out.setdefault(run.series, {})
         if run.median_s is not None and (run.n not in per_n or run.median_s < per_n[run.n]):
             per_n[run.n] = run.median_s
     return out
@@ -164,12 +206,13 @@ def break_even_size(ns: Sequence[float], serial_s: Sequence[float], parallel_s: 
 
 
 def baseline_of(by_backend: dict):
-    """The baseline backend's entry (serial's) in a mapping keyed by backend name, or None."""
+    """The baseline backend's entry (serial's) in a mapping keyed by backend name or series, or
+    None. The baseline runs with the static split only, so its series is its name."""
     return next((value for name, value in by_backend.items() if is_baseline(name)), None)
 
 
 def break_even_sizes(runs: Sequence[RunResult]) -> dict[str, BreakEven | None]:
-    """Break-even size of each parallel backend against serial, over the sizes both measured.
+    """Break-even size of each parallel series against serial, over the sizes both measured.
 
     Empty when serial was not measured or fewer than two sizes were swept.
     """

@@ -11,20 +11,23 @@ import math
 from typing import Any
 
 from harness.results.model import RunResult, Suite
-from harness.report.series import backend_order, break_even_sizes, plotted_runs
+from harness.analysis.chunking import chunk_order
+from harness.report.series import backend_order, break_even_sizes, plotted_runs, series_order
 
 __all__ = [
-    "REPEAT_COLUMNS", "break_even_frame", "interpreter_names", "lock_frame", "matrix_frame", "ratings_frame", "display_runs", "environment_frame", "repeats_frame", "runs_frame",
-    "sorted_runs",
+    "MAP_COLUMNS", "REPEAT_COLUMNS", "break_even_frame", "chunk_text", "chunksize_frame", "display_runs",
+    "environment_frame", "has_map_fields", "interpreter_names", "lock_frame", "matrix_frame", "ratings_frame",
+    "reasons_frame", "repeats_frame", "runs_frame", "sorted_runs",
 ]
 
 
 def sorted_runs(suite: Suite) -> list[RunResult]:
-    """Runs by size, then backend in configured order, then worker count."""
+    """Runs by size, then backend in configured order, then worker count, then chunksize."""
     order = {b: i for i, b in enumerate(backend_order(suite.runs, suite.config.get("backends") or ()))}
     pythons = {p: i for i, p in enumerate(dict.fromkeys(r.python for r in suite.runs))}
+    # A backend's chunksizes at one worker count sit together, static first (chunk_order).
     return sorted(suite.runs, key=lambda r: (r.workload, r.scaling, pythons[r.python], r.n, order[r.backend],
-                                             r.workers))
+                                             r.workers, chunk_order(r.chunksize)))
 
 
 def runs_frame(suite: Suite):
@@ -42,8 +45,33 @@ def runs_frame(suite: Suite):
             "speedup_ci95_hi": sci[1], "efficiency": r.efficiency, "cpu_utilization": r.cpu_utilization,
             "busy_cores": r.cpu.busy_cores if r.cpu else None, "startup_s": r.startup_s,
             "peak_rss_bytes": r.peak_rss_bytes, "result_ok": r.result_ok, "status": r.status, "error": r.error,
+            **_map_values(r),
         })
     return pd.DataFrame(rows)
+
+
+# Schema 4 (map workloads, chunking, memory): in results.csv only when some run recorded them,
+# so the file of an older or a range-only sweep keeps exactly its old columns.
+MAP_COLUMNS = (
+    "workload_kind", "chunksize", "chunk_items", "chunks", "bytes_in_per_item", "bytes_out_per_item",
+    "serialisation_s", "memory_metric", "memory_peak_bytes", "memory_mean_bytes",
+)
+
+
+def _map_values(r: RunResult) -> dict[str, Any]:
+    memory = r.memory
+    return {
+        "workload_kind": r.workload_kind, "chunksize": r.chunksize, "chunk_items": r.chunk_items, "chunks": r.chunks,
+        "bytes_in_per_item": r.bytes_in_per_item, "bytes_out_per_item": r.bytes_out_per_item,
+        "serialisation_s": r.serialisation_s, "memory_metric": memory.metric if memory else None,
+        "memory_peak_bytes": memory.peak_bytes if memory else None,
+        "memory_mean_bytes": memory.mean_bytes if memory else None,
+    }
+
+
+def has_map_fields(runs) -> bool:
+    """Whether any run recorded a schema-4 field (a workload kind, a chunksize, memory...)."""
+    return any(value is not None for r in runs for value in _map_values(r).values())
 
 
 REPEAT_COLUMNS = (
@@ -61,6 +89,7 @@ def repeats_frame(suite: Suite):
     """
     import pandas as pd
 
+    extra = has_map_fields(suite.runs)
     rows = []
     for r in sorted_runs(suite):
         common = {
@@ -71,10 +100,14 @@ def repeats_frame(suite: Suite):
             "busy_cores": r.cpu.busy_cores if r.cpu else None, "startup_s": r.startup_s,
             "peak_rss_bytes": r.peak_rss_bytes,
         }
+        if extra:
+            common.update(_map_values(r))
         for i, t in enumerate(r.times_s or (None,)):
             rows.append({**common, "repeat": i if t is not None else None, "time_s": t})
-    frame = pd.DataFrame(rows, columns=list(REPEAT_COLUMNS))
-    for column in ("repeat", "peak_rss_bytes"):
+    frame = pd.DataFrame(rows, columns=list(REPEAT_COLUMNS) + (list(MAP_COLUMNS) if extra else []))
+    integers = ("repeat", "peak_rss_bytes") + (("chunk_items", "chunks", "memory_peak_bytes", "memory_mean_bytes")
+                                               if extra else ())
+    for column in integers:
         frame[column] = frame[column].astype("Int64")  # integers with gaps, not 0.0, 1.0, NaN
     return frame
 
@@ -101,6 +134,18 @@ def _interval(lo, hi, fmt) -> str:
     return f"{a} – {b}"
 
 
+def chunk_text(chunksize: Any, chunk_items: Any = None) -> str:
+    """"auto (1,954)": the chunksize as asked and, when it is a rule, the items a chunk came to."""
+    if _missing(chunksize):
+        return "–"
+    if isinstance(chunksize, float):  # pandas turns a column of ints and gaps into floats
+        chunksize = int(chunksize)
+    text = str(chunksize)
+    if isinstance(chunksize, str) and not _missing(chunk_items):
+        text += f" ({int(chunk_items):,})"
+    return text
+
+
 def _result(ok: Any) -> str:
     return "–" if _missing(ok) else "correct" if ok else "WRONG"
 
@@ -116,6 +161,9 @@ def display_runs(frame):
         return pd.DataFrame()
     out = pd.DataFrame({"backend": frame["backend"], "workers": frame["workers"].map(str),
                         "n": frame["n"].map(lambda n: f"{n:,}")})
+    if any(c not in (None, "static") and not _missing(c) for c in frame["chunksize"]):
+        # A chunksize axis: each row says how it chunked (and the items a chunk came to).
+        out.insert(2, "chunksize", [chunk_text(row.chunksize, row.chunk_items) for row in frame.itertuples()])
     if frame["python"].nunique() > 1:  # several interpreters: each row says which
         out.insert(0, "python", frame["python"])
     for column in ("workload", "scaling"):
@@ -145,12 +193,18 @@ def display_runs(frame):
     out["busy cores"] = frame["busy_cores"].map(lambda b: "–" if _missing(b) else f"{b:.1f}")
     out["start-up"] = frame["startup_s"].map(_seconds)
     out["peak memory"] = frame["peak_rss_bytes"].map(lambda b: "–" if _missing(b) else f"{b / 2**20:,.1f} MiB")
+    # Schema 4: the harness and all its workers together, by the metric named (USS, PSS or RSS).
+    out["total memory"] = [("–" if _missing(row.memory_peak_bytes) else
+                            f"{row.memory_peak_bytes / 2**20:,.1f} MiB {str(row.memory_metric).upper()}")
+                           for row in frame.itertuples()]
+    out["serialisation"] = frame["serialisation_s"].map(_seconds)
     out["result"] = frame["result_ok"].map(_result)
     out["status"] = frame["status"]
     out["error"] = frame["error"].map(lambda e: "" if _missing(e) else str(e))
     # Columns with nothing to say in this sweep (no pools: no start-up; no failures: no
     # error) only push the informative ones off a laptop screen.
-    empty = [c for c in ("start-up", "speedup CI", "peak memory", "error") if (out[c].isin(["–", ""])).all()]
+    empty = [c for c in ("start-up", "speedup CI", "peak memory", "total memory", "serialisation", "error")
+             if (out[c].isin(["–", ""])).all()]
     return out.drop(columns=empty).reset_index(drop=True)
 
 
@@ -162,13 +216,13 @@ def break_even_frame(suite: Suite):
     if not crossings:
         return None
     rows = []
-    for backend in backend_order(suite.runs, suite.config.get("backends") or ()):
-        if backend not in crossings:
+    for series in series_order(suite.runs, suite.config.get("backends") or ()):
+        if series not in crossings:
             continue
-        be = crossings[backend]
+        be = crossings[series]
         text = ("never, at the sizes measured" if be is None else f"n ≈ {be.n:,.0f}" if be.interpolated
                 else f"already at the smallest size (n = {be.n:,.0f})")
-        rows.append({"backend": backend, "beats serial from": text})
+        rows.append({"backend": series, "beats serial from": text})
     return pd.DataFrame(rows)
 
 
@@ -242,7 +296,7 @@ def matrix_frame(suite: Suite):
     labels, rows = model_matrix(suite.runs)
     if len(labels) < 2 or not rows:
         return None
-    return pd.DataFrame([{"model": r.backend, "workers": r.workers,
+    return pd.DataFrame([{"model": r.series, "workers": r.workers,
                           **{f"Python {p}": "–" if s is None else f"{s:.2f}×" for p, s in zip(labels, r.speedups)}}
                          for r in rows])
 
@@ -258,7 +312,7 @@ def ratings_frame(suite: Suite):
     ratings = scaling_ratings(suite.runs) if several or any(r.free_threaded_build for r in suite.runs) else []
     if not ratings:
         return None
-    return pd.DataFrame([{"python": r.python, "model": r.backend, "workers": r.workers,
+    return pd.DataFrame([{"python": r.python, "model": r.series, "workers": r.workers,
                           "speedup": f"{r.speedup:.2f}×", "weak-scaling verdict": r.rating} for r in ratings])
 
 
@@ -276,6 +330,56 @@ def lock_frame(suite: Suite):
         return "exact" if run.result_ok else "LOST UPDATES" if run.result_ok is False else "–"
 
     return pd.DataFrame([{"python": p.python, "workers": p.workers, "n": f"{p.n:,}",
-                          "with Lock": f"{p.locked.backend}: {_seconds(p.locked.median_s)}, {result(p.locked)}",
-                          "without": f"{p.unlocked.backend}: {_seconds(p.unlocked.median_s)}, {result(p.unlocked)}",
+                          "with Lock": f"{p.locked.series}: {_seconds(p.locked.median_s)}, {result(p.locked)}",
+                          "without": f"{p.unlocked.series}: {_seconds(p.unlocked.median_s)}, {result(p.unlocked)}",
                           "Lock cost": f"{p.cost:+.0%}"} for p in pairs])
+
+
+def reasons_frame(suite: Suite):
+    """Every schema-4 run that lost to serial or won less than its ideal, with the reasons found
+    (harness.analysis.explain) and their figures; None when there is none."""
+    import pandas as pd
+
+    from harness.analysis.explain import explain_runs
+
+    machine, python = suite.machine or {}, suite.python or {}
+    explained = explain_runs(sorted_runs(suite), python.get("gil_enabled"), machine.get("logical_cpus"))
+    if not explained:
+        return None
+    rows = []
+    for e in explained:
+        rows.append({"configuration": e.run.label + (f" ({e.run.python})" if e.run.python else ""),
+                     "speedup": f"{e.serial.median_s / e.run.median_s:.2f}×", "ideal": f"{e.ideal_speedup:.3g}×",
+                     "gap over ideal": _seconds(max(e.gap_s, 0.0)), "outcome": e.outcome,
+                     "reasons": ", ".join(e.kinds) or "–",
+                     "figures": "; ".join(r.text for r in e.reasons) or e.unexplained})
+    return pd.DataFrame(rows)
+
+
+def chunksize_frame(suite: Suite):
+    """Per backend and point swept over chunksizes: the best one, and auto and static against it."""
+    import pandas as pd
+
+    from harness.analysis.chunking import chunk_label, chunksize_choices
+
+    choices = chunksize_choices(sorted_runs(suite))
+    if not choices:
+        return None
+    several = len({r.python for r in suite.runs}) > 1
+
+    def against(choice, run) -> str:
+        if run is None:
+            return "–"
+        if run is choice.best:
+            return f"{chunk_label(run)}: {_seconds(run.median_s)}, the best"
+        return f"{chunk_label(run)}: {_seconds(run.median_s)} ({choice.excess(run):+.0%})"
+
+    rows = []
+    for c in choices:
+        row = {"python": c.python} if several else {}
+        row.update({"backend": c.backend, "workers": c.workers, "n": f"{c.n:,}",
+                    "chunksizes": ", ".join(str(r.chunksize or "static") for r in c.runs),
+                    "best": f"{chunk_label(c.best)}: {_seconds(c.best.median_s)}",
+                    "auto": against(c, c.auto), "static": against(c, c.static)})
+        rows.append(row)
+    return pd.DataFrame(rows)
