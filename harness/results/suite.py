@@ -24,8 +24,10 @@ def in_plan_order(config: RunConfig, runs) -> list:
     runs = list(runs)
     pythons = {python: rank for rank, python in enumerate(dict.fromkeys(r.python for r in runs))}
     backends = {name: i for i, name in enumerate(config.backends)}
+    sizes = {size: i for i, size in enumerate(getattr(config, "chunksize", ()) or ())}
     return sorted(runs, key=lambda r: (pythons[r.python], r.n, not is_baseline(r.backend),
-                                       backends.get(r.backend, len(backends)), r.workers))
+                                       backends.get(r.backend, len(backends)), r.workers,
+                                       sizes.get(r.chunksize if r.chunksize is not None else "static", len(sizes))))
 
 
 def build_suite(config: RunConfig, runs, environment: dict, created: str, warnings=(), complete=True,
