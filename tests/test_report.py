@@ -62,7 +62,8 @@ def report(sweep, tmp_path_factory) -> tuple[Path, list[str], float]:
 def test_every_file_is_written(report):
     out, paths, _ = report
     expected = {"report.html", "summary.md", "results.csv"} | {f"{name}.png" for name in FIGURES}
-    assert {Path(p).name for p in paths} == expected
+    # The sweep sampled memory, so the memory-per-model figure is drawn too.
+    assert {Path(p).name for p in paths} == expected | {"memory.png"}
     assert Path(paths[0]).name == "report.html"
     for path in paths:
         assert Path(path).parent == out and Path(path).stat().st_size > 0
@@ -105,7 +106,7 @@ def test_html_is_self_contained_with_the_verdict_first(sweep, report):
     assert html.escape(verdict[0]) in page
     # The verdict comes before any figure or table.
     assert page.index('id="verdict"') < page.index("<img") < page.index('id="results-table"')
-    assert page.count('src="data:image/png;base64,') == len(FIGURES)
+    assert page.count('src="data:image/png;base64,') == len(FIGURES) + 1  # and memory.png
     assert "http://" not in page and "https://" not in page and "<script" not in page.lower()
     assert 'name="viewport"' in page and "max-width: 100%" in page
     for table in ("results-table", "break-even-table", "environment-table"):

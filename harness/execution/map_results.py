@@ -143,10 +143,13 @@ def first_unpicklable(items: Sequence, what: str = "item") -> str | None:
 
 
 def _by_worker(task_results: Sequence[TaskResult]) -> list[list[TaskResult]]:
-    """Chunks grouped by the (process, thread) that ran them, workers in order of first start."""
+    """Chunks grouped by the (process, thread) that ran them, workers in order of first start
+    (under the static split, in block order)."""
     groups: dict[tuple, list[TaskResult]] = {}
     for task in sorted(task_results, key=lambda r: r.start):
         groups.setdefault(task.runner if task.thread is not None else ("chunk", task.worker), []).append(task)
+    if all(len(tasks) == 1 for tasks in groups.values()):  # the static split: worker i took block i
+        return sorted(groups.values(), key=lambda tasks: tasks[0].worker)
     return list(groups.values())
 
 
