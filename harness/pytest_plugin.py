@@ -189,7 +189,8 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
     for count in recorder.merged:
         tr.write_line(f"added {count} benchmark entries to pytest-benchmark's JSON")
     for path in recorder.not_written:
-        tr.write_line(f"no sweep ran: {path} not written")
+        what = "no run of the sweeps finished" if recorder.sweeps else "no sweep ran"
+        tr.write_line(f"{what}: {path} not written")
 
 
 # --- the fixture ------------------------------------------------------------------------------

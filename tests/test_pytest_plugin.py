@@ -139,6 +139,15 @@ def test_no_file_unless_asked(pytester, inner):
     assert "wrote" not in result.stdout.str()
 
 
+def test_a_session_without_sweeps_keeps_the_previous_file(pytester, inner):
+    pytester.makepyfile(test_user="def test_plain():\n    pass\n")
+    (pytester.path / "kept.json").write_text('{"benchmarks": ["from before"]}')
+    result = inner("--concurrency-json=kept.json")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["no sweep ran: *kept.json not written"])
+    assert _load(pytester.path / "kept.json") == {"benchmarks": ["from before"]}
+
+
 def test_quick_mode_and_several_sweeps_in_a_parametrized_test(pytester, inner, tmp_path):
     """--concurrency-quick overrides repeat=; two sweeps in one test keep apart by name; without
     pytest-benchmark loaded the plugin makes machine_info and commit_info itself."""
