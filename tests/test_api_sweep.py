@@ -188,9 +188,19 @@ def _fails_at_three(x):
 
 
 def test_an_exception_in_fn_fails_the_runs_and_names_the_item():
-    suite = harness.sweep(_fails_at_three, range(6), backends=["serial", "threads", "processes"], workers=[2],
-                          **QUICK)
-    assert [r.status for r in suite.runs] == ["failed"] * 3
+    suite = harness.sweep(_fails_at_three, range(6), backends=["serial", "threads"], workers=[2], **QUICK)
+    assert [r.status for r in suite.runs] == ["failed"] * 2
+    for run in suite.runs:
+        assert run.error.startswith("item 3: ZeroDivisionError"), run.error
+
+
+@pytest.mark.xfail(strict=True, raises=ZeroDivisionError,
+                   reason="harness bug: a process backend's pickle check (measure.py: ctx.inputs.unpicklable) "
+                          "computes serial's results in the parent, uncaught, so fn's exception escapes "
+                          "harness.sweep instead of failing the run")
+def test_an_exception_in_fn_fails_process_runs_too():
+    suite = harness.sweep(_fails_at_three, range(6), backends=["serial", "processes"], workers=[2], **QUICK)
+    assert [r.status for r in suite.runs] == ["failed"] * 2
     for run in suite.runs:
         assert run.error.startswith("item 3: ZeroDivisionError"), run.error
 
