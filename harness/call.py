@@ -77,7 +77,7 @@ def sweep(
     Bad arguments raise SweepError (a ValueError) with one line; Ctrl-C raises KeyboardInterrupt
     once the finished runs are saved (in ``out``, when given).
     """
-    items = items if isinstance(items, Sequence) and not isinstance(items, (str, bytes)) else list(items)
+    items = _as_items(items)
     workload = function_workload(fn, check, name)
     config = _config(workload.name, len(items), backends=backends, workers=workers, chunksize=chunksize,
                      repeat=repeat, max_time=max_time, warmup=warmup, start_method=start_method, timeout=timeout)
@@ -120,6 +120,21 @@ def _config(workload: str, n: int, *, backends, workers, chunksize, repeat, max_
     except ConfigError as exc:  # named as the keyword argument, not the CLI's flag
         keyword = exc.option.lstrip("-").replace("-", "_")
         raise SweepError(f"{keyword}:{str(exc).split(':', 1)[1]}") from None
+
+
+def _as_items(items) -> Sequence:
+    """The items as a sequence (an iterable is listed once); SweepError for none or no items."""
+    if isinstance(items, (str, bytes)):
+        raise SweepError(f"items: a {type(items).__name__} (accepted: a sequence or iterable of items, such as a list)")
+    if not isinstance(items, Sequence):
+        try:
+            items = list(items)
+        except TypeError:
+            raise SweepError(f"items: {type(items).__name__} is not iterable (accepted: a sequence or iterable of "
+                             "items, such as a list)") from None
+    if not items:
+        raise SweepError("items: empty (accepted: at least one item)")
+    return items
 
 
 def _text(value) -> str:

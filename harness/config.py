@@ -199,6 +199,11 @@ class RunConfig:
         if isinstance(self.max_time_s, bool) or not isinstance(self.max_time_s, (int, float)) \
                 or not math.isfinite(self.max_time_s) or self.max_time_s <= 0:
             raise ConfigError("--max-time", f"{self.max_time_s!r} (accepted: seconds > 0)")
+        if isinstance(self.warmup, bool) or not isinstance(self.warmup, int):
+            raise ConfigError("--warmup", f"{self.warmup!r} (accepted: integers >= 0)")
+        for option, value in (("--sample-interval", self.sample_interval_s), ("--timeout", self.timeout_s)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise ConfigError(option, f"{value!r} (accepted: seconds, a number)")
         if self.warmup < 0:
             raise ConfigError("--warmup", f"{self.warmup} is below 0 (accepted: integers >= 0)")
         if self.start_method is not None and self.start_method not in START_METHODS:

@@ -194,15 +194,26 @@ def test_an_exception_in_fn_fails_the_runs_and_names_the_item():
         assert run.error.startswith("item 3: ZeroDivisionError"), run.error
 
 
-@pytest.mark.xfail(strict=True, raises=ZeroDivisionError,
-                   reason="harness bug: a process backend's pickle check (measure.py: ctx.inputs.unpicklable) "
-                          "computes serial's results in the parent, uncaught, so fn's exception escapes "
-                          "harness.sweep instead of failing the run")
 def test_an_exception_in_fn_fails_process_runs_too():
+    # (A bug once: the pickle check computed serial's results in the parent, uncaught.)
     suite = harness.sweep(_fails_at_three, range(6), backends=["serial", "processes"], workers=[2], **QUICK)
     assert [r.status for r in suite.runs] == ["failed"] * 2
     for run in suite.runs:
         assert run.error.startswith("item 3: ZeroDivisionError"), run.error
+
+
+@pytest.mark.parametrize("kwargs, keyword", [
+    (dict(warmup="x"), "warmup"), (dict(timeout="x"), "timeout"), (dict(items=5), "items"),
+    (dict(items=[]), "items"), (dict(items="abc"), "items"),
+])
+def test_bad_types_and_empty_items_are_refused_naming_the_keyword(kwargs, keyword):
+    arguments = dict(items=range(3), backends=["serial"], workers=[1])
+    arguments.update(kwargs)
+    items = arguments.pop("items")
+    with pytest.raises(harness.SweepError) as caught:
+        harness.sweep(square, items, **arguments)
+    text = str(caught.value)
+    assert text.startswith(f"{keyword}:") and "\n" not in text, text
 
 
 def test_out_keeps_results_json_and_build_report_writes_the_page(tmp_path):

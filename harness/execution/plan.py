@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from harness.config import RunConfig
 from harness.environment.pythons import SweepInterpreter
 from harness.execution.backends import backend_class
-from harness.execution.map_results import estimate_transfer, first_unpicklable
+from harness.execution.map_results import CheckError, estimate_transfer, first_unpicklable
 from harness.execution.partition import STATIC, chunk_items, expected_copies, make_chunks
 from harness.workloads import Workload
 
@@ -82,17 +82,36 @@ class MapInputs:
 
     @functools.cached_property
     def expected(self) -> list:
+        """Serial's results; CheckError (naming the item) when the function raises here."""
         fn = self.workload.function
-        return [fn(item) for item in self.items]
+        results = []
+        for index, item in enumerate(self.items):
+            try:
+                results.append(fn(item))
+            except Exception as exc:
+                from harness.execution.backends.worker import describe_exception
+
+                raise CheckError(f"serial's results, computed in the harness to check this run against, failed at "
+                                 f"item {index}: {describe_exception(exc)}") from None
+        return results
+
+    def _expected_or_none(self) -> list | None:
+        try:
+            return self.expected
+        except CheckError:  # each run then reports the failing item itself
+            return None
 
     @functools.cached_property
     def transfer(self):
-        return estimate_transfer(self.items, self.expected)
+        expected = self._expected_or_none()
+        return None if expected is None else estimate_transfer(self.items, expected)
 
     @functools.cached_property
     def unpicklable(self) -> str | None:
         """Why the items, or serial's results, cannot travel between processes (None: they can)."""
-        return first_unpicklable(self.items) or first_unpicklable(self.expected, "the result of item")
+        expected = self._expected_or_none()
+        return first_unpicklable(self.items) or (
+            None if expected is None else first_unpicklable(expected, "the result of item"))
 
 
 def make_context(point: Configuration, config: RunConfig, workload: Workload, interpreter: SweepInterpreter,

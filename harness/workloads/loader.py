@@ -108,4 +108,6 @@ def sweep_items(workload: Workload, config) -> dict[int, Sequence] | None:
     if config.scaling != "strong":
         raise WorkloadError(f"--scaling: {workload.name} is a map workload, which runs at strong scaling only "
                             "(its n items split across the workers)")
+    if 0 in config.n:
+        raise WorkloadError(f"--n: {workload.name} is a map workload, which needs at least one item (accepted: n >= 1)")
     return {n: make_items(workload, n) for n in config.n}
