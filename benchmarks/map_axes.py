@@ -7,7 +7,9 @@ each is meant to show, side by side in one run:
    of their medians (goal >= 1.4x), and how long static left a worker idle.
 2. poly-items, 100,000 items of ~20 us: pool and process-executor at chunksize 1 against
    serial; ``auto`` against the best chunksize measured (goal: within 10%); the U-curve is
-   in the report (chunksize.png).
+   in the report (chunksize.png): too small a chunk pays a dispatch per item, too large a
+   one (30,000 or 100,000 items: fewer chunks than workers can share evenly) leaves a worker
+   idle.
 3. payload, 1 MiB in and out per item: processes and threads against serial; the transfer
    estimate (serialisation_s) against the processes' gap over serial.
 4. memory: total USS at 1, 2 and 4 workers, processes against threads (poly-items).
@@ -31,7 +33,7 @@ CASES = {
     "imbalanced": ["--workload", "imbalanced", "--n", "2000", "--backends", "serial,pool,processes,threads",
                    "--workers", "2", "--chunksize", "static,1,4,16,auto"],
     "fine": ["--workload", "poly-items", "--n", "100000", "--backends", "serial,pool,process-executor",
-             "--workers", "2", "--chunksize", "1,10,100,1000,10000,auto,static", "--timeout", "120"],
+             "--workers", "2", "--chunksize", "1,10,100,1000,10000,30000,100000,auto,static", "--timeout", "120"],
     "payload": ["--workload", "payload", "--n", "64", "--payload-bytes", str(1 << 20),
                 "--backends", "serial,threads,processes,pool", "--workers", "2"],
     "memory": ["--workload", "poly-items", "--n", "20000", "--backends", "serial,threads,processes,pool",

@@ -7,6 +7,7 @@ are tested on literal values.
 
 from __future__ import annotations
 
+import os
 import pickle
 import time
 from dataclasses import dataclass
@@ -81,35 +82,39 @@ def _short(value: Any, limit: int = 60) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Transfer:
-    """Mean pickled sizes of an item and of a result, and seconds to pickle and unpickle one
-    item and one result (from a sample of them)."""
+    """What moving one item to a worker and its result back costs: the mean pickled sizes, and
+    the seconds to pickle, copy through a pipe once and unpickle one item and one result."""
 
     bytes_in_per_item: float
     bytes_out_per_item: float
     seconds_per_item: float
 
     def serialisation_s(self, n: int) -> float:
-        """The estimated seconds a run spends pickling and unpickling all n items and results once."""
+        """The estimated seconds a run spends moving all n items and results once."""
         return self.seconds_per_item * n
 
 
-def estimate_transfer(items: Sequence, results: Sequence, sample: int = SAMPLE_ITEMS, clock=time.perf_counter
-                      ) -> Transfer | None:
-    """Sizes and serialisation time from up to ``sample`` items spread over the range.
+def estimate_transfer(items: Sequence, results: Sequence, sample: int = SAMPLE_ITEMS, clock=time.perf_counter,
+                      pipe_s_per_byte: float | None = None) -> Transfer | None:
+    """Sizes and transfer time from up to ``sample`` items spread over the range.
 
-    Pickled one by one, as a worker would see them in chunks of one: with larger chunks the
-    per-object overhead shrinks, so this is an upper bound of the serialisation, not of the
-    transport (pipes, the pool's threads), which it leaves out.
+    A process-based model pickles each item in the parent, copies the bytes through a pipe,
+    and unpickles them in the worker; the result goes the same way back. The estimate times
+    exactly that, on this machine: pickle and unpickle of the sampled items and results (one
+    by one, as in chunks of one: an upper bound of the per-object overhead), plus their bytes
+    through an os.pipe at the bandwidth measured here (``pipe_s_per_byte`` to inject it). It
+    leaves out what depends on the model (its dispatch per chunk, its threads' turns at the
+    GIL, starting processes), which the measured gap also holds.
     """
     if not items:
         return None
     try:
-        return _sampled_transfer(items, results, sample, clock)
+        return _sampled_transfer(items, results, sample, clock, pipe_s_per_byte)
     except Exception:  # an item or result that does not pickle: no estimate (process backends refuse it)
         return None
 
 
-def _sampled_transfer(items: Sequence, results: Sequence, sample: int, clock) -> Transfer:
+def _sampled_transfer(items: Sequence, results: Sequence, sample: int, clock, pipe_s_per_byte) -> Transfer:
     step = max(1, len(items) // sample)
     picks = range(0, len(items), step)
     size_in = size_out = 0
@@ -124,7 +129,42 @@ def _sampled_transfer(items: Sequence, results: Sequence, sample: int, clock) ->
                 size_out += len(data)
     elapsed = clock() - began
     count = len(picks)
-    return Transfer(size_in / count, size_out / count, elapsed / count)
+    per_byte = pipe_seconds_per_byte() if pipe_s_per_byte is None else pipe_s_per_byte
+    return Transfer(size_in / count, size_out / count, elapsed / count + per_byte * (size_in + size_out) / count)
+
+
+# Bytes timed through the pipe: enough to reach the steady copy rate, a few milliseconds' worth.
+PIPE_PROBE_BYTES = 8 << 20
+_PIPE_BLOCK = 1 << 20
+
+
+def pipe_seconds_per_byte(total: int = PIPE_PROBE_BYTES) -> float:
+    """Seconds per byte to copy through an os.pipe, writer and reader on two threads (both
+    release the GIL in the system calls, so this is the kernel's copy rate, as between two
+    processes)."""
+    import threading
+
+    read_fd, write_fd = os.pipe()
+    block = bytes(_PIPE_BLOCK)
+
+    def write() -> None:
+        sent = 0
+        with open(write_fd, "wb", buffering=0) as out:
+            while sent < total:
+                sent += out.write(block[:min(_PIPE_BLOCK, total - sent)])
+
+    writer = threading.Thread(target=write, name="harness-pipe-probe", daemon=True)
+    began = time.perf_counter()
+    writer.start()
+    received = 0
+    with open(read_fd, "rb", buffering=0) as source:
+        while received < total:
+            chunk = source.read(_PIPE_BLOCK)
+            if not chunk:
+                break
+            received += len(chunk)
+    writer.join()
+    return (time.perf_counter() - began) / max(received, 1)
 
 
 def first_unpicklable(items: Sequence, what: str = "item") -> str | None:
