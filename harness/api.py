@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["REPORTS_DIR", "Sweep", "SweepError", "SweepOutcome", "SweepRequest"]
 
 REPORTS_DIR = "reports"
-# What the memory of a run sums over the harness and its workers (see harness.execution.memory).
-MEMORY_METRIC = "pss"
 # --capacity in a sweep: 4 blocks of 0.1 s slices, about 2 s with start-up; `harness env
 # --capacity` measures longer (10 blocks) for a closer figure.
 SWEEP_CAPACITY_BLOCKS = 4
@@ -270,16 +268,15 @@ class Sweep:
     def _measure(self, environment: dict, recorder) -> tuple[type[BaseException] | None, str | None]:
         """Run every interpreter's part; (the interrupt that ended it, another interpreter's error)."""
         from harness.execution.external import ExternalPythonError
+        from harness.execution.memory import SWEEP_METRIC
         from harness.execution.sampler import CpuSampler
 
         sampler = None
         try:
             with terminate_as_exception():
                 try:
-                    # PSS, not USS: after fork, the pages workers share with the harness are unique to
-                    # none of them, so a sum of USS falls below the harness alone; PSS splits each
-                    # shared page among its sharers, and its sum is the footprint.
-                    sampler = CpuSampler(self.config.sample_interval_s, memory=MEMORY_METRIC) \
+                    # Memory as PSS (SWEEP_METRIC says why).
+                    sampler = CpuSampler(self.config.sample_interval_s, memory=SWEEP_METRIC) \
                         if self.request.sampling else None
                     self._run_interpreters(sampler, recorder)
                 finally:

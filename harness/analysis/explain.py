@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from harness.analysis.chunking import chunk_order, is_static, pick_point
-from harness.analysis.speedup import (
+from harness.analysis.baseline import (
     baseline_key, baseline_runs, cores_used, cpu_bound, ideal_speedup, threads_scaled,
 )
 from harness.analysis.stability import format_seconds

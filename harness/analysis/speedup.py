@@ -12,30 +12,14 @@ from typing import Iterable, Sequence
 from harness.analysis import stats
 from harness.execution.backends import backend_trait, is_baseline, is_exact_by_design, is_thread_based
 from harness.results.model import RunResult
+from harness.analysis.baseline import (baseline_key, baseline_runs, cores_used, cpu_bound,  # noqa: F401 (re-exported)
+                                       ideal_speedup, threads_scaled)
 from harness.environment.pythons import GIL_REENABLED
 
 __all__ = ["LockCost", "baseline_key", "baseline_runs", "attach_speedups", "above_ideal", "cpu_bound",
            "ideal_speedup", "drift_warnings", "capacity_line", "best_run", "cores_used", "gil_reenabled_lines", "thread_explanation",
            "thread_explanations", "verdict_lines", "recommendations", "lock_cost_lines", "lock_costs",
            "slower_cores_line", "threads_scaled"]
-
-def baseline_key(run: RunResult) -> tuple:
-    """The serial run a run is compared with: same n, scaling, workload and interpreter,
-    and at weak scaling the same worker count (serial then does ``workers`` passes)."""
-    workers = run.workers if run.scaling == "weak" else 1
-    # No chunksize: every chunksize of a model is measured against the same serial run.
-    return (run.n, run.scaling, run.workload, run.python, workers)
-
-
-def baseline_runs(runs: Sequence[RunResult]) -> dict[tuple, RunResult]:
-    """The successful serial runs by ``baseline_key``.
-
-    Serial runs with the static split only; should a file hold a serial run at another
-    chunksize too, the static one is the baseline (sorted last, so it is the one kept).
-    """
-    serial = [r for r in runs if is_baseline(r.backend) and r.status == "ok"]
-    serial.sort(key=lambda r: r.chunksize in (None, "static"))  # stable: otherwise the last one, as ever
-    return {baseline_key(r): r for r in serial}
 
 
 def attach_speedups(runs: Sequence[RunResult], logical_cpus: int | None = None) -> list[RunResult]:
@@ -69,19 +53,6 @@ def attach_speedups(runs: Sequence[RunResult], logical_cpus: int | None = None) 
 
 # Without an interval (fewer than 6 repeats on either side) only a clear excess is flagged.
 ABOVE_IDEAL_WITHOUT_INTERVAL = 1.05
-
-
-def cpu_bound(run: RunResult, speedup: float | None) -> bool:
-    """Did the run's workers compute rather than wait? Its CPU time kept at least half as many
-    cores busy as its speedup says. A sleep or I/O workload's threads can beat serial by their
-    count on any number of CPUs; a computing one by no more than the CPUs."""
-    used = cores_used(run)
-    return used is not None and speedup is not None and used >= 0.5 * speedup
-
-
-def ideal_speedup(workers: int, logical_cpus: int | None) -> float:
-    """The most a run can beat serial by: one core's work per worker, and no more workers than CPUs."""
-    return float(min(workers, logical_cpus) if logical_cpus else workers)
 
 
 def above_ideal(speedup: float, interval: tuple[float, float] | None, ideal: float) -> bool:
@@ -122,16 +93,6 @@ def best_run(runs: Iterable[RunResult]) -> RunResult | None:
     if not candidates:
         return None
     return max(candidates, key=lambda r: (r.speedup, -r.workers))
-
-
-def cores_used(run: RunResult) -> float | None:
-    """CPU time over wall time: how many cores the run's own processes kept busy.
-
-    Unlike the system-wide per-core load, other programs on the machine do not inflate it.
-    """
-    if run.cpu_time_s is None or not run.median_s:
-        return None
-    return run.cpu_time_s / run.median_s
 
 
 def _thread_runs(runs: Sequence[RunResult]) -> list[RunResult]:
@@ -178,13 +139,6 @@ def thread_explanation(runs: Sequence[RunResult], gil_enabled: bool | None, *,
         load += "; handing the GIL back and forth between threads made them slower than serial"
     return (f"Threads did not scale ({figure}): the GIL lets one thread run Python bytecode at a time{load}. "
             "Use processes for pure-Python CPU-bound work.")
-
-
-def threads_scaled(speedup: float, used: float | None) -> bool:
-    """Did threads scale? Scaling needs both a real speedup and more than one core's worth of
-    CPU (or, for I/O waits, a speedup with little CPU at all); a noisy machine can fake either
-    one alone. ``used`` is ``cores_used`` (None when no CPU time was recorded)."""
-    return speedup >= 1.3 and (used is None or used >= 1.3 or used < 0.5)
 
 
 def capacity_line(run: RunResult, capacity: dict | None) -> str | None:

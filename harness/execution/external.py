@@ -201,9 +201,9 @@ def _child_main() -> int:
     if request.get("sampler_python"):
         from harness.execution.sampler import CpuSampler
 
-        from harness.api import MEMORY_METRIC
+        from harness.execution.memory import SWEEP_METRIC
 
-        sampler = CpuSampler(config.sample_interval_s, python=request["sampler_python"], memory=MEMORY_METRIC)
+        sampler = CpuSampler(config.sample_interval_s, python=request["sampler_python"], memory=SWEEP_METRIC)
     try:
         resumed: dict = {}
         for data in request.get("resumed", ()):

@@ -41,11 +41,15 @@ if TYPE_CHECKING:
     from harness.execution.sampler import CpuSamples
 
 __all__ = [
-    "MAX_MEMORY_SAMPLES", "METRICS", "MemorySamples", "ProcessMemory", "TreeReading", "compact_memory",
+    "MAX_MEMORY_SAMPLES", "METRICS", "SWEEP_METRIC", "MemorySamples", "ProcessMemory", "TreeReading", "compact_memory",
     "mean_bytes", "memory_use", "read_process", "read_tree", "samples_from_readings",
 ]
 
 METRICS = ("uss", "pss", "rss")  # best first
+# What a sweep's runs sum (harness run, harness.sweep): PSS, not USS. After fork, the pages a
+# worker still shares with the harness are unique to none of them, so a sum of USS falls below
+# the harness alone; PSS splits each shared page among its sharers, and its sum is the footprint.
+SWEEP_METRIC = "pss"
 MAX_MEMORY_SAMPLES = 100
 
 
