@@ -82,6 +82,65 @@ def next_memory_at(reading: TreeReading, interval: float, share: float = MEMORY_
     return began + max(interval, reading.duration_s / share)
 
 
+class _Window:
+    """The sampler's state: the CPU samples and memory readings of the window now open."""
+
+    def __init__(self, interval: float, memory: str | None, root: int) -> None:
+        import psutil
+
+        self._cpu_percent = psutil.cpu_percent
+        self.interval, self.memory, self.root, self.me = interval, memory, root, {os.getpid()}
+        self.sampling = False
+        self.times: list[float] = []
+        self.values: list[list[float]] = []
+        self.readings: list[TreeReading] = []
+        self.next_at = 0.0
+        self.memory_at = math.inf
+
+    def timeout(self) -> float | None:
+        return max(min(self.next_at, self.memory_at) - time.perf_counter(), 0.0) if self.sampling else None
+
+    def _read_memory(self) -> None:
+        reading = read_tree(self.root, self.me)
+        self.readings.append(reading)
+        self.memory_at = next_memory_at(reading, self.interval)
+
+    def _sample_cpu(self) -> None:
+        self.values.append(self._cpu_percent(percpu=True))
+        self.times.append(time.perf_counter())
+
+    def tick(self) -> None:
+        """A sample (or a memory reading) is due."""
+        if time.perf_counter() >= self.next_at:
+            self._sample_cpu()
+            self.next_at += self.interval
+            if self.next_at <= self.times[-1]:  # fell behind (a stall, a slow memory reading): no bunched samples
+                self.next_at = self.times[-1] + self.interval
+        if self.memory and time.perf_counter() >= self.memory_at:
+            self._read_memory()
+
+    def start(self) -> dict:
+        self.readings, self.memory_at = [], math.inf
+        if self.memory:
+            self._read_memory()  # before the CPU window opens: its cost delays no CPU sample
+        self._cpu_percent(percpu=True)  # the first reading is meaningless: discard it
+        start = time.perf_counter()
+        self.times, self.values, self.sampling, self.next_at = [], [], True, start + self.interval
+        return {"start": start}
+
+    def stop(self) -> dict:
+        if self.sampling:
+            # The partial interval since the last sample, so short repeats get a reading.
+            self._sample_cpu()
+            if self.memory:
+                self._read_memory()
+        self.sampling, self.memory_at = False, math.inf
+        per_core = [list(series) for series in zip(*self.values)] if self.values else []
+        mem = samples_from_readings(self.readings, self.memory) if self.memory else None
+        self.readings = []
+        return {"t": self.times, "per_core": per_core, "memory": None if mem is None else mem.to_dict()}
+
+
 def sample_loop(interval: float, stdin=None, stdout=None, memory: str | None = "uss",
                 root_pid: int | None = None) -> None:
     """The sampler process's main loop (see the module docstring).
@@ -90,40 +149,15 @@ def sample_loop(interval: float, stdin=None, stdout=None, memory: str | None = "
     fallbacks), or None for no memory readings. ``root_pid``: whose process tree is read
     (default: the parent, the harness).
     """
-    import psutil
-
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
-    root = os.getppid() if root_pid is None else root_pid
-    me = {os.getpid()}
+    window = _Window(interval, memory, os.getppid() if root_pid is None else root_pid)
     fd = stdin.fileno()
     buffer = b""
-    sampling = False
-    times: list[float] = []
-    values: list[list[float]] = []
-    readings: list[TreeReading] = []
-    next_at = 0.0
-    memory_at = math.inf
-
-    def read_memory() -> None:
-        nonlocal memory_at
-        reading = read_tree(root, me)
-        readings.append(reading)
-        memory_at = next_memory_at(reading, interval)
-
     while True:
-        timeout = max(min(next_at, memory_at) - time.perf_counter(), 0.0) if sampling else None
-        ready, _, _ = select.select([fd], [], [], timeout)
+        ready, _, _ = select.select([fd], [], [], window.timeout())
         if not ready:
-            now = time.perf_counter()
-            if now >= next_at:
-                values.append(psutil.cpu_percent(percpu=True))
-                times.append(time.perf_counter())
-                next_at += interval
-                if next_at <= times[-1]:  # fell behind (a stall, a slow memory reading): no bunched samples
-                    next_at = times[-1] + interval
-            if memory and time.perf_counter() >= memory_at:
-                read_memory()
+            window.tick()
             continue
         chunk = os.read(fd, 4096)
         if not chunk:
@@ -132,28 +166,9 @@ def sample_loop(interval: float, stdin=None, stdout=None, memory: str | None = "
         while b"\n" in buffer:
             line, buffer = buffer.split(b"\n", 1)
             command = line.decode().strip()
-            if command == "start":
-                readings, memory_at = [], math.inf
-                if memory:
-                    read_memory()  # before the CPU window opens: its cost delays no CPU sample
-                psutil.cpu_percent(percpu=True)  # the first reading is meaningless: discard it
-                start = time.perf_counter()
-                times, values, sampling, next_at = [], [], True, start + interval
-                stdout.write(json.dumps({"start": start}) + "\n")
-            elif command == "stop":
-                if sampling:
-                    # The partial interval since the last sample, so short repeats get a reading.
-                    values.append(psutil.cpu_percent(percpu=True))
-                    times.append(time.perf_counter())
-                    if memory:
-                        read_memory()
-                sampling = False
-                memory_at = math.inf
-                per_core = [list(series) for series in zip(*values)] if values else []
-                mem = samples_from_readings(readings, memory) if memory else None
-                readings = []
-                stdout.write(json.dumps({"t": times, "per_core": per_core,
-                                         "memory": None if mem is None else mem.to_dict()}) + "\n")
+            if command in ("start", "stop"):
+                reply = window.start() if command == "start" else window.stop()
+                stdout.write(json.dumps(reply) + "\n")
             stdout.flush()
 
 

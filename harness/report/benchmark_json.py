@@ -95,6 +95,41 @@ def _plain(value: Any) -> Any:
         return repr(value)
 
 
+def extra_info(run) -> dict[str, Any]:
+    """What harness knows of a run, for pytest-benchmark's ``extra_info``."""
+    extra = {
+        "backend": run.backend,
+        "series": run.series,
+        "workers": run.workers,
+        "chunksize": run.chunksize if run.chunksize is not None else "static",
+        "chunk_items": run.chunk_items,
+        "chunks": run.chunks,
+        "items": run.n,
+        "workload": run.workload,
+        "start_method": run.start_method,
+        "status": run.status,
+        "speedup": run.speedup,
+        "efficiency": run.efficiency,
+        "busy_cores": run.cpu.busy_cores if run.cpu else None,
+        "result_ok": run.result_ok,
+        "median_s": run.median_s,
+        "ci_s": list(run.ci_s) if run.ci_s else None,
+        "cpu_time_ratio": run.cpu_time_ratio,
+        "bytes_in_per_item": run.bytes_in_per_item,
+        "serialisation_s": run.serialisation_s,
+        "gil_enabled": run.gil_enabled,
+    }
+    if run.memory is not None:
+        extra["memory_peak_bytes"] = run.memory.peak_bytes
+        extra["memory_mean_bytes"] = run.memory.mean_bytes
+        extra["memory_metric"] = run.memory.metric
+    if run.error:
+        extra["error"] = run.error
+    if run.warnings:
+        extra["warnings"] = list(run.warnings)
+    return extra
+
+
 def benchmark_entries(suite: "Suite", node, *, prefix: str | None = None, group: str | None = None,
                       quick: bool = False) -> list[dict[str, Any]]:
     """One pytest-benchmark ``benchmarks[]`` entry per run of ``suite`` that has timings (a run
@@ -124,36 +159,7 @@ def benchmark_entries(suite: "Suite", node, *, prefix: str | None = None, group:
         config_id = f"{run.backend}-w{run.workers}" + ("" if run.chunksize in (None, "static")
                                                         else f"-cs{run.chunksize}")
         param = "-".join(p for p in (test_param, prefix, config_id) if p)
-        extra = {
-            "backend": run.backend,
-            "series": run.series,
-            "workers": run.workers,
-            "chunksize": run.chunksize if run.chunksize is not None else "static",
-            "chunk_items": run.chunk_items,
-            "chunks": run.chunks,
-            "items": run.n,
-            "workload": run.workload,
-            "start_method": run.start_method,
-            "status": run.status,
-            "speedup": run.speedup,
-            "efficiency": run.efficiency,
-            "busy_cores": run.cpu.busy_cores if run.cpu else None,
-            "result_ok": run.result_ok,
-            "median_s": run.median_s,
-            "ci_s": list(run.ci_s) if run.ci_s else None,
-            "cpu_time_ratio": run.cpu_time_ratio,
-            "bytes_in_per_item": run.bytes_in_per_item,
-            "serialisation_s": run.serialisation_s,
-            "gil_enabled": run.gil_enabled,
-        }
-        if run.memory is not None:
-            extra["memory_peak_bytes"] = run.memory.peak_bytes
-            extra["memory_mean_bytes"] = run.memory.mean_bytes
-            extra["memory_metric"] = run.memory.metric
-        if run.error:
-            extra["error"] = run.error
-        if run.warnings:
-            extra["warnings"] = list(run.warnings)
+        extra = extra_info(run)
         entries.append({
             "group": group or default_group,
             "name": f"{func}[{param}]",

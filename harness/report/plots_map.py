@@ -85,6 +85,31 @@ def _serial(ctx: "PlotContext"):
 
 # --- time against chunksize ---------------------------------------------------------------------
 
+def _chunk_curve(ax, choice, index: int, factor: float) -> None:
+    """One backend's line of the chunksize figure: its points with intervals, its best
+    chunksize circled, "auto" and "static" labelled (stacked by ``index``)."""
+    points = sorted((r for r in choice.runs if r.chunk_items is not None), key=lambda r: r.chunk_items)
+    colour = backend_colour(choice.backend)
+    xs = [r.chunk_items for r in points]
+    ys = [r.median_s * factor for r in points]
+    lo = [max(0.0, (r.median_s - r.ci_s[0]) * factor) if r.ci_s else 0.0 for r in points]
+    hi = [max(0.0, (r.ci_s[1] - r.median_s) * factor) if r.ci_s else 0.0 for r in points]
+    ax.errorbar(xs, ys, yerr=[lo, hi], color=colour, marker=backend_marker(choice.backend), markersize=5,
+                linewidth=1.6, capsize=2, elinewidth=0.8, label=choice.backend)
+    best = choice.best
+    if best.chunk_items is not None:
+        ax.plot([best.chunk_items], [best.median_s * factor], marker="o", markersize=13,
+                markerfacecolor="none", markeredgecolor=colour, markeredgewidth=2, linestyle="none",
+                zorder=4)
+    for run in points:
+        if run.chunksize == "auto" or is_static(run.chunksize):
+            # Backends' labels stacked, so two curves through one point keep both readable.
+            ax.annotate("auto" if run.chunksize == "auto" else "static", (run.chunk_items,
+                        run.median_s * factor), xytext=(-4, 7 + 10 * index), textcoords="offset points",
+                        fontsize=8, ha="right", color=colour,
+                        fontweight="bold" if run.chunksize == "auto" else "normal")
+
+
 def chunksize_figure(ctx: "PlotContext"):
     """Median time against items per chunk (log), one line per backend, a panel per worker count."""
     choices = [c for c in chunksize_choices(ctx.runs) if sum(r.chunk_items is not None for r in c.runs) >= 2]
@@ -108,26 +133,7 @@ def chunksize_figure(ctx: "PlotContext"):
             times.append(base.median_s)
         factor, unit = time_unit(max(times))
         for index, choice in enumerate(mine):
-            points = sorted((r for r in choice.runs if r.chunk_items is not None), key=lambda r: r.chunk_items)
-            colour = backend_colour(choice.backend)
-            xs = [r.chunk_items for r in points]
-            ys = [r.median_s * factor for r in points]
-            lo = [max(0.0, (r.median_s - r.ci_s[0]) * factor) if r.ci_s else 0.0 for r in points]
-            hi = [max(0.0, (r.ci_s[1] - r.median_s) * factor) if r.ci_s else 0.0 for r in points]
-            ax.errorbar(xs, ys, yerr=[lo, hi], color=colour, marker=backend_marker(choice.backend), markersize=5,
-                        linewidth=1.6, capsize=2, elinewidth=0.8, label=choice.backend)
-            best = choice.best
-            if best.chunk_items is not None:
-                ax.plot([best.chunk_items], [best.median_s * factor], marker="o", markersize=13,
-                        markerfacecolor="none", markeredgecolor=colour, markeredgewidth=2, linestyle="none",
-                        zorder=4)
-            for run in points:
-                if run.chunksize == "auto" or is_static(run.chunksize):
-                    # Backends' labels stacked, so two curves through one point keep both readable.
-                    ax.annotate("auto" if run.chunksize == "auto" else "static", (run.chunk_items,
-                                run.median_s * factor), xytext=(-4, 7 + 10 * index), textcoords="offset points",
-                                fontsize=8, ha="right", color=colour,
-                                fontweight="bold" if run.chunksize == "auto" else "normal")
+            _chunk_curve(ax, choice, index, factor)
         if base is not None:
             ax.axhline(base.median_s * factor, color=backend_colour(base.backend), linewidth=1.5,
                        label=f"{base.backend} (median)", zorder=2)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from harness.analysis.chunking import chunk_order, is_static
-from harness.execution.backends import is_baseline, is_thread_based
+from harness.execution.backends import BACKEND_NAMES, backend_trait, is_baseline, is_thread_based
 from harness.results.model import RunResult
 
 __all__ = [
@@ -23,24 +23,11 @@ __all__ = [
     "sizes", "time_unit",
 ]
 
-# A fixed colour and marker per backend name, so "pool" is the same green in every figure
-# and every report; markers keep the lines apart for readers who cannot tell colours apart.
+# Each backend's own colour and marker (its class attribute ``style``), so "pool" is the same
+# green in every figure and every report; markers keep the lines apart for readers who cannot
+# tell colours apart.
 BACKEND_STYLE: dict[str, tuple[str, str]] = {
-    "serial": ("#222222", "s"),
-    "threads": ("#1f77b4", "^"),
-    "thread-executor": ("#17becf", "v"),
-    "processes": ("#d62728", "o"),
-    "pool": ("#2ca02c", "D"),
-    "pool-async": ("#bcbd22", "d"),
-    "process-executor": ("#ff7f0e", "P"),
-    "shared": ("#9467bd", "X"),
-    "shared-nolock": ("#e377c2", "x"),
-    "threads-shared": ("#aec7e8", "<"),
-    "threads-nolock": ("#7f7f7f", ">"),
-    "loky": ("#8c564b", "h"),
-    "dask": ("#393b79", "*"),
-    "interpreters": ("#ad494a", "p"),
-}
+    name: style for name in BACKEND_NAMES if (style := backend_trait(name, "style")) is not None}
 # For names not above (plugins, future backends): a stable pick by checksum, never by order,
 # so adding a backend to a sweep does not repaint the others.
 _SPARE_COLOURS = ("#637939", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1",

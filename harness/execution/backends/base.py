@@ -98,6 +98,9 @@ class Backend(abc.ABC):
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    # (colour, marker) in every figure, so "pool" is the same green in every report; None: the
+    # report picks a stable one from the name.
+    style: ClassVar[tuple[str, str] | None] = None
     # "inline": the calling thread; "thread": threads of the harness; "process": child processes.
     kind: ClassVar[str] = "inline"
     # True when start() builds something reused across repeats (its cost is startup_s).

@@ -49,6 +49,7 @@ class _ExecutorBackend(Backend):
 
 class ThreadExecutorBackend(_ExecutorBackend):
     name = "thread-executor"
+    style = ("#17becf", "v")
     description = "concurrent.futures.ThreadPoolExecutor, reused across repeats"
     kind = "thread"
     thread_based = True
@@ -72,6 +73,7 @@ def _executor_task(ref, task):
 
 class ProcessExecutorBackend(_ExecutorBackend):
     name = "process-executor"
+    style = ("#ff7f0e", "P")
     description = "concurrent.futures.ProcessPoolExecutor, reused across repeats; start-up recorded apart"
     kind = "process"
     uses_start_method = True

@@ -66,6 +66,7 @@ def _terminate(pool, processes) -> None:
 
 class PoolBackend(Backend):
     name = "pool"
+    style = ("#2ca02c", "D")
     description = "multiprocessing.Pool.map over the chunks; pool started once, start-up recorded apart"
     kind = "process"
     has_startup = True
@@ -138,6 +139,7 @@ class PoolBackend(Backend):
 
 class PoolAsyncBackend(PoolBackend):
     name = "pool-async"
+    style = ("#bcbd22", "d")
     description = "multiprocessing.Pool.apply_async per chunk, results via .get(); pool reused"
 
     def _submit(self, ref, tasks):

@@ -85,6 +85,7 @@ def collect_from_queue(result_queue, processes, count: int, deadline: float) -> 
 
 class ProcessesBackend(Backend):
     name = "processes"
+    style = ("#d62728", "o")
     description = "a fresh multiprocessing.Process per worker each repeat, results via a Queue (start-up timed)"
     kind = "process"
     uses_start_method = True

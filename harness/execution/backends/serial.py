@@ -45,6 +45,7 @@ def alarm(seconds: float):
 
 class SerialBackend(Backend):
     name = "serial"
+    style = ("#222222", "s")
     description = "the workload in the calling thread, one task after another (the baseline)"
     kind = "inline"
     is_baseline = True

@@ -71,6 +71,7 @@ def _shared_main(result_queue, acc, lock, ref, task, flush_every, parent_pid):
 
 class SharedBackend(FlushEveryOption, ProcessesBackend):
     name = "shared"
+    style = ("#9467bd", "X")
     description = ("fresh processes add their sums into a shared multiprocessing.Array under a Lock "
                    "(every --flush-every items); start-up timed")
     use_lock = True
@@ -104,6 +105,7 @@ class SharedBackend(FlushEveryOption, ProcessesBackend):
 
 class SharedNoLockBackend(SharedBackend):
     name = "shared-nolock"
+    style = ("#e377c2", "x")
     description = "as shared, without the Lock: concurrent read-add-writes lose updates, and the oracle says so"
     use_lock = False
     exact_by_design = False

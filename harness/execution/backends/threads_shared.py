@@ -49,6 +49,7 @@ class SharedTotal:
 
 class ThreadsSharedBackend(FlushEveryOption, Backend):
     name = "threads-shared"
+    style = ("#aec7e8", "<")
     description = ("threads add into one shared total under a threading.Lock (every --flush-every items, "
                    "default every item): the Lock's cost")
     kind = "thread"
@@ -88,6 +89,7 @@ class ThreadsSharedBackend(FlushEveryOption, Backend):
 
 class ThreadsNoLockBackend(ThreadsSharedBackend):
     name = "threads-nolock"
+    style = ("#7f7f7f", ">")
     description = ("as threads-shared, without the Lock: on a free-threaded build concurrent read-add-writes "
                    "lose updates, and the oracle says so")
     use_lock = False
