@@ -118,30 +118,40 @@ def _sampled_transfer(items: Sequence, results: Sequence, sample: int, clock, pi
     step = max(1, len(items) // sample)
     picks = range(0, len(items), step)
     size_in = size_out = 0
-    began = clock()
-    for index in picks:
-        for value, is_item in ((items[index], True), (results[index], False)):
-            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.loads(data)
-            if is_item:
-                size_in += len(data)
-            else:
-                size_out += len(data)
-    elapsed = clock() - began
+    elapsed = []
+    for _ in range(PASSES):  # the fastest pass: a descheduled moment is not the cost of pickling
+        size_in = size_out = 0
+        began = clock()
+        for index in picks:
+            for value, is_item in ((items[index], True), (results[index], False)):
+                data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.loads(data)
+                if is_item:
+                    size_in += len(data)
+                else:
+                    size_out += len(data)
+        elapsed.append(clock() - began)
     count = len(picks)
     per_byte = pipe_seconds_per_byte() if pipe_s_per_byte is None else pipe_s_per_byte
-    return Transfer(size_in / count, size_out / count, elapsed / count + per_byte * (size_in + size_out) / count)
+    return Transfer(size_in / count, size_out / count, min(elapsed) / count + per_byte * (size_in + size_out) / count)
 
 
+# Passes over the sample, and probes of the pipe, of which the fastest counts: on a shared
+# machine one pass can meet a slow spell, and the cost being estimated is the undisturbed one.
+PASSES = 3
 # Bytes timed through the pipe: enough to reach the steady copy rate, a few milliseconds' worth.
-PIPE_PROBE_BYTES = 8 << 20
+PIPE_PROBE_BYTES = 4 << 20
 _PIPE_BLOCK = 1 << 20
 
 
 def pipe_seconds_per_byte(total: int = PIPE_PROBE_BYTES) -> float:
     """Seconds per byte to copy through an os.pipe, writer and reader on two threads (both
     release the GIL in the system calls, so this is the kernel's copy rate, as between two
-    processes)."""
+    processes): the fastest of PASSES probes of ``total`` bytes."""
+    return min(_pipe_probe(total) for _ in range(PASSES))
+
+
+def _pipe_probe(total: int) -> float:
     import threading
 
     read_fd, write_fd = os.pipe()
