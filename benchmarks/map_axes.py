@@ -52,7 +52,9 @@ def sweep(case: str, out: str) -> list[dict]:
         raise SystemExit(f"{case}: harness run exited {done.returncode}: {done.stderr.strip()}")
     with open(os.path.join(folder, "results.json"), encoding="utf-8") as handle:
         runs = json.load(handle)["runs"]
-    print(f"\n== {case} ({time.perf_counter() - began:.0f} s, report: {folder}/report.html)")
+    report = os.path.join(folder, "report.html")
+    where = f"report: {report}" if os.path.exists(report) else f"no report: {done.stderr.strip()[-300:]}"
+    print(f"\n== {case} ({time.perf_counter() - began:.0f} s, {where})")
     return runs
 
 
