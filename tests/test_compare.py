@@ -534,3 +534,14 @@ def test_a_bracketed_file_name_is_a_name_not_a_pattern(tmp_path):
     nested.mkdir(parents=True)
     save_suite(suite(run(times=[1.0])), str(nested / "results.json"))
     assert expand_side_paths(str(tmp_path / "**" / "results.json")) == [str(nested / "results.json")]
+
+
+def test_runs_of_one_backend_at_several_chunksizes_match_their_own_chunksize():
+    """A run's key holds its chunksize before the interpreter's label, which compare strips when
+    each side ran in one interpreter: pool cs=1 must meet pool cs=1, not whichever came last."""
+    runs = [run("pool", 2, times=(t, t * 1.01, t * 0.99), chunksize=cs) for cs, t in
+            (("static", 1.0), (1, 2.0), (16, 0.5), ("auto", 0.8))]
+    comparison = compare_suites(suite(*runs), suite(*runs))
+    assert len(comparison.rows) == 4
+    for row in comparison.rows:
+        assert row.verdict == "no change" and row.baseline_median_s == row.current_median_s, row

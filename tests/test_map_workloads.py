@@ -446,7 +446,7 @@ def test_an_interrupted_map_sweep_resumes_with_every_configuration_once(interrup
     for run in final.runs:
         assert run.status == "ok" and run.result_ok is True, run
         if run.backend != "serial":
-            assert run.key[-1] == run.chunksize  # the chunksize is part of the key
+            assert run.key[-2] == run.chunksize  # the chunksize is part of the key, before the interpreter
             assert run.chunks == (10 if run.chunksize == 1 else 5)  # auto: ceil(10 / 8) = 2 items a chunk
     # The journaled serial run was not measured again, and the journal holds each run once.
     serial = next(r for r in final.runs if r.backend == "serial")

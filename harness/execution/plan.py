@@ -27,8 +27,8 @@ class Configuration:
 
     def key(self, config: RunConfig, python: str | None) -> tuple:
         """As RunResult.key: a non-static chunksize is part of it."""
-        key = (self.backend, self.workers, self.n, config.scaling, config.workload, python)
-        return key if self.chunksize == STATIC else key + (self.chunksize,)
+        chunks = () if self.chunksize == STATIC else (self.chunksize,)
+        return (self.backend, self.workers, self.n, config.scaling, config.workload, *chunks, python)
 
 
 def plan_configurations(config: RunConfig) -> list[Configuration]:

@@ -212,10 +212,11 @@ class RunResult:
     @property
     def key(self) -> tuple:
         """What identifies a configuration across runs and files (for compare and resume)."""
-        key = (self.backend, self.workers, self.n, self.scaling, self.workload, self.python)
         # Static (and unrecorded, before schema 4) chunking keeps the old key, so older files
-        # still compare and resume against new ones.
-        return key if self.chunksize in (None, "static") else key + (self.chunksize,)
+        # still compare and resume against new ones. The interpreter's label stays last: compare
+        # and the --python runs read it there.
+        chunks = () if self.chunksize in (None, "static") else (self.chunksize,)
+        return (self.backend, self.workers, self.n, self.scaling, self.workload, *chunks, self.python)
 
     @property
     def series(self) -> str:

@@ -30,8 +30,9 @@ SCHEMA_VERSION history:
          memory (peak and mean total USS, or PSS/RSS where USS cannot be read, of the harness
          and all its workers, sampled during the timed repeats). peak_rss_bytes stays, with
          its old meaning, for older readers; memory supersedes it.
-       - a run's key gains its chunksize when that is not "static", so static runs of older
-         files still compare and resume against new ones.
+       - a run's key gains its chunksize, before the interpreter's label (which stays last),
+         when that is not "static", so static runs of older files still compare and resume
+         against new ones.
        - in the config: chunksize (a list), items, payload_bytes.
        Older files load with these null.
 """
