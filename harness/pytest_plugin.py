@@ -303,10 +303,17 @@ class Concurrency:
             raise AssertionError("concurrency: no speedup to check (the sweep needs the serial backend)")
         if best.speedup < at_least:
             considered = _select(self.runs, backends, workers, chunksize)
-            considered += [r for r in self.runs if r.backend == "serial" and r not in considered]
+            considered += [r for r in self.runs if _is_baseline(r) and r not in considered]
             raise AssertionError(f"concurrency: best speedup {best.speedup:.2f}x ({_config_label(best)}) "
                                  f"is below {at_least:g}x\n" + _run_table(considered))
         return best
+
+
+def _is_baseline(run) -> bool:
+    """The run every speedup is measured against (serial), as the backend says of itself."""
+    from harness.execution.backends import is_baseline
+
+    return is_baseline(run.backend)
 
 
 def _select(runs, backends, workers, chunksize) -> list:
@@ -420,9 +427,9 @@ def _summary_lines(sweep: _SweepRecord) -> list[str]:
     bad = [r for r in runs if r not in good]
     if good:
         best = min(good, key=lambda r: r.median_s)
-        serial = next((r for r in good if r.backend == "serial"), None)
+        serial = next((r for r in good if _is_baseline(r)), None)
         parts = [f"best {_config_label(best)}"]
-        if best.backend == "serial":
+        if _is_baseline(best):
             parts[0] += " (nothing beat serial)"
         elif best.speedup is not None:
             parts.append(f"{best.speedup:.2f}x serial")
