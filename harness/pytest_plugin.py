@@ -347,12 +347,10 @@ def _run_table(runs) -> str:
 
 
 def _fmt_s(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds * 1e9:.3g} ns"
+    """A median as the rest of harness writes it (analysis.stability.format_seconds); "-" for none."""
+    from harness.analysis.stability import format_seconds
+
+    return "-" if seconds is None else format_seconds(seconds)
 
 
 def _slug(nodeid: str, index: int) -> str:

@@ -79,10 +79,6 @@ def _chunk_axis(ax, lo: float, hi: float) -> None:
     ax.set_xlim(lo / 1.6, hi * 1.6)
 
 
-def _serial(ctx: "PlotContext"):
-    return baseline_runs(ctx.runs)
-
-
 # --- time against chunksize ---------------------------------------------------------------------
 
 def _chunk_curve(ax, choice, index: int, factor: float) -> None:
@@ -123,7 +119,7 @@ def chunksize_figure(ctx: "PlotContext"):
     rows, cols = grid_shape(len(workers), 3)
     fig = new_figure(11 if cols > 1 else 8, 3.6 * rows + 1.1)
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    serial = _serial(ctx)
+    serial = baseline_runs(ctx.runs)
     order = {b: i for i, b in enumerate(ctx.backends)}
     for ax, w in zip(axes, workers):
         mine = sorted((c for c in choices if c.workers == w), key=lambda c: order.get(c.backend, len(order)))
@@ -344,7 +340,7 @@ def _memory_lines(ctx: "PlotContext", n: int, configs, metrics: str, note: str):
 def transfer_figure(ctx: "PlotContext"):
     """Per backend whose workers receive items by pickle: its gap over ideal against workers, a
     line per chunksize, beside the estimated serialisation (grey)."""
-    serial = _serial(ctx)
+    serial = baseline_runs(ctx.runs)
     points = []
     for run in ctx.runs:
         base = serial.get(baseline_key(run))
