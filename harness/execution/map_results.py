@@ -48,8 +48,8 @@ def first_mismatch(expected: Sequence, got: Sequence, check: Callable[[Any, Any]
                    ) -> Mismatch | None:
     """The first differing item, by ``check(expected, got)`` or equality; a missing or extra
     result counts as differing at the first index past the shorter list."""
-    if check is None and len(expected) == len(got) and list(expected) == list(got):
-        return None  # the common case, at C speed
+    if check is None and expected == got:
+        return None  # the common case (two lists), at C speed
     for index, (want, have) in enumerate(zip(expected, got)):
         if check is None:
             same = want == have

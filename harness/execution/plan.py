@@ -74,8 +74,9 @@ class RunContext:
 
 class MapInputs:
     """A map workload's items for one size, and what every run of that size is checked
-    against: serial's results, computed once, in this process, untimed (the first run that
-    needs them pays). Also the items' transfer estimate and whether they pickle."""
+    against: serial's results, taken from the serial run of this size (it runs first), or else
+    computed once, in this process, untimed, by the first run that needs them. Also the items'
+    transfer estimate and whether they pickle."""
 
     def __init__(self, workload: Workload, items) -> None:
         self.workload, self.items = workload, items
@@ -94,6 +95,11 @@ class MapInputs:
                 raise CheckError(f"serial's results, computed in the harness to check this run against, failed at "
                                  f"item {index}: {describe_exception(exc)}") from None
         return results
+
+    def adopt(self, results: list) -> None:
+        """Serial's own results, from its first timed repeat: the reference, if none was computed
+        yet, so the sweep does not compute the same serial pass a second time."""
+        self.__dict__.setdefault("expected", results)
 
     def _expected_or_none(self) -> list | None:
         try:
