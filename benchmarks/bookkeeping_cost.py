@@ -33,7 +33,7 @@ from harness.config import RunConfig  # noqa: E402
 from harness.results.model import CpuLoad, RunResult, WorkerSpan  # noqa: E402
 from harness.results.recorder import Recorder  # noqa: E402
 from harness.results.storage import RESULTS_NAME  # noqa: E402
-from harness.results.suite import build_suite  # noqa: E402
+from harness.api.assemble import build_suite  # noqa: E402
 
 ENVIRONMENT = {"machine": {"logical_cpus": 2}, "python": {"version": "3.11.7"}}
 

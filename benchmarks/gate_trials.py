@@ -74,8 +74,9 @@ from harness.execution.backends import BACKEND_NAMES
 from harness.compare import Side, compare_sides, pool_sides, side_from
 from harness.config import DEFAULT_REFERENCE_N, ConfigError, RunConfig, parse_backends, parse_workers
 from harness.environment.metadata import gil_enabled, machine_facts, python_facts
+from harness.environment.pythons import SweepInterpreter
 from harness.results.model import RunResult, Suite
-from harness.execution.runner import Configuration, plan_configurations, run_configuration
+from harness.execution.passes import Configuration, plan_configurations, run_configuration
 from harness.results.storage import SCHEMA_VERSION
 from harness.workloads import resolve_workload
 
@@ -120,7 +121,7 @@ def measure(config: RunConfig, n_label: int, n_work: int, environment: dict) -> 
     runs = []
     for point in plan_configurations(config):
         result = run_configuration(Configuration(point.backend, point.workers, n_work), config, workload,
-                                   gil_enabled=gil_enabled())
+                                   interpreter=SweepInterpreter(gil_enabled=gil_enabled()))
         if result.status != "ok" or result.result_ok is False:
             raise SystemExit(f"gate_trials: {result.label} {result.status}: {result.error}")
         runs.append(result.replace(n=n_label))

@@ -28,7 +28,7 @@ import argparse
 import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 
-from harness.execution.memory import memory_use
+from harness.results.samples import memory_use
 from harness.execution.sampler import CpuSampler
 
 MIB = 1024 * 1024

@@ -20,7 +20,7 @@ import statistics
 import time
 
 from harness.config import RunConfig
-from harness.execution.runner import Configuration, run_configuration
+from harness.execution.passes import Configuration, run_configuration
 from harness.workloads import poly, resolve_workload
 
 

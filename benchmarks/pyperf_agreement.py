@@ -17,7 +17,7 @@ import tempfile
 import pyperf
 
 from harness.config import RunConfig
-from harness.execution.runner import Configuration, run_configuration
+from harness.execution.passes import Configuration, run_configuration
 from harness.workloads import resolve_workload
 
 

@@ -21,9 +21,9 @@ import time
 import psutil
 
 from harness.config import RunConfig
-from harness.execution.runner import Configuration, run_configuration
+from harness.execution.passes import Configuration, run_configuration
 from harness.execution.sampler import CpuSampler
-from harness.analysis.stats import median_ci
+from harness.stats import median_ci
 from harness.workloads import resolve_workload
 
 

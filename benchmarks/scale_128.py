@@ -51,9 +51,9 @@ from harness.config import RunConfig, auto_workers
 from harness.environment.metadata import collect_environment
 from harness.results.model import CpuLoad, RunResult, WorkerSpan
 from harness.report import build_report
-from harness.analysis.stats import summarize
+from harness.stats import summarize
 from harness.results.storage import RESULTS_NAME, load_suite, save_suite
-from harness.results.suite import build_suite
+from harness.api.assemble import build_suite
 from harness.results.timeline import compact_timeline
 
 PARALLEL_BACKENDS = ("threads", "thread-executor", "processes", "shared", "pool", "pool-async",

@@ -99,7 +99,7 @@ def sweep(
 def _config(workload: str, n: int, *, backends, workers, chunksize, repeat, max_time, warmup, start_method,
             timeout):
     """The RunConfig harness.sweep's arguments describe; SweepError names the keyword at fault."""
-    from harness.analysis.repetition import DEFAULT_MAX_TIME_S
+    from harness.config.repetition import DEFAULT_MAX_TIME_S
     from harness.config import ConfigError, RunConfig, parse_backends, parse_chunksizes, parse_workers
     from harness.environment.metadata import python_facts
     from harness.execution.backends import BACKEND_NAMES, DEFAULT_BACKENDS

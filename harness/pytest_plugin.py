@@ -67,6 +67,7 @@ import pytest
 if TYPE_CHECKING:
     from harness.results.model import RunResult, Suite
 
+from harness.chunksizes import STATIC, chunk_suffix
 from harness.report.benchmark_json import benchmark_document, benchmark_entries, benchmark_stats, json_safe, param_id
 
 __all__ = ["Concurrency", "benchmark_stats", "benchmark_entries", "benchmark_document"]
@@ -320,17 +321,16 @@ def _select(runs, backends, workers, chunksize) -> list:
     return [r for r in runs
             if (not backends or r.backend in backends)
             and (workers is None or r.workers == workers)
-            and (chunksize is None or str(r.chunksize if r.chunksize is not None else "static") == str(chunksize))]
+            and (chunksize is None or str(STATIC if r.chunksize is None else r.chunksize) == str(chunksize))]
 
 
 def _describe(backend, workers, chunksize) -> str:
-    return " ".join([backend] + ([f"w{workers}"] if workers is not None else [])
-                    + ([f"cs={chunksize}"] if chunksize is not None else []))
+    return (" ".join([backend] + ([f"w{workers}"] if workers is not None else []))
+            + ("" if chunksize is None else f" cs={chunksize}"))
 
 
 def _config_label(run) -> str:
-    chunks = "" if run.chunksize in (None, "static") else f" cs={run.chunksize}"
-    return f"{run.backend} w{run.workers}{chunks}"
+    return f"{run.backend} w{run.workers}{chunk_suffix(run.chunksize)}"
 
 
 def _run_table(runs) -> str:
@@ -348,7 +348,7 @@ def _run_table(runs) -> str:
 
 def _fmt_s(seconds: float | None) -> str:
     """A median as the rest of harness writes it (analysis.stability.format_seconds); "-" for none."""
-    from harness.analysis.stability import format_seconds
+    from harness.text import format_seconds
 
     return "-" if seconds is None else format_seconds(seconds)
 

@@ -8,7 +8,7 @@ from harness.analysis.speedup import (above_ideal, attach_speedups, best_run, ca
                               lock_cost_lines, recommendations, thread_explanation, verdict_lines)
 from harness.config import RunConfig
 from harness.results.model import RunResult
-from harness.execution.runner import run_sweep
+from harness.execution.passes import SweepJob, run_sweep
 from harness.workloads import resolve_workload
 
 
@@ -114,7 +114,7 @@ def test_lock_cost_and_recommendations():
 def test_shared_nolock_loses_updates_and_shared_stays_exact():
     config = RunConfig(backends=("shared", "shared-nolock"), workers=(2,), n=(200_000,), repeat=1, warmup=0,
                        flush_every=10)
-    runs = {r.backend: r for r in run_sweep(config, resolve_workload("poly"))}
+    runs = {r.backend: r for r in run_sweep(SweepJob(config, resolve_workload("poly")))}
     assert runs["shared"].status == "ok" and runs["shared"].result_ok is True
     nolock = runs["shared-nolock"]
     assert nolock.status == "ok"  # never a crash

@@ -19,7 +19,7 @@ def test_exported_names_are_pinned():
 
 
 def test_import_harness_stays_light():
-    code = ("import sys, json, harness, harness.cli, harness.execution.runner, harness.execution.backends; "
+    code = ("import sys, json, harness, harness.cli, harness.execution.passes, harness.execution.backends; "
             "print(json.dumps(sorted(m for m in ('pandas', 'matplotlib', 'scipy', 'dask', 'distributed', 'numpy', "
             "'jinja2', 'rich', 'loky', 'joblib') if m in sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

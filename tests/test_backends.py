@@ -6,7 +6,7 @@ import pytest
 
 from harness.execution.backends import STDLIB_BACKENDS, availability, backend_class
 from harness.config import RunConfig
-from harness.execution.runner import plan_configurations, run_sweep
+from harness.execution.passes import SweepEvents, SweepJob, plan_configurations, run_sweep
 from harness.workloads import resolve_workload
 
 PROCESS_BACKENDS = [b for b in STDLIB_BACKENDS if backend_class(b).kind == "process"]
@@ -16,7 +16,7 @@ PROCESS_BACKENDS = [b for b in STDLIB_BACKENDS if backend_class(b).kind == "proc
 def test_every_backend_is_exact_under_the_default_start_method(scaling):
     config = RunConfig(backends=STDLIB_BACKENDS, workers=(1, 2, 4), n=(0, 1, 3, 200_000), scaling=scaling,
                        repeat=1, warmup=0)
-    runs = run_sweep(config, resolve_workload("poly"))
+    runs = run_sweep(SweepJob(config, resolve_workload("poly")))
     assert len(runs) == len(plan_configurations(config))
     bad = [(r.label, r.status, r.error) for r in runs
            if r.status != "ok" or (r.result_ok is not True and r.backend != "shared-nolock")]
@@ -30,7 +30,7 @@ def test_process_backends_are_exact_under_other_start_methods(start_method):
     config = RunConfig(backends=tuple(b for b in PROCESS_BACKENDS if b != "shared-nolock"),
                        workers=(1, 2, 4), n=(0, 1, 3, 200_000), scaling="strong",
                        repeat=1, warmup=0, start_method=start_method)
-    runs = run_sweep(config, resolve_workload("poly"))
+    runs = run_sweep(SweepJob(config, resolve_workload("poly")))
     bad = [(r.label, r.status, r.error) for r in runs if r.status != "ok" or r.result_ok is not True]
     assert not bad
     assert {r.start_method for r in runs} == {start_method}
@@ -40,14 +40,14 @@ def test_process_backends_are_exact_under_other_start_methods(start_method):
 def test_weak_scaling_under_other_start_methods(start_method):
     config = RunConfig(backends=("serial", "processes", "pool", "shared"), workers=(2,), n=(3, 20_000),
                        scaling="weak", repeat=1, warmup=0, start_method=start_method)
-    runs = run_sweep(config, resolve_workload("poly"))
+    runs = run_sweep(SweepJob(config, resolve_workload("poly")))
     assert all(r.status == "ok" and r.result_ok for r in runs), [(r.label, r.error) for r in runs]
 
 
 def test_pool_startup_is_recorded_apart_and_fresh_processes_have_none():
     config = RunConfig(backends=("serial", "pool", "process-executor", "processes", "shared"), workers=(2,),
                        n=(50_000,), repeat=2, warmup=0)
-    runs = {r.backend: r for r in run_sweep(config, resolve_workload("poly"))}
+    runs = {r.backend: r for r in run_sweep(SweepJob(config, resolve_workload("poly")))}
     assert runs["pool"].startup_s is not None and runs["pool"].startup_s > 0
     assert runs["process-executor"].startup_s is not None
     assert runs["processes"].startup_s is None and runs["shared"].startup_s is None
@@ -56,7 +56,7 @@ def test_pool_startup_is_recorded_apart_and_fresh_processes_have_none():
 
 def test_worker_spans_and_cpu_time_are_recorded():
     config = RunConfig(backends=("pool", "threads"), workers=(2,), n=(200_000,), repeat=2, warmup=0)
-    for run in run_sweep(config, resolve_workload("poly")):
+    for run in run_sweep(SweepJob(config, resolve_workload("poly"))):
         assert [s.worker for s in run.worker_spans] == [0, 1]
         for span in run.worker_spans:
             assert 0 <= span.start_s <= span.end_s <= run.max_s + 0.05
@@ -67,7 +67,7 @@ def test_worker_spans_and_cpu_time_are_recorded():
 def test_shared_memory_stays_exact_past_64_bits():
     # n = 10^6 gives ~2.5e23 > 2**64: a C integer accumulator would overflow here.
     config = RunConfig(backends=("shared",), workers=(2,), n=(1_000_000,), repeat=1, warmup=0, flush_every=50_000)
-    (run,) = run_sweep(config, resolve_workload("poly"))
+    (run,) = run_sweep(SweepJob(config, resolve_workload("poly")))
     assert run.result_ok is True
 
 
@@ -81,7 +81,8 @@ def test_interleaved_sweep_spreads_repeats_across_passes():
     config = RunConfig(backends=("serial", "threads", "pool", "processes"), workers=(2,), n=(20_000,), repeat=3,
                        warmup=0, interleave=True)
     seen = []
-    runs = run_sweep(config, resolve_workload("poly"), on_progress=lambda done, total, label: seen.append(label))
+    runs = run_sweep(SweepJob(config, resolve_workload("poly"),
+                               events=SweepEvents(on_progress=lambda done, total, label: seen.append(label))))
     assert len(runs) == 4
     for run in runs:
         assert run.status == "ok" and run.result_ok is True

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from harness.environment.capacity import CapacityProbe, format_capacity, probe_parallel_capacity, schedule
+from harness.execution.capacity import CapacityProbe, format_capacity, probe_parallel_capacity, schedule
 
 
 def test_capacity_arithmetic_from_literal_rates():
@@ -71,7 +71,7 @@ def test_cli_env_capacity(cli):
 
 
 def test_cli_limit_matches_the_probe():
-    from harness.environment import capacity
+    from harness.execution import capacity
     from harness.cli import parser as cli_parser
 
     assert cli_parser._MAX_PROBE_PROCESSES == capacity.MAX_PROCESSES

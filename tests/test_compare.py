@@ -18,6 +18,7 @@ from harness.compare import (
     evidence_from_samples, expand_side_paths, format_markdown, format_table, pool_sides, ratio_interval, side_from,
     smallest_p,
 )
+from harness.results.key import RunKey
 from harness.results.model import RunResult, Suite
 from harness.results.storage import SCHEMA_VERSION, save_suite
 
@@ -217,7 +218,7 @@ def test_one_interpreter_per_side_is_matched_across_python_versions():
     comparison = compare_suites(base, head)
     (row,) = comparison.rows
     assert row.verdict == "no change" and row.label == "serial w1 n=1000 strong"
-    assert row.key == ("serial", 1, 1000, "strong", "poly", "3.11.7")  # the run's own key, for the report
+    assert row.key == RunKey("serial", 1, 1000, "strong", "poly", python="3.11.7")  # the run's own key, for the report
     assert any("different Pythons" in w and "3.12.1" in w for w in comparison.warnings)
 
 

@@ -1,4 +1,4 @@
-"""Canaries for the private attributes in harness.execution.backends._compat.
+"""Canaries for the private attributes in harness._compat.
 
 Each builds the real object and checks that the private attribute still holds what the
 backends read from it: a library release that renames or drops one fails here, by name,
@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from harness.execution.backends import _compat
+from harness import _compat
 
 
 def test_pool_workers_lists_the_pools_processes():
@@ -96,3 +96,20 @@ def test_spec_cluster_instances_sees_a_new_cluster():
             "distributed's SpecCluster._instances no longer tracks live clusters"
     finally:
         cluster.close()
+
+
+def test_platform_default_context_is_a_context_and_fixes_nothing():
+    context = _compat.platform_default_context()
+    assert context is not None, "multiprocessing.context._default_context._default_context is gone"
+    assert context.get_start_method() in multiprocessing.get_all_start_methods()
+
+
+def test_figure_suptitle_is_the_text_of_suptitle():
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    figure = Figure()
+    assert _compat.figure_suptitle(figure) is None
+    figure.suptitle("a title")
+    title = _compat.figure_suptitle(figure)
+    assert title is not None and title.get_text() == "a title", "matplotlib's Figure._suptitle is gone"

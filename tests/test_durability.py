@@ -15,8 +15,8 @@ import sys
 
 import pytest
 
-from harness.results.storage import (JOURNAL_NAME, RESULTS_NAME, ResultsFileError, append_journal, load_suite,
-                             read_journal)
+from harness.results.journal import JOURNAL_NAME, append_journal, read_journal
+from harness.results.storage import RESULTS_NAME, ResultsFileError, load_suite
 
 from tests._processes import children, cli_env, leftover_children, signal_at_pause
 

@@ -61,7 +61,8 @@ def test_unusable_interpreter_is_bad_input(cli, tmp_path):
 def test_sigint_in_the_other_interpreters_interleaved_sweep_keeps_its_repeats_for_resume(tmp_path):
     import os
 
-    from harness.results.storage import load_suite, read_journal_entries
+    from harness.results.journal import read_journal_entries
+    from harness.results.storage import load_suite
     from tests._processes import cli_env, signal_at_pause
 
     out, marker = tmp_path / "out", tmp_path / "paused"
@@ -73,7 +74,7 @@ def test_sigint_in_the_other_interpreters_interleaved_sweep_keeps_its_repeats_fo
     assert code == 130, stderr
     kept = read_journal_entries(str(out))
     assert len(kept.runs) == 2 and sum(len(v) for v in kept.repeats.values()) == 2
-    (label,) = {key[-1] for key in kept.repeats}
+    (label,) = {key.python for key in kept.repeats}
     resumed = subprocess.run([sys.executable, "-m", "harness", "run", "--resume", str(out), "--quiet", "--no-report"],
                              env=cli_env(), capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr

@@ -25,7 +25,7 @@ import pytest
 
 from tests._pace import scaled
 from harness.config import RunConfig
-from harness.execution.runner import Configuration, run_configuration
+from harness.execution.passes import Configuration, run_configuration
 from harness.workloads import resolve_workload
 
 from tests._processes import FAULTY_MODULE, children, cli_env, leftover_children, write_faulty_module
@@ -185,12 +185,12 @@ def test_a_hung_thread_executor_does_not_keep_the_harness_alive(faulty_path, tmp
 def test_64_workers_on_a_small_machine_complete_for_every_stdlib_backend():
     # Oversubscription (64 workers on 2 cores here) must be slow at worst, never stuck or wrong.
     from harness.execution.backends import DEFAULT_BACKENDS
-    from harness.execution.runner import run_sweep
+    from harness.execution.passes import SweepJob, run_sweep
 
     config = RunConfig(backends=DEFAULT_BACKENDS, workers=(64,), n=(5000,), repeat=1, warmup=0, timeout_s=60)
     before = children()
     t0 = time.perf_counter()
-    runs = run_sweep(config, resolve_workload("poly"))
+    runs = run_sweep(SweepJob(config, resolve_workload("poly")))
     elapsed = time.perf_counter() - t0
     assert {r.backend for r in runs} == set(DEFAULT_BACKENDS)
     bad = [(r.label, r.status, r.error) for r in runs if r.status != "ok" or r.result_ok is not True]

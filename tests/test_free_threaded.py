@@ -20,8 +20,9 @@ from harness.analysis.speedup import attach_speedups, thread_explanation, verdic
 from harness.execution.backends.threads_shared import SharedTotal, ThreadsNoLockBackend, ThreadsSharedBackend
 from harness.analysis.matrix import scaling_rating, single_thread_costs, threads_vs_processes
 from harness.results.model import RunResult
-from harness.environment.pythons import PythonSpec, find_built_python, interpreter_label, parse_python_spec
-from harness.execution.tasks import Chunk
+from harness.config import PythonSpec, parse_python_spec
+from harness.environment.pythons import find_built_python, interpreter_label
+from harness.execution.partition import Chunk
 from harness.workloads import poly_oracle
 
 FT, FT_WHY = find_built_python("ft")

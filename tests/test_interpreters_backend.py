@@ -23,7 +23,7 @@ from harness.execution.backends.base import RunTimeout, WorkerFailure, abandoned
 from harness.execution.backends.interpreters import InterpretersBackend
 from harness.config import RunConfig
 from harness.execution.partition import make_tasks
-from harness.execution.runner import Configuration, run_configuration
+from harness.execution.passes import Configuration, run_configuration
 from harness.workloads import poly_oracle, resolve_workload
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -18,7 +18,8 @@ import psutil
 import pytest
 
 from tests._pace import scaled
-from harness.results.storage import JOURNAL_NAME, RESULTS_NAME, load_suite, read_journal, read_journal_entries
+from harness.results.journal import JOURNAL_NAME, read_journal, read_journal_entries
+from harness.results.storage import RESULTS_NAME, load_suite
 
 from tests._processes import (FAULTY_MODULE, alive, cli_env, descendants, signal_at_pause, start_cli,
                               wait_for_empty_session, write_faulty_module)

@@ -22,7 +22,7 @@ import pytest
 from tests._pace import scaled
 from harness.execution.backends import BACKEND_NAMES, availability, backend_class
 from harness.config import RunConfig
-from harness.execution.runner import Configuration, plan_configurations, run_configuration
+from harness.execution.passes import Configuration, plan_configurations, run_configuration
 from harness.workloads import resolve_workload
 
 pytestmark = pytest.mark.skipif(availability("loky") or availability("dask"),

@@ -34,7 +34,8 @@ from collections import Counter
 import pytest
 
 from harness.execution.backends import availability
-from harness.results.storage import RESULTS_NAME, load_suite, read_journal
+from harness.results.journal import read_journal
+from harness.results.storage import RESULTS_NAME, load_suite
 from tests._processes import REPO, cli_env, signal_at_pause
 
 M = "tests.map_user_module"
@@ -446,7 +447,7 @@ def test_an_interrupted_map_sweep_resumes_with_every_configuration_once(interrup
     for run in final.runs:
         assert run.status == "ok" and run.result_ok is True, run
         if run.backend != "serial":
-            assert run.key[-2] == run.chunksize  # the chunksize is part of the key, before the interpreter
+            assert run.key.chunksize == run.chunksize  # the chunksize is part of the key
             assert run.chunks == (10 if run.chunksize == 1 else 5)  # auto: ceil(10 / 8) = 2 items a chunk
     # The journaled serial run was not measured again, and the journal holds each run once.
     serial = next(r for r in final.runs if r.backend == "serial")

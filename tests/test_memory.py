@@ -3,6 +3,7 @@ the sampler process reading real child processes."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -11,12 +12,10 @@ import time
 import psutil
 import pytest
 
-from harness.execution.memory import (
-    MemorySamples, ProcessMemory, TreeReading, compact_memory, mean_bytes, memory_use, read_process, read_tree,
-    samples_from_readings,
-)
-from harness.execution.repeats import Repeat
-from harness.execution.sampler import CpuSampler, CpuSamples, next_memory_at
+from harness.execution.memory import ProcessMemory, TreeReading, read_process, read_tree, samples_from_readings
+from harness.execution.sampler import CpuSampler, next_memory_at
+from harness.results.repeats import Repeat
+from harness.results.samples import CpuSamples, MemorySamples, compact_memory, mean_bytes, memory_use
 from harness.results.model import MemoryUse
 
 MB = 1_000_000
@@ -244,7 +243,7 @@ def test_a_tree_reading_falls_back_where_a_process_cannot_be_read(holders):
 
     def no_uss(proc):  # as a platform without USS, for the holder only
         real = read_process(proc)
-        return real._replace(uss=None) if proc.pid == holder.pid else real
+        return dataclasses.replace(real, uss=None) if proc.pid == holder.pid else real
 
     def no_smaps(proc):  # as a process whose smaps is denied
         real = read_process(proc)

@@ -1,7 +1,7 @@
 import pytest
 
 from harness.execution.partition import expected_copies, make_tasks
-from harness.execution.tasks import Chunk
+from harness.execution.partition import Chunk
 
 
 @pytest.mark.parametrize("n, workers", [(0, 1), (0, 4), (1, 4), (3, 4), (10, 3), (200000, 7), (5, 5)])

@@ -5,11 +5,12 @@ import pytest
 from harness.config import RunConfig
 from harness.results.model import RunResult
 from harness.results.recorder import Recorder
-from harness.execution.repeats import Repeat, RepeatRecord
-from harness.execution.sampler import CpuSamples, mean_per_core
-from harness.results.storage import JOURNAL_NAME, RESULTS_NAME, load_suite, read_journal_entries
-from harness.results.suite import build_suite
-from harness.execution.tasks import TaskResult
+from harness.results.repeats import Repeat, RepeatRecord
+from harness.results.samples import CpuSamples, mean_per_core
+from harness.results.journal import JOURNAL_NAME, read_journal_entries
+from harness.results.storage import RESULTS_NAME, load_suite
+from harness.api.assemble import build_suite
+from harness.results.repeats import TaskResult
 
 
 class FakeClock:

@@ -18,7 +18,7 @@ import pytest
 from harness.compare import compare_files, compare_suites, format_markdown, format_table, pool_sides, side_from
 from harness.config import ConfigError, RunConfig
 from harness.results.model import RunResult, Suite
-from harness.execution.runner import run_sweep
+from harness.execution.passes import SweepJob, run_sweep
 from harness.analysis.stability import reference_warning
 from harness.results.storage import SCHEMA_VERSION, load_suite, save_suite, suite_from_data
 from harness.workloads import resolve_workload
@@ -208,7 +208,7 @@ def test_config_refuses_a_tiny_reference():
 def test_real_runs_time_the_reference_beside_every_repeat(interleave):
     config = RunConfig(backends=("serial", "threads", "pool", "processes", "shared-nolock"), workers=(2,),
                        n=(20_000,), repeat=3, warmup=0, reference_n=5_000, interleave=interleave)
-    runs = run_sweep(config, resolve_workload("poly"))
+    runs = run_sweep(SweepJob(config, resolve_workload("poly")))
     assert [r.backend for r in runs] == ["serial", "threads", "pool", "processes", "shared-nolock"]
     for r in runs:
         assert r.status == "ok", r.error
@@ -222,14 +222,14 @@ def test_the_reference_leaves_process_start_up_out():
     # starts its workers every repeat) and the reference, a compute span, must not.
     config = RunConfig(backends=("processes",), workers=(2,), n=(2_000,), repeat=3, warmup=0, reference_n=2_000,
                        start_method="spawn")
-    (r,) = run_sweep(config, resolve_workload("poly"))
+    (r,) = run_sweep(SweepJob(config, resolve_workload("poly")))
     assert r.status == "ok", r.error
     assert max(r.reference_times_s) < min(r.times_s) / 3
 
 
 def test_without_reference_no_reference_times():
     config = RunConfig(backends=("serial",), workers=(1,), n=(1000,), repeat=2, warmup=0)
-    (r,) = run_sweep(config, resolve_workload("poly"))
+    (r,) = run_sweep(SweepJob(config, resolve_workload("poly")))
     assert r.reference_times_s is None
 
 

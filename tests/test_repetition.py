@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from harness.analysis.repetition import AUTO_MIN_REPEATS, RepeatPolicy, relative_ci_width
+from harness.config.repetition import AUTO_MIN_REPEATS, RepeatPolicy, relative_ci_width
 from harness.analysis.stability import min_repeats_for
-from harness.analysis.stats import median_ci
+from harness.stats import median_ci
 
 
 def test_auto_never_stops_before_a_real_95_percent_interval():

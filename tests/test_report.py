@@ -95,14 +95,14 @@ def test_summary_is_a_markdown_table_with_the_verdict(sweep, report):
     assert lines[header] == "| backend | workers | n | median | speedup | efficiency | status |"
     assert set(lines[header + 1]) <= set("|-:")
     assert sum(1 for line in lines[header + 2:] if line.startswith("| ")) == len(sweep.runs)
-    first = verdict_lines(sweep.runs, sweep.python.get("gil_enabled"), sweep.machine.get("logical_cpus"))[0]
+    first = verdict_lines(sweep.runs, sweep.python.gil_enabled, sweep.machine.logical_cpus)[0]
     assert f"- {first}" in text
 
 
 def test_html_is_self_contained_with_the_verdict_first(sweep, report):
     out, _, _ = report
     page = (out / "report.html").read_text()
-    verdict = verdict_lines(sweep.runs, sweep.python.get("gil_enabled"), sweep.machine.get("logical_cpus"))
+    verdict = verdict_lines(sweep.runs, sweep.python.gil_enabled, sweep.machine.logical_cpus)
     assert html.escape(verdict[0]) in page
     # The verdict comes before any figure or table.
     assert page.index('id="verdict"') < page.index("<img") < page.index('id="results-table"')
@@ -289,8 +289,8 @@ def test_markdown_escaping():
 def test_environment_compacts_cpu_lists(sweep):
     from harness.report.tables import environment_frame
 
-    suite = sweep.replace(machine={**sweep.machine, "affinity": list(range(128)) + [200, 202, 203],
-                                   "memory_total_bytes": 2**34})
+    suite = sweep.replace(machine=sweep.machine.replace(affinity=tuple(range(128)) + (200, 202, 203),
+                                                        memory_total_bytes=2**34))
     facts = dict(environment_frame(suite).itertuples(index=False, name=None))
     assert facts["machine.affinity"] == "0-127,200,202,203"
     assert facts["machine.memory_total_bytes"].startswith("16.0 GiB")

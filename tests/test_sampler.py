@@ -7,8 +7,9 @@ import pytest
 
 from harness.config import RunConfig
 from harness.environment.metadata import gil_enabled
-from harness.execution.runner import run_sweep
-from harness.execution.sampler import CpuSampler, CpuSamples, mean_per_core
+from harness.execution.passes import SweepJob, run_sweep
+from harness.execution.sampler import CpuSampler
+from harness.results.samples import CpuSamples, mean_per_core
 from harness.workloads import resolve_workload
 
 
@@ -66,7 +67,7 @@ def test_load_view_shows_one_core_for_serial_two_for_processes_one_for_threads()
                        repeat=2, warmup=0, sample_interval_s=0.05)
     before = background_cores()
     with CpuSampler(config.sample_interval_s) as sampler:
-        runs = {r.backend: r for r in run_sweep(config, resolve_workload("poly"), sampler=sampler)}
+        runs = {r.backend: r for r in run_sweep(SweepJob(config, resolve_workload("poly"), sampler=sampler))}
     after = background_cores()
     serial, processes, threads = runs["serial"].cpu, runs["processes"].cpu, runs["threads"].cpu
     for cpu in (serial, processes, threads):

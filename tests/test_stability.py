@@ -3,7 +3,8 @@
 import pytest
 
 from harness.analysis import stability
-from harness.analysis.stability import busy_machine_warning, format_seconds, min_repeats_for, sample_warnings
+from harness.analysis.stability import busy_machine_warning, min_repeats_for, sample_warnings
+from harness.text import format_seconds
 
 
 def test_exported_names():

@@ -1,4 +1,4 @@
-"""harness.analysis.stats against literal, hand-computed numbers."""
+"""harness.stats against literal, hand-computed numbers."""
 
 import math
 import subprocess
@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from harness.analysis import stats
-from harness.analysis.stats import (
+from harness import stats
+from harness.stats import (
     AmdahlFit, MedianCI, Summary, amdahl_fit, amdahl_predict, amdahl_speedup, efficiency,
     iqr, karp_flatt, mean, median, median_ci, median_ci_coverage, quartiles, speedup,
     speedup_interval, stdev, summarize,
@@ -23,7 +23,7 @@ def test_exported_names():
 
 
 def test_import_stays_light():
-    code = "import sys, harness.analysis.stats; print(sorted({'numpy','scipy','pandas'} & set(sys.modules)))"
+    code = "import sys, harness.stats; print(sorted({'numpy','scipy','pandas'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from harness.chunksizes import is_static
 from harness.execution.backends import is_baseline
 from harness.results.model import RunResult
 
@@ -26,7 +27,7 @@ def baseline_runs(runs: Sequence[RunResult]) -> dict[tuple, RunResult]:
     chunksize too, the static one is the baseline (sorted last, so it is the one kept).
     """
     serial = [r for r in runs if is_baseline(r.backend) and r.status == "ok"]
-    serial.sort(key=lambda r: r.chunksize in (None, "static"))  # stable: otherwise the last one, as ever
+    serial.sort(key=lambda r: is_static(r.chunksize))  # stable: otherwise the last one, as ever
     return {baseline_key(r): r for r in serial}
 
 

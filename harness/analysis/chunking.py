@@ -10,21 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from harness.chunksizes import is_static
 from harness.execution.backends import is_baseline
 from harness.results.model import RunResult
 
 __all__ = ["AUTO_CLOSE", "ChunkChoice", "chunk_label", "chunk_order", "chunksize_choices", "chunksize_line",
-           "chunksize_lines", "is_static", "pick_point"]
+           "chunksize_lines", "pick_point"]
 
 # "auto" is "close to the best" within 10%: the repeats of a configuration on a shared machine
 # scatter by 5-10% between sweeps, so a smaller difference is no reason to tune the chunksize
 # by hand, and a larger one is.
 AUTO_CLOSE = 0.10
-
-
-def is_static(chunksize) -> bool:
-    """The static split (one contiguous block per worker), or no chunksize recorded (schema 3)."""
-    return chunksize in (None, "static")
 
 
 def chunk_order(chunksize) -> tuple:
@@ -95,7 +91,7 @@ def chunksize_choices(runs: Iterable[RunResult]) -> list[ChunkChoice]:
 
 
 def _ms(seconds: float) -> str:
-    from harness.analysis.stability import format_seconds
+    from harness.text import format_seconds
 
     return format_seconds(seconds)
 

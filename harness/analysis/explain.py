@@ -29,11 +29,12 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from harness.analysis.chunking import chunk_order, is_static, pick_point
+from harness.analysis.chunking import chunk_order, pick_point
+from harness.chunksizes import is_static
 from harness.analysis.baseline import (
     baseline_key, baseline_runs, cores_used, cpu_bound, ideal_speedup, threads_scaled,
 )
-from harness.analysis.stability import format_seconds
+from harness.text import format_seconds
 from harness.execution.backends import backend_trait, is_baseline, is_thread_based
 from harness.results.model import RunResult
 

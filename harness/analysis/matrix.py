@@ -14,6 +14,7 @@ from typing import Iterable, Sequence
 
 from harness.execution.backends import backend_trait, is_baseline, is_exact_by_design
 from harness.analysis.chunking import chunk_order
+from harness.results.facts import Interpreter, interpreters_by_label
 from harness.results.model import RunResult
 
 __all__ = [
@@ -181,17 +182,18 @@ class SingleThreadCost:
     ratio: float
 
 
-def _facts_by_label(runs: Sequence[RunResult], interpreters: Sequence[dict]) -> dict[str, dict]:
-    facts = {i.get("label"): i for i in interpreters if i.get("label")}
+def _facts_by_label(runs: Sequence[RunResult], interpreters: Sequence[Interpreter | dict]) -> dict[str, Interpreter]:
+    facts = interpreters_by_label(interpreters)
     for r in runs:  # files without an interpreter list: what the runs themselves recorded
         if r.python and r.python not in facts:
             version = _VERSION.match(r.python)
-            facts[r.python] = {"version": version.group(1) if version else r.python,
-                               "free_threaded_build": r.free_threaded_build, "gil_mode": r.gil_mode}
+            facts[r.python] = Interpreter(label=r.python, version=version.group(1) if version else r.python,
+                                          free_threaded_build=r.free_threaded_build, gil_mode=r.gil_mode)
     return facts
 
 
-def single_thread_costs(runs: Sequence[RunResult], interpreters: Sequence[dict] = ()) -> list[SingleThreadCost]:
+def single_thread_costs(runs: Sequence[RunResult],
+                        interpreters: Sequence[Interpreter | dict] = ()) -> list[SingleThreadCost]:
     """Each free-threaded build (in its default mode) against a GIL build of the same version.
 
     Measured on serial at the largest size both ran, side by side in one sweep; a different
@@ -202,26 +204,26 @@ def single_thread_costs(runs: Sequence[RunResult], interpreters: Sequence[dict] 
               if is_baseline(r.backend) and r.status == "ok" and r.result_ok is not False and r.median_s}
     out = []
     for ft, f in facts.items():
-        if not f.get("free_threaded_build") or f.get("gil_mode") not in (None, 0):
+        if not f.free_threaded_build or f.gil_mode not in (None, 0):
             continue
         for gil, g in facts.items():
-            if g.get("free_threaded_build") is not False or g.get("version") != f.get("version"):
+            if g.free_threaded_build is not False or g.version != f.version:
                 continue
             sizes = sorted({n for (p, n) in serial if p == ft} & {n for (p, n) in serial if p == gil})
             if sizes:
                 n = sizes[-1]
-                out.append(SingleThreadCost(str(f.get("version")), ft, gil, n, serial[(ft, n)] / serial[(gil, n)]))
+                out.append(SingleThreadCost(str(f.version), ft, gil, n, serial[(ft, n)] / serial[(gil, n)]))
     return out
 
 
-def matrix_lines(runs: Sequence[RunResult], interpreters: Sequence[dict] = ()) -> list[str]:
+def matrix_lines(runs: Sequence[RunResult], interpreters: Sequence[Interpreter | dict] = ()) -> list[str]:
     """The matrix's conclusions in words: threads against processes per interpreter, and the
     free-threaded build's single-thread cost. Empty for a sweep of one GIL interpreter."""
     facts = _facts_by_label(runs, interpreters)
     several = len(interpreter_labels(runs)) > 1
     lines = []
     for cmp in threads_vs_processes(runs):
-        free = bool(facts.get(cmp.python, {}).get("free_threaded_build"))
+        free = bool(facts[cmp.python].free_threaded_build) if cmp.python in facts else False
         if not (several or free):
             continue
         figures = (f"{cmp.threads}@{cmp.workers} {cmp.threads_speedup:.2f}x vs {cmp.processes}@{cmp.workers} "

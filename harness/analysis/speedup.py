@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from harness.analysis import stats
+from harness import stats
 from harness.execution.backends import backend_trait, is_baseline, is_exact_by_design, is_thread_based
+from harness.results.facts import Capacity, Interpreter, facts_from, interpreters_by_label
 from harness.results.model import RunResult
 from harness.analysis.baseline import (baseline_key, baseline_runs, cores_used, cpu_bound,  # noqa: F401 (re-exported)
                                        ideal_speedup, threads_scaled)
@@ -141,27 +142,33 @@ def thread_explanation(runs: Sequence[RunResult], gil_enabled: bool | None, *,
             "Use processes for pure-Python CPU-bound work.")
 
 
-def capacity_line(run: RunResult, capacity: dict | None) -> str | None:
+def capacity_line(run: RunResult, capacity: "Capacity | dict | None") -> str | None:
     """The best speedup set against what the host delivered (harness run --capacity)."""
-    if not capacity or run.speedup is None or not capacity.get("capacity") or not cpu_bound(run, run.speedup):
+    capacity = facts_from(Capacity, capacity)
+    if not capacity or run.speedup is None or not capacity.capacity or not cpu_bound(run, run.speedup):
         return None  # the probe measures computing processes; a waiting workload is not bounded by it
-    delivered = min(float(run.workers), float(capacity["capacity"]))
+    delivered = min(float(run.workers), float(capacity.capacity))
     share = run.speedup / delivered
     line = (f"{run.series}@{run.workers} reached {run.speedup:.2f}x of the {delivered:.2f}x this host delivered "
-            f"to {min(run.workers, capacity['processes'])} busy processes ({share:.0%})")
+            f"to {min(run.workers, capacity.processes)} busy processes ({share:.0%})")
     if share > 1.1:
         line += "; above it, so the machine's speed changed between the probe and the sweep"
     return line + "."
 
 
+def _enabled_by(by_label: dict[str, Interpreter], label: str | None) -> str | None:
+    entry = by_label.get(label)
+    return entry.gil_enabled_by if entry is not None else None
+
+
 def thread_explanations(runs: Sequence[RunResult], gil_enabled: bool | None,
-                        interpreters: Sequence[dict] = ()) -> list[str]:
+                        interpreters: Sequence[Interpreter | dict] = ()) -> list[str]:
     """thread_explanation per interpreter, each judged by its own recorded GIL state.
 
     A sweep over 3.11 and 3.13t must not explain 3.13t's threads by 3.11's GIL, nor the
     other way round; with several interpreters each line names its own.
     """
-    by_label = {i.get("label"): i for i in interpreters}
+    by_label = interpreters_by_label(interpreters)
     groups: dict[str | None, list[RunResult]] = {}
     for run in runs:
         groups.setdefault(run.python, []).append(run)
@@ -170,7 +177,7 @@ def thread_explanations(runs: Sequence[RunResult], gil_enabled: bool | None,
         recorded = [r.gil_enabled for r in group if r.gil_enabled is not None]
         state = recorded[0] if recorded else gil_enabled
         reenabled = any(r.gil_reenabled for r in group)
-        by = (by_label.get(label, {}).get("gil_enabled_by") or "a C extension") if reenabled else None
+        by = (_enabled_by(by_label, label) or "a C extension") if reenabled else None
         # Judged on the runs whose workers saw the GIL as the label says, unless an import changed it.
         line = thread_explanation(group, state, reenabled_by=by)
         if line:
@@ -178,16 +185,16 @@ def thread_explanations(runs: Sequence[RunResult], gil_enabled: bool | None,
     return lines
 
 
-def gil_reenabled_lines(runs: Sequence[RunResult], interpreters: Sequence[dict] = ()) -> list[str]:
+def gil_reenabled_lines(runs: Sequence[RunResult], interpreters: Sequence[Interpreter | dict] = ()) -> list[str]:
     """One line per interpreter whose runs were flagged "GIL re-enabled by an import"."""
-    by_label = {i.get("label"): i for i in interpreters}
+    by_label = interpreters_by_label(interpreters)
     flagged: dict[str | None, list[RunResult]] = {}
     for run in runs:
         if run.gil_reenabled:
             flagged.setdefault(run.python, []).append(run)
     lines = []
     for label, group in flagged.items():
-        by = by_label.get(label, {}).get("gil_enabled_by") or "a C extension the workload imports"
+        by = _enabled_by(by_label, label) or "a C extension the workload imports"
         lines.append(f"{GIL_REENABLED} on Python {label}: {len(group)} run(s) ran with the GIL on because "
                      f"importing {by} (not marked free-threading safe) switched it back on; their threads are no "
                      "free-threading figures. PYTHON_GIL=0 (--python PATH:gil=0) keeps it off at your own risk.")
@@ -195,7 +202,7 @@ def gil_reenabled_lines(runs: Sequence[RunResult], interpreters: Sequence[dict] 
 
 
 def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_cpus: int | None,
-                  interpreters: Sequence[dict] = (), capacity: dict | None = None) -> list[str]:
+                  interpreters: Sequence[Interpreter | dict] = (), capacity: Capacity | dict | None = None) -> list[str]:
     """The verdict at the top of the report and the end of the CLI summary.
 
     ``gil_enabled`` is the harness's own interpreter's GIL (for runs that did not record one);

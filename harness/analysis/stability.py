@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from typing import List, Optional, Sequence
 
-from harness.analysis.stats import mean, median_ci, median_ci_coverage, stdev
+from harness.stats import mean, median_ci, median_ci_coverage, stdev
+from harness.text import format_seconds  # exported here too, where its callers first found it
 
 __all__ = [
     "REFERENCE_DRIFT_WARN",
@@ -25,24 +26,6 @@ __all__ = [
 # to skew a strong-scaling curve.
 _LOAD_PER_CPU_LIMIT = 0.5
 _CORE_BUSY_LIMIT_PERCENT = 30.0
-
-_UNITS = (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9))
-
-
-def format_seconds(s: float) -> str:
-    """Format a duration with a unit (s, ms, us, ns) and about three significant digits."""
-    s = float(s)
-    if not math.isfinite(s) or s < 0:
-        raise ValueError(f"duration is {s}; it must be finite and not negative")
-    if s == 0:
-        return "0 s"
-    unit, scale = _UNITS[-1]
-    for unit, scale in _UNITS:
-        if s >= scale:
-            break
-    value = s / scale
-    decimals = 0 if value >= 100 else 1 if value >= 10 else 2
-    return f"{value:.{decimals}f} {unit}"
 
 
 def _percent(confidence: float) -> str:

@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _print_capacity(processes: int, cpus: int | None) -> int:
-    from harness.environment.capacity import CapacityError, format_capacity, probe_parallel_capacity
+    from harness.execution.capacity import CapacityError, format_capacity, probe_parallel_capacity
 
     try:
         print(format_capacity(probe_parallel_capacity(processes), cpus), flush=True)

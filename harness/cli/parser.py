@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 
-from harness import __version__
+from harness._version import __version__
 from harness.execution.backends import BACKEND_NAMES, DEFAULT_BACKENDS
-from harness.analysis.repetition import AUTO, AUTO_CI_WIDTH, AUTO_MAX_REPEATS, AUTO_MIN_REPEATS, DEFAULT_MAX_TIME_S
-from harness.execution.partition import STATIC
+from harness.config.repetition import AUTO, AUTO_CI_WIDTH, AUTO_MAX_REPEATS, AUTO_MIN_REPEATS, DEFAULT_MAX_TIME_S
+from harness.chunksizes import STATIC
 from harness.workloads.maps import DEFAULT_PAYLOAD_BYTES
 from harness.config import (
     DEFAULT_REFERENCE_N,
@@ -29,7 +29,7 @@ from harness.config import (
 __all__ = ["build_parser", "config_from_args", "UsageError", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-# harness.environment.capacity.MAX_PROCESSES, repeated so that --help does not import the probe.
+# harness.execution.capacity.MAX_PROCESSES, repeated so that --help does not import the probe.
 _MAX_PROBE_PROCESSES = 1024
 # harness.compare.ab.DEFAULT_ROUNDS and EXIT_UNSTABLE, repeated so that every command's parser stays light
 # (tests/test_ab.py pins them equal).

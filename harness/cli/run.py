@@ -28,7 +28,7 @@ def summary_lines(suite) -> list[str]:
 
     A python column appears when the sweep ran in several interpreters (--python).
     """
-    from harness.analysis.stability import format_seconds
+    from harness.text import format_seconds
 
     several = len({r.python for r in suite.runs}) > 1
     width = max([9] + [len(r.python or "-") for r in suite.runs])
@@ -144,7 +144,7 @@ def _conclusions(suite) -> list[str]:
     """The verdict, the recommendations and the warnings, as the summary prints them."""
     from harness.analysis.speedup import recommendations, verdict_lines
 
-    lines = verdict_lines(suite.runs, suite.python.get("gil_enabled"), suite.machine.get("logical_cpus"),
+    lines = verdict_lines(suite.runs, suite.python.gil_enabled, suite.machine.logical_cpus,
                           suite.interpreters, suite.capacity)
     recommended = recommendations(suite.runs)
     if len(recommended) > 1:

@@ -7,7 +7,7 @@ not enough: noise can move a median by 15% on a busy runner, and a 2% change can
 significant and still not worth failing a build for.
 
 Where both sides ran with ``harness run --reference``, every repeat is first divided by the
-reference loop timed beside it (see :mod:`harness.execution.reference`), so a machine that changed
+reference loop timed beside it (see :mod:`harness.execution.measure`), so a machine that changed
 speed between or within runs does not pose as a change; ``use_reference=False`` (the CLI's
 ``--raw``) judges the raw times.
 

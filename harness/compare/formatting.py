@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.compare.result import Comparison, Row
-from harness.analysis.stability import format_seconds
+from harness.text import format_seconds
 
 __all__ = ["format_table", "format_markdown", "summary_line"]
 

@@ -12,11 +12,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from harness.results.key import RunKey
 from harness.results.model import RunResult, Suite
 from harness.results.storage import ResultsFileError, read_json_file, suite_from_data
 from harness.text import one_line
 
-__all__ = ["CompareError", "Entry", "Side", "FACTS", "read_side", "side_from", "looks_like_pytest_benchmark"]
+__all__ = ["BenchmarkKey", "CompareError", "Entry", "Side", "FACTS", "read_side", "side_from", "looks_like_pytest_benchmark"]
 
 KIND_HARNESS = "harness"
 KIND_PYTEST_BENCHMARK = "pytest-benchmark"
@@ -37,10 +38,24 @@ class CompareError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
-    """One configuration on one side: its samples (seconds) or, failing those, a summary."""
+class BenchmarkKey:
+    """A pytest-benchmark entry's identity: its full test name (it names no interpreter)."""
 
-    key: tuple
+    fullname: str
+
+    def without_python(self) -> "BenchmarkKey":
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One configuration on one side: its samples (seconds) or, failing those, a summary.
+
+    ``key`` is what the two sides are matched on: a harness run's RunKey, or a
+    pytest-benchmark entry's BenchmarkKey.
+    """
+
+    key: RunKey | BenchmarkKey
     label: str
     status: str = "ok"
     error: str | None = None
@@ -134,7 +149,7 @@ def _entry_from_run(run: RunResult, reference_n: int | None) -> Entry:
 
 
 def _dedupe(entries: list[Entry], name: str) -> tuple[tuple[Entry, ...], list[str]]:
-    by_key: dict[tuple, Entry] = {}
+    by_key: dict[RunKey | BenchmarkKey, Entry] = {}
     warnings = []
     for entry in entries:
         if entry.key in by_key:
@@ -144,13 +159,13 @@ def _dedupe(entries: list[Entry], name: str) -> tuple[tuple[Entry, ...], list[st
 
 
 def _side_from_suite(suite: Suite, name: str) -> Side:
-    machine, python = suite.machine or {}, suite.python or {}
+    machine, python = suite.machine, suite.python
     facts = {
-        "cpu_model": machine.get("cpu_model"),
-        "logical_cpus": machine.get("logical_cpus"),
-        "python_implementation": python.get("implementation"),
-        "python_version": python.get("version"),
-        "gil_enabled": python.get("gil_enabled"),
+        "cpu_model": machine.cpu_model,
+        "logical_cpus": machine.logical_cpus,
+        "python_implementation": python.implementation,
+        "python_version": python.version,
+        "gil_enabled": python.gil_enabled,
     }
     reference_n = (suite.config or {}).get("reference_n")
     entries, warnings = _dedupe([_entry_from_run(run, reference_n) for run in suite.runs], name)
@@ -192,7 +207,7 @@ def _entry_from_benchmark(index: int, bench: Any, name: str) -> Entry:
         status, error = "failed", "wrong result (extra_info.result_ok is false)"
     n = extra.get("n") if isinstance(extra.get("n"), int) else None
     label = bench.get("name") if isinstance(bench.get("name"), str) and bench.get("name") else fullname
-    return Entry(key=(KIND_PYTEST_BENCHMARK, fullname), label=label, status=status, error=error,
+    return Entry(key=BenchmarkKey(fullname), label=label, status=status, error=error,
                  times_s=times, median_s=median, iqr_s=iqr, count=count, n=n)
 
 
@@ -214,7 +229,7 @@ def _side_from_pytest_benchmark(data: dict, name: str) -> Side:
     # Labels are test names; two files' tests with one name would be ambiguous, so use full names.
     labels = [e.label for e in entries]
     if len(set(labels)) != len(labels):
-        entries = tuple(Entry(**{**_fields(e), "label": e.key[1]}) for e in entries)
+        entries = tuple(Entry(**{**_fields(e), "label": e.key.fullname}) for e in entries)
     without = [e.label for e in entries if not e.has_samples]
     if without:
         warnings.append(f"{name}: no raw samples for {len(without)} benchmark(s) (the significance test needs "

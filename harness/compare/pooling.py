@@ -20,7 +20,7 @@ import os
 from typing import Sequence
 
 from harness.compare.inputs import FACTS, CompareError, Entry, Side, read_side
-from harness.analysis.stats import iqr, median
+from harness.stats import iqr, median
 
 __all__ = ["check_sides_apart", "expand_side_paths", "pool_sides", "read_pooled_side"]
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.compare.inputs import FACTS, KIND_HARNESS, CompareError, Entry, Side, side_from
+from harness.compare.inputs import FACTS, BenchmarkKey, CompareError, Entry, Side, side_from
+from harness.results.key import RunKey
 from harness.compare.pooling import check_sides_apart, expand_side_paths, read_pooled_side
 from harness.compare.rule import (
     METHOD_CI_OVERLAP, METHOD_MANN_WHITNEY, RegressionCheck, evidence_from_samples, evidence_from_summaries,
 )
-from harness.analysis.stats import median
+from harness.stats import median
 
 __all__ = ["VERDICTS", "VERDICT_UNSTABLE", "Row", "Comparison", "compare_files", "compare_sides", "compare_suites"]
 
@@ -38,7 +39,7 @@ class Row:
     """
 
     label: str
-    key: tuple
+    key: "RunKey | BenchmarkKey"
     baseline_median_s: float | None
     current_median_s: float | None
     ratio: float | None
@@ -209,11 +210,10 @@ def compare_sides(baseline: Side, current: Side, threshold_pct: float = 10.0, al
     warnings += [f"{meaning}: {detail}; the timings may differ for that reason alone"
                  for meaning, detail in differences]
     one_python = _one_python_each(baseline, current)
-    # A harness key ends with the interpreter label (None in files written without one).
-    strip_python = one_python and baseline.kind == KIND_HARNESS
-
-    def match(entry: Entry) -> tuple:
-        return entry.key[:-1] if strip_python else entry.key
+    # One interpreter each side (a 3.12 baseline, a 3.13 head): match across the labels
+    # (files written before labels have none).
+    def match(entry: Entry):
+        return entry.key.without_python() if one_python else entry.key
 
     def label(entry: Entry) -> str:
         return entry.label if one_python else entry.title

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from harness.analysis.stats import median_ci
+from harness.stats import median_ci
 
 __all__ = [
     "METHOD_MANN_WHITNEY", "METHOD_CI_OVERLAP", "Evidence", "RegressionCheck",

@@ -15,6 +15,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
+from harness import _compat
+
 __all__ = [
     "DEFAULT_PACKAGES",
     "collect_environment",
@@ -40,8 +42,7 @@ _GIT_TIMEOUT_S = 5.0
 
 def gil_enabled() -> bool:
     """True unless this is a free-threaded build running with the GIL off (3.13+)."""
-    probe = getattr(sys, "_is_gil_enabled", None)
-    return bool(probe()) if probe is not None else True
+    return _compat.gil_enabled() is not False
 
 
 def python_facts() -> dict:
@@ -62,10 +63,8 @@ def python_facts() -> dict:
 
 
 def _platform_start_method() -> str:
-    # Both get_start_method() and get_context() (before 3.12) *fix* the default as a side
-    # effect, after which the caller's own set_start_method() raises; so read the platform
-    # default context without activating it.
-    default = getattr(multiprocessing.context._default_context, "_default_context", None)
+    # Read the platform's default without activating it (see _compat.platform_default_context).
+    default = _compat.platform_default_context()
     if default is not None:
         return default.get_start_method()
     if sys.platform in ("win32", "darwin"):

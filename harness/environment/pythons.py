@@ -10,17 +10,24 @@ Stdlib only: imported inside the other interpreters too.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
 import sysconfig
 from dataclasses import dataclass
 
+from harness.config.python_spec import GIL_MODES, PythonSpec, parse_python_spec
+
 __all__ = [
+    "ExternalPythonError",
     "FREE_THREADED_ENV",
+    "PACKAGE_ROOT",
+    "check_distinct",
+    "probe_interpreter",
+    "python_environment",
     "GIL_REENABLED",
-    "GIL_MODES",
     "MIN_VERSION",
-    "PythonSpec",
     "SweepInterpreter",
     "child_environment",
     "default_root",
@@ -29,49 +36,15 @@ __all__ = [
     "gil_mode_from_environment",
     "interpreter_label",
     "module_that_enabled_gil",
-    "parse_python_spec",
     "version_ok",
 ]
 
-GIL_MODES = (0, 1)
 # The phrase results.json's warnings and the verdict use for a free-threaded run whose GIL an
 # import switched back on, so one search finds them all.
 GIL_REENABLED = "GIL re-enabled by an import"
 MIN_VERSION = (3, 10)
 # Where `make python-ft` installs; HARNESS_PYTHON_FT names another interpreter for the tests.
 FREE_THREADED_ENV = "HARNESS_PYTHON_FT"
-_OPTION = re.compile(r"^(?P<path>.+):(?P<key>[A-Za-z_]+)=(?P<value>[^:/]*)$")
-
-
-@dataclass(frozen=True, slots=True)
-class PythonSpec:
-    """One ``--python`` value: the interpreter and the GIL mode asked for (None: the build's default)."""
-
-    path: str
-    gil: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.gil is not None and self.gil not in GIL_MODES:
-            raise ValueError(f"gil must be one of {GIL_MODES} or None, got {self.gil!r}")
-
-    @property
-    def text(self) -> str:
-        """The spec as written on the command line (and stored in the config)."""
-        return self.path if self.gil is None else f"{self.path}:gil={self.gil}"
-
-
-def parse_python_spec(text: str) -> PythonSpec:
-    """``PATH`` or ``PATH:gil=0|1`` -> PythonSpec; ValueError naming what is accepted."""
-    match = _OPTION.match(str(text))
-    if match is None:
-        if not str(text).strip():
-            raise ValueError("empty (accepted: PATH or PATH:gil=0|1)")
-        return PythonSpec(str(text))
-    if match["key"] != "gil":
-        raise ValueError(f"{text!r}: unknown option {match['key']!r} (accepted: PATH or PATH:gil=0|1)")
-    if match["value"] not in ("0", "1"):
-        raise ValueError(f"{text!r}: gil={match['value']!r} is not a GIL mode (accepted: gil=0 or gil=1)")
-    return PythonSpec(match["path"], int(match["value"]))
 
 
 def interpreter_label(version: str, free_threaded: bool, gil_mode: int | None) -> str:
@@ -179,3 +152,69 @@ def find_built_python(kind: str) -> tuple[str | None, str]:
         with open(failed, encoding="utf-8", errors="replace") as handle:
             why = f"; its build failed: {handle.read().strip()}"
     return None, f"no interpreter at {path} (make python-{kind} builds one{why})"
+
+
+# The folder holding the harness package: another interpreter imports it from here.
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class ExternalPythonError(RuntimeError):
+    """The other interpreter is unusable or its sweep failed to start."""
+
+
+def python_environment(spec: PythonSpec | None = None) -> dict:
+    """The environment another interpreter runs the harness in: this source first on its
+    PYTHONPATH (nothing is installed there) and PYTHON_GIL set to the spec's mode."""
+    env = child_environment(spec, os.environ) if spec is not None else dict(os.environ)
+    env["PYTHONPATH"] = PACKAGE_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+_PROBE = ("import sys, json; from harness.environment.metadata import python_facts; "
+          "print(json.dumps(python_facts()))")
+
+
+def probe_interpreter(spec: PythonSpec | str) -> dict:
+    """The interpreter's python facts in the spec's GIL mode, plus its ``label`` and ``gil_mode``.
+
+    ExternalPythonError with the reason when it cannot run the harness: no such file, not an
+    interpreter, older than 3.10, or ``gil=0`` asked of a build that has the GIL built in.
+    """
+    spec = PythonSpec(spec) if isinstance(spec, str) else spec
+    path = spec.path
+    if not os.path.exists(path):
+        raise ExternalPythonError(f"{path}: no such file")
+    if not os.access(path, os.X_OK) or os.path.isdir(path):
+        raise ExternalPythonError(f"{path}: not executable")
+    try:
+        done = subprocess.run([path, "-c", _PROBE], capture_output=True, text=True, timeout=60, env=python_environment(spec))
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ExternalPythonError(f"{path}: cannot run it ({exc})") from None
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ExternalPythonError(f"{path}: cannot run harness there (needs Python >= 3.10): {last}")
+    try:
+        facts = json.loads(done.stdout)
+        version_info, version = facts["version_info"], facts["version"]
+    except (ValueError, KeyError, TypeError):
+        raise ExternalPythonError(f"{path}: not a Python interpreter (its answer was not the facts asked for)") from None
+    if not version_ok(version_info):
+        raise ExternalPythonError(f"{path}: Python {version} is older than 3.10 (accepted: Python >= 3.10)")
+    free_threaded = bool(facts.get("free_threaded_build"))
+    if spec.gil == 0 and not free_threaded:
+        raise ExternalPythonError(f"{spec.text}: gil=0 needs a free-threaded build, and Python {version} there has "
+                                  "the GIL built in (accepted on it: no gil= or gil=1; make python-ft builds one)")
+    return {**facts, "gil_mode": spec.gil, "label": interpreter_label(version, free_threaded, spec.gil)}
+
+
+def check_distinct(labels: list[tuple[str, str]]) -> None:
+    """ExternalPythonError when two interpreters (``(spec text, label)``) would share a label.
+
+    Runs are keyed by label (speedups, resume, compare), so two of them under one name would mix.
+    """
+    seen: dict[str, str] = {}
+    for text, label in labels:
+        if label in seen:
+            raise ExternalPythonError(f"{text}: runs as Python {label}, like {seen[label]}; each interpreter "
+                                      "needs its own version, build or gil= mode")
+        seen[label] = text

@@ -1,5 +1,5 @@
 """A map workload's results: put back in item order, checked against serial's, and what it
-costs to move items and results between processes.
+costs to move items and results between processes; and the inputs every run of one size shares.
 
 Pure functions of their arguments (no backend, no clock but the estimate's own), so they
 are tested on literal values.
@@ -7,15 +7,17 @@ are tested on literal values.
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from harness.execution.tasks import TaskResult
+from harness.results.repeats import TaskResult
+from harness.workloads import Workload
 
-__all__ = ["CheckError", "Mismatch", "Transfer", "assemble", "first_mismatch", "describe_mismatch",
+__all__ = ["CheckError", "MapInputs", "Mismatch", "Transfer", "assemble", "first_mismatch", "describe_mismatch",
            "estimate_transfer", "first_unpicklable", "worker_load", "merge_by_worker"]
 
 # Items (and results) pickled to estimate sizes and serialisation time: evenly spread, so
@@ -228,3 +230,51 @@ def merge_by_worker(task_results: Sequence[TaskResult]) -> tuple[TaskResult, ...
                                  max(peaks) if peaks else None, first.pid, (True in gils) if gils else None,
                                  first.thread, sum(t.items or 0 for t in tasks), sum(t.busy for t in tasks)))
     return tuple(merged)
+
+
+class MapInputs:
+    """A map workload's items for one size, and what every run of that size is checked
+    against: serial's results, taken from the serial run of this size (it runs first), or else
+    computed once, in this process, untimed, by the first run that needs them. Also the items'
+    transfer estimate and whether they pickle."""
+
+    def __init__(self, workload: Workload, items) -> None:
+        self.workload, self.items = workload, items
+
+    @functools.cached_property
+    def expected(self) -> list:
+        """Serial's results; CheckError (naming the item) when the function raises here."""
+        fn = self.workload.function
+        results = []
+        for index, item in enumerate(self.items):
+            try:
+                results.append(fn(item))
+            except Exception as exc:
+                from harness.execution.backends.worker import describe_exception
+
+                raise CheckError(f"serial's results, computed in the harness to check this run against, failed at "
+                                 f"item {index}: {describe_exception(exc)}") from None
+        return results
+
+    def adopt(self, results: list) -> None:
+        """Serial's own results, from its first timed repeat: the reference, if none was computed
+        yet, so the sweep does not compute the same serial pass a second time."""
+        self.__dict__.setdefault("expected", results)
+
+    def _expected_or_none(self) -> list | None:
+        try:
+            return self.expected
+        except CheckError:  # each run then reports the failing item itself
+            return None
+
+    @functools.cached_property
+    def transfer(self):
+        expected = self._expected_or_none()
+        return None if expected is None else estimate_transfer(self.items, expected)
+
+    @functools.cached_property
+    def unpicklable(self) -> str | None:
+        """Why the items, or serial's results, cannot travel between processes (None: they can)."""
+        expected = self._expected_or_none()
+        return first_unpicklable(self.items) or (
+            None if expected is None else first_unpicklable(expected, "the result of item"))

@@ -1,5 +1,16 @@
-"""Measuring one configuration: start its backend, warm up, time repeats, check a map
-workload's results, close; a failure becomes a RunResult, never the end of the sweep."""
+"""Running one configuration: start its backend, warm up, time repeats (each with the
+``--reference`` loop beside it, when asked), check a map workload's results, close; a failure
+becomes a RunResult, never the end of the sweep. ``summary`` turns the repeats into its RunResult.
+
+The reference loop measures the machine's speed at each repeat. A shared or virtual machine
+changes speed on its own (another guest on the host, a busy hyperthread sibling, frequency
+limits), for seconds at a time, invisibly to the guest's CPU-time counters; timing the frozen
+loop (``harness.workloads.reference``) just before and just after every repeat, on the same
+backend, workers and cores, lets ``harness compare`` divide that out. Its time is the workers'
+compute span (the longest task, each timed by its own worker), not the wall time of the
+call: starting processes, dispatch and pickling stay out of it, so a regression in a
+backend's overhead shows in the repeats undivided.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +22,15 @@ from typing import Callable, Sequence
 from harness.config import RunConfig
 from harness.execution.backends import BackendError, RunTimeout, backend_class
 from harness.execution.map_results import CheckError, assemble, describe_mismatch, first_mismatch, merge_by_worker
+from harness.execution.partition import make_tasks
 from harness.execution.plan import RunContext
-from harness.execution.reference import ReferenceLoop
-from harness.execution.repeats import Repeat, RepeatRecord
 from harness.execution.sampler import SamplerError
 from harness.results.model import RunResult
-from harness.workloads import Workload
+from harness.results.repeats import Repeat, RepeatRecord
+from harness.workloads import Workload, poly_oracle
+from harness.workloads.reference import REFERENCE_REF, reference_loop
 
-__all__ = ["Measured", "measure"]
+__all__ = ["Measured", "ReferenceLoop", "measure"]
 
 
 @dataclass
@@ -168,3 +180,34 @@ def _checked(ctx: RunContext, workload: Workload, timed: Repeat) -> Repeat:
     if len(results) > ctx.point.workers:
         results = merge_by_worker(results)
     return dataclasses.replace(timed, task_results=results, check=check)
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceLoop:
+    """Every worker runs :func:`reference_loop` over [0, n) through a started backend."""
+
+    n: int
+    tasks: tuple
+    in_process: bool
+    expected: int | None  # None: not checked (shared-nolock and threads-nolock lose updates by design)
+
+    @classmethod
+    def for_configuration(cls, n: int, backend: str, workers: int, in_process: bool) -> "ReferenceLoop":
+        expected = workers * poly_oracle(n) if backend_class(backend).exact_by_design else None
+        return cls(n, tuple(make_tasks(n, workers, "weak")), in_process, expected)
+
+    def time(self, backend, deadline: float) -> float:
+        """The longest worker's compute time, in seconds; BackendError when the loop fails."""
+        try:
+            results = backend.run(REFERENCE_REF, list(self.tasks), deadline,
+                                  reference_loop if self.in_process else None)
+        except RunTimeout as exc:
+            raise RunTimeout(f"the reference loop (--reference {self.n}) ran past its deadline: {exc}") from None
+        except BackendError as exc:
+            raise type(exc)(f"the reference loop (--reference {self.n}) failed: {exc}") from None
+        total = sum(r.value for r in results)
+        if self.expected is not None and total != self.expected:
+            raise BackendError(f"the reference loop (--reference {self.n}) gave {total}, expected {self.expected}")
+        # Each task's own start and end: one clock per worker, so this holds across the hosts
+        # of a dask cluster too.
+        return max(r.end - r.start for r in results)

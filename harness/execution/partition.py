@@ -15,15 +15,45 @@ backend's own dispatcher, or a shared work queue for threads and processes).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Sequence
 
-from harness.execution.tasks import Chunk
+from harness.chunksizes import AUTO, CHUNK_RULES, STATIC
 
-__all__ = ["STATIC", "AUTO", "CHUNK_RULES", "chunk_items", "make_chunks", "make_tasks", "expected_copies"]
+__all__ = ["Chunk", "chunk_items", "make_chunks", "make_tasks", "expected_copies"]
 
-STATIC = "static"
-AUTO = "auto"
-CHUNK_RULES = (STATIC, AUTO)
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One task of a run: items ``[lo, hi)`` of the workload.
+
+    A range workload computes ``fn(lo, hi)``. A map workload computes ``fn(item)`` for each
+    of ``items``, the items ``[lo, hi)`` themselves: they travel with the chunk (pickled, for
+    a process), so a worker needs nothing but the chunk. ``index`` is the chunk's place in the
+    run; under a static split it is also the worker meant to take it.
+    """
+
+    index: int
+    lo: int
+    hi: int
+    items: tuple | None = None
+    # False for a chunk any free worker may take (a chunksize other than static).
+    static: bool = True
+
+    @property
+    def worker(self) -> int:
+        """The static split's worker number: chunk i for worker i."""
+        return self.index
+
+    @property
+    def size(self) -> int:
+        return self.hi - self.lo
+
+    @property
+    def where(self) -> str:
+        """How a failure names it: "worker 1" under the static split, else "chunk 5 (items 40-47)"."""
+        return f"worker {self.index}" if self.static else f"chunk {self.index} (items {self.lo}-{self.hi - 1})"
 
 
 def chunk_items(chunksize: int | str, n: int, workers: int) -> int:

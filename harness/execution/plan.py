@@ -6,14 +6,16 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from harness.chunksizes import STATIC
 from harness.config import RunConfig
 from harness.environment.pythons import SweepInterpreter
 from harness.execution.backends import backend_class
-from harness.execution.map_results import CheckError, estimate_transfer, first_unpicklable
-from harness.execution.partition import STATIC, chunk_items, expected_copies, make_chunks
+from harness.execution.map_results import MapInputs
+from harness.execution.partition import Chunk, chunk_items, expected_copies, make_chunks
+from harness.results.key import RunKey
 from harness.workloads import Workload
 
-__all__ = ["Configuration", "plan_configurations", "RunContext", "MapInputs", "make_context"]
+__all__ = ["Configuration", "plan_configurations", "RunContext", "make_context"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +27,9 @@ class Configuration:
     n: int
     chunksize: int | str = STATIC
 
-    def key(self, config: RunConfig, python: str | None) -> tuple:
-        """As RunResult.key: a non-static chunksize is part of it."""
-        chunks = () if self.chunksize == STATIC else (self.chunksize,)
-        return (self.backend, self.workers, self.n, config.scaling, config.workload, *chunks, python)
+    def key(self, config: RunConfig, python: str | None) -> RunKey:
+        """The RunKey of this point's run in the interpreter labelled ``python``."""
+        return RunKey.of(self.backend, self.workers, self.n, config.scaling, config.workload, self.chunksize, python)
 
 
 def plan_configurations(config: RunConfig) -> list[Configuration]:
@@ -63,65 +64,17 @@ class RunContext:
     """What every measurement of one configuration shares."""
 
     point: Configuration
-    key: tuple
+    key: RunKey
     interpreter: SweepInterpreter
-    base: dict
-    tasks: list
+    base: dict  # the RunResult fields every outcome of this configuration shares
+    tasks: list[Chunk]
     expected: int | None
     timeout: float
-    inputs: "MapInputs | None" = None  # a map workload's items of this size and serial's results
-
-
-class MapInputs:
-    """A map workload's items for one size, and what every run of that size is checked
-    against: serial's results, taken from the serial run of this size (it runs first), or else
-    computed once, in this process, untimed, by the first run that needs them. Also the items'
-    transfer estimate and whether they pickle."""
-
-    def __init__(self, workload: Workload, items) -> None:
-        self.workload, self.items = workload, items
-
-    @functools.cached_property
-    def expected(self) -> list:
-        """Serial's results; CheckError (naming the item) when the function raises here."""
-        fn = self.workload.function
-        results = []
-        for index, item in enumerate(self.items):
-            try:
-                results.append(fn(item))
-            except Exception as exc:
-                from harness.execution.backends.worker import describe_exception
-
-                raise CheckError(f"serial's results, computed in the harness to check this run against, failed at "
-                                 f"item {index}: {describe_exception(exc)}") from None
-        return results
-
-    def adopt(self, results: list) -> None:
-        """Serial's own results, from its first timed repeat: the reference, if none was computed
-        yet, so the sweep does not compute the same serial pass a second time."""
-        self.__dict__.setdefault("expected", results)
-
-    def _expected_or_none(self) -> list | None:
-        try:
-            return self.expected
-        except CheckError:  # each run then reports the failing item itself
-            return None
-
-    @functools.cached_property
-    def transfer(self):
-        expected = self._expected_or_none()
-        return None if expected is None else estimate_transfer(self.items, expected)
-
-    @functools.cached_property
-    def unpicklable(self) -> str | None:
-        """Why the items, or serial's results, cannot travel between processes (None: they can)."""
-        expected = self._expected_or_none()
-        return first_unpicklable(self.items) or (
-            None if expected is None else first_unpicklable(expected, "the result of item"))
+    inputs: MapInputs | None = None  # a map workload's items of this size and serial's results
 
 
 def make_context(point: Configuration, config: RunConfig, workload: Workload, interpreter: SweepInterpreter,
-             inputs: MapInputs | None = None) -> RunContext:
+                 inputs: MapInputs | None = None) -> RunContext:
     cls = backend_class(point.backend)
     start_method = config.start_method if cls.uses_start_method else None
     # loky and dask choose their own start method; record what they really use.
@@ -136,7 +89,7 @@ def make_context(point: Configuration, config: RunConfig, workload: Workload, in
     base.update(chunk_items=chunk_items(point.chunksize, point.n, point.workers), chunks=len(tasks))
     expected = None if workload.is_map else _expected(workload, point.n, expected_copies(point.workers, config.scaling))
     return RunContext(point, point.key(config, interpreter.label), interpreter, base, tasks, expected,
-                    config.timeout_for(point.n, point.workers), inputs)
+                      config.timeout_for(point.n, point.workers), inputs)
 
 
 @functools.lru_cache(maxsize=256)

@@ -37,10 +37,10 @@ import sys
 import time
 from dataclasses import dataclass
 
-from harness.execution.memory import METRICS, MemorySamples, TreeReading, read_tree, samples_from_readings
+from harness.execution.memory import TreeReading, read_tree, samples_from_readings
+from harness.results.samples import METRICS, CpuSamples, MemorySamples
 
-__all__ = ["MEMORY_SHARE", "CpuSamples", "CpuSampler", "SamplerError", "mean_per_core", "next_memory_at",
-           "sample_loop"]
+__all__ = ["MEMORY_SHARE", "CpuSampler", "SamplerError", "next_memory_at", "sample_loop"]
 
 # The most of one core memory readings may take while sampling.
 MEMORY_SHARE = 0.1
@@ -48,31 +48,6 @@ MEMORY_SHARE = 0.1
 
 class SamplerError(RuntimeError):
     """The sampler process failed or stopped answering."""
-
-
-@dataclass(frozen=True, slots=True)
-class CpuSamples:
-    """Per-core busy percent; sample i covers (t[i-1], t[i]], the first from ``start``.
-
-    ``memory``: the memory readings of the same window (None where memory was not sampled).
-    """
-
-    start: float
-    t: tuple[float, ...]
-    per_core: tuple[tuple[float, ...], ...]  # one series per logical CPU
-    memory: MemorySamples | None = None
-
-
-def mean_per_core(samples: CpuSamples) -> tuple[float, ...]:
-    """Time-weighted mean load of each core over the whole window."""
-    if not samples.t:
-        return ()
-    edges = (samples.start,) + samples.t
-    weights = [max(b - a, 0.0) for a, b in zip(edges, edges[1:])]
-    total = sum(weights)
-    if total <= 0:
-        return tuple(series[-1] for series in samples.per_core)
-    return tuple(sum(w * v for w, v in zip(weights, series)) / total for series in samples.per_core)
 
 
 def next_memory_at(reading: TreeReading, interval: float, share: float = MEMORY_SHARE) -> float:

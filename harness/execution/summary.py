@@ -1,23 +1,26 @@
 """One RunResult from a configuration's timed repeats: statistics, correctness, per-core
-load, worker spans and load, the transfer estimate, and the GIL the workers saw."""
+load, worker spans and load, the transfer estimate, and the GIL the workers saw.
+
+The warnings here are what the measurement itself knows (a wrong result, dask recomputing
+tasks, the GIL switched back on); those about the timings' stability are analysis, which the
+orchestrator adds to each finished run (``harness.analysis.stability.timing_warnings``).
+"""
 
 from __future__ import annotations
 
 import resource
 from typing import Sequence
 
-from harness.analysis import stats
-from harness.analysis.stability import reference_warning, sample_warnings
+from harness import stats
 from harness.config import RunConfig
 from harness.environment.pythons import GIL_REENABLED, SweepInterpreter
 from harness.execution.backends import backend_class
 from harness.execution.map_results import worker_load
-from harness.execution.memory import memory_use
 from harness.execution.measure import Measured
 from harness.execution.plan import RunContext
-from harness.execution.repeats import Repeat
-from harness.execution.sampler import mean_per_core
 from harness.results.model import CpuLoad, RunResult, WorkerSpan
+from harness.results.repeats import Repeat
+from harness.results.samples import mean_per_core, memory_use
 from harness.results.timeline import compact_timeline
 from harness.workloads import Workload
 
@@ -36,14 +39,10 @@ def summarize(ctx: RunContext, config: RunConfig, workload: Workload, measured: 
     times = [r.wall_s for r in repeats]
     summary = stats.summarize(times)
     result_ok, error = _correctness(ctx, workload, repeats)
-    chunks = "" if point.chunksize == "static" else f" cs={point.chunksize}"
-    label = f"{point.backend} w{point.workers}{chunks} n={point.n}"
-    warnings = sample_warnings(times, label=label, check_repeats=False)
+    label = ctx.key.short_label
+    warnings = []
     references = [r.reference_s for r in repeats]
     reference_times = tuple(references) if references and None not in references else None
-    drift = reference_warning(reference_times or (), label=label)
-    if drift:
-        warnings.append(drift)
     if measured.recomputed:
         during = "the timed repeats" + (" and the reference loops beside them" if config.reference_n else "")
         warnings.append(f"{label}: dask recomputed {measured.recomputed} task(s) during {during} "

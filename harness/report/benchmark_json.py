@@ -18,6 +18,8 @@ from bisect import bisect_left, bisect_right
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterable
 
+from harness.chunksizes import STATIC, is_static
+
 if TYPE_CHECKING:
     from harness.results.model import Suite
 
@@ -101,7 +103,7 @@ def extra_info(run) -> dict[str, Any]:
         "backend": run.backend,
         "series": run.series,
         "workers": run.workers,
-        "chunksize": run.chunksize if run.chunksize is not None else "static",
+        "chunksize": STATIC if run.chunksize is None else run.chunksize,
         "chunk_items": run.chunk_items,
         "chunks": run.chunks,
         "items": run.n,
@@ -156,8 +158,7 @@ def benchmark_entries(suite: "Suite", node, *, prefix: str | None = None, group:
     for run in suite.runs:
         if not run.times_s:
             continue
-        config_id = f"{run.backend}-w{run.workers}" + ("" if run.chunksize in (None, "static")
-                                                        else f"-cs{run.chunksize}")
+        config_id = f"{run.backend}-w{run.workers}" + ("" if is_static(run.chunksize) else f"-cs{run.chunksize}")
         param = "-".join(p for p in (test_param, prefix, config_id) if p)
         extra = extra_info(run)
         entries.append({
@@ -189,7 +190,7 @@ def benchmark_document(entries: list[dict[str, Any]], config=None, suites=()) ->
         commit_info = _commit_info(str(config.rootpath) if config is not None else os.getcwd())
     if suites:
         machine_info = dict(machine_info)
-        machine_info.setdefault("harness", dict(suites[0].machine))
+        machine_info.setdefault("harness", suites[0].machine.to_dict())
     try:
         from pytest_benchmark import __version__ as version
     except ImportError:

@@ -26,16 +26,16 @@ def _write(path: str, data: bytes) -> str:
 
 def _facts(suite: Suite) -> list[tuple[str, str]]:
     """The one-line facts under the title: what ran, where, on which interpreter."""
-    machine, python, config = suite.machine or {}, suite.python or {}, suite.config or {}
+    machine, python, config = suite.machine, suite.python, suite.config or {}
     from harness.report.tables import interpreter_names
 
-    gil = {True: "GIL enabled", False: "free-threaded (no GIL)"}.get(python.get("gil_enabled"), "GIL unknown")
+    gil = {True: "GIL enabled", False: "free-threaded (no GIL)"}.get(python.gil_enabled, "GIL unknown")
     sizes = sorted({r.n for r in suite.runs}) or []
     names = interpreter_names(suite)
     facts = [
-        ("machine", f"{machine.get('cpu_model', 'unknown CPU')}, {machine.get('logical_cpus', '?')} logical CPUs"),
+        ("machine", f"{machine.cpu_model or 'unknown CPU'}, {machine.logical_cpus or '?'} logical CPUs"),
         ("Python", " · ".join(names) if len(names) > 1
-         else f"{python.get('implementation', '')} {python.get('version', '?')} ({gil})".strip()),
+         else f"{python.implementation or ''} {python.version or '?'} ({gil})".strip()),
         ("n", ", ".join(f"{n:,}" for n in sizes) or "–"),
         ("workers", ", ".join(str(w) for w in sorted({r.workers for r in suite.runs})) or "–"),
         ("repeats", str(config.get("repeat", "?"))),
@@ -96,8 +96,14 @@ def page_context(suite: Suite, plots, verdict, recommendations, comparison, file
     }
 
 
-def build_report(suite: Suite, out_dir: str, *, baseline: Suite | None = None) -> list[str]:
-    """Write the report files into ``out_dir`` (created if needed); return their paths, page first."""
+def build_report(suite: Suite, out_dir: "str | os.PathLike", *, baseline: Suite | None = None) -> list[str]:
+    """Write the HTML report, the PNG plots, results.csv and summary.md of ``suite`` into the
+    folder ``out_dir`` (created if needed); return the files' paths, the page first.
+
+    ``baseline``: another Suite to compare with, in a section of its own. pandas, matplotlib
+    and jinja2 are imported only now.
+    """
+    out_dir = os.fspath(out_dir)
     from harness.analysis.speedup import recommendations, verdict_lines
     from harness.report.comparison import comparison_section
     from harness.report.html import render_html
@@ -106,8 +112,7 @@ def build_report(suite: Suite, out_dir: str, *, baseline: Suite | None = None) -
     from harness.report.tables import repeats_frame
 
     os.makedirs(out_dir or ".", exist_ok=True)
-    machine, python = suite.machine or {}, suite.python or {}
-    verdict = verdict_lines(suite.runs, python.get("gil_enabled"), machine.get("logical_cpus"), suite.interpreters,
+    verdict = verdict_lines(suite.runs, suite.python.gil_enabled, suite.machine.logical_cpus, suite.interpreters,
                             suite.capacity)
     best = recommendations(suite.runs)
     comparison = comparison_section(baseline, suite) if baseline is not None else None

@@ -37,7 +37,7 @@ def _cell(value: Any) -> str:
 
 def _known_cells(m: dict[str, Any]) -> list[str] | None:
     """compare's Row fields as readable cells; None when the row does not have them."""
-    from harness.analysis.stability import format_seconds
+    from harness.text import format_seconds
 
     if not {"label", "baseline_median_s", "current_median_s", "ratio", "verdict"} <= set(m):
         return None

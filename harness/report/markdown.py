@@ -45,14 +45,14 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]], righ
 def _title(suite: Suite) -> str:
     from harness.report.tables import interpreter_names
 
-    machine, python = suite.machine or {}, suite.python or {}
+    machine, python = suite.machine, suite.python
     workloads = sorted({r.workload for r in suite.runs}) or [str(suite.config.get("workload", "?"))]
-    gil = {True: "GIL", False: "free-threaded"}.get(python.get("gil_enabled"), "GIL unknown")
+    gil = {True: "GIL", False: "free-threaded"}.get(python.gil_enabled, "GIL unknown")
     names = interpreter_names(suite)
     pythons = ("Python " + ", ".join(names) if len(names) > 1
-               else f"{python.get('implementation', 'Python')} {python.get('version', '')} ({gil})")
-    return (f"harness: {', '.join(workloads)} on {machine.get('cpu_model', 'unknown CPU')} "
-            f"({machine.get('logical_cpus', '?')} logical CPUs), {pythons}")
+               else f"{python.implementation or 'Python'} {python.version or ''} ({gil})")
+    return (f"harness: {', '.join(workloads)} on {machine.cpu_model or 'unknown CPU'} "
+            f"({machine.logical_cpus or '?'} logical CPUs), {pythons}")
 
 
 def _frame_table(frame) -> list[str]:
@@ -78,7 +78,7 @@ def summary_markdown(suite: Suite, verdict: Sequence[str], recommendations: Sequ
     """The whole summary.md: title, verdict, results table, recommendations, warnings count."""
     from harness.report.series import has_chunk_axis
     from harness.report.tables import chunk_text, sorted_runs
-    from harness.analysis.stability import format_seconds
+    from harness.text import format_seconds
 
     lines = [f"## {escape_cell(_title(suite))}", ""]
     if not suite.complete:

@@ -13,6 +13,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from harness._compat import figure_suptitle
 from harness.results.model import RunResult, Suite
 from harness.report.series import (
     backend_colour, backend_marker, backend_order, plotted_runs, primary_group, series_backends, series_dash,
@@ -101,7 +102,7 @@ def plot_context(suite: Suite, python: str | None = None) -> PlotContext | None:
     if not runs:
         return None
     workload, scaling = primary_group(runs)
-    cpus = suite.machine.get("logical_cpus")
+    cpus = suite.machine.logical_cpus
     configured = suite.config.get("backends") or ()
     lines = series_order(runs, configured)
     return PlotContext(
@@ -135,7 +136,7 @@ def _contexts(suite: Suite) -> list[tuple[str, PlotContext | None]]:
 
 def _name_interpreter(figure, caption: str, python: str) -> str:
     """Put the interpreter in a per-interpreter figure's title and caption."""
-    title = figure._suptitle  # matplotlib has no public getter for the suptitle before 3.8
+    title = figure_suptitle(figure)
     if title is not None:
         title.set_text(f"{title.get_text()} — Python {python}")
     elif figure.axes:

@@ -8,7 +8,7 @@ from harness.report.axes import (
     CPU_LINE_NOTE, finish_grid, fixed_grid, grid_shape, grouped_positions, mark_logical_cpus, new_figure, workers_axis,
 )
 from harness.report.series import backend_colour, runs_at, time_unit
-from harness.analysis.stability import format_seconds
+from harness.text import format_seconds
 from harness.results.timeline import busiest_first, busy_cores_over_time
 
 if TYPE_CHECKING:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harness.analysis.chunking import chunksize_choices, is_static, pick_point
+from harness.analysis.chunking import chunksize_choices, pick_point
+from harness.chunksizes import is_static
 from harness.analysis.explain import gap_over_ideal, worker_balance
 from harness.analysis.speedup import baseline_key, baseline_runs
-from harness.analysis.stability import format_seconds
+from harness.text import format_seconds
 from harness.execution.backends import is_baseline
 from harness.report.axes import (
     CPU_LINE_NOTE, grid_shape, grouped_positions, mark_logical_cpus, new_figure, plain_log_axis, workers_axis,

@@ -109,7 +109,7 @@ def wall_time_figure(ctx: "PlotContext"):
 
 def _amdahl_curve(ctx: "PlotContext", n: int):
     """(backend, fit, workers, predicted speedup vs serial) for the best process backend, or None."""
-    from harness.analysis import stats
+    from harness import stats
 
     groups = runs_at(ctx.runs, n)
     backend = best_parallel_backend(ctx.runs, n)
@@ -133,7 +133,7 @@ def _parallel_groups(ctx: "PlotContext", n: int, field: str) -> dict:
 
 def speedup_figure(ctx: "PlotContext"):
     """Speedup vs workers at the largest size, with the ideal line and an Amdahl fit."""
-    from harness.analysis.stability import format_seconds
+    from harness.text import format_seconds
 
     n = ctx.largest_n
     groups = _parallel_groups(ctx, n, "speedup")

@@ -12,7 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from harness.analysis.chunking import chunk_order, is_static
+from harness.analysis.chunking import chunk_order
+from harness.chunksizes import is_static
 from harness.execution.backends import BACKEND_NAMES, backend_trait, is_baseline, is_thread_based
 from harness.results.model import RunResult
 

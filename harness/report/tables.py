@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from harness.chunksizes import STATIC, is_static
+from harness.results.facts import Interpreter
 from harness.results.model import RunResult, Suite
 from harness.analysis.chunking import chunk_order
 from harness.report.series import backend_order, break_even_sizes, plotted_runs, series_order
@@ -113,7 +115,7 @@ def repeats_frame(suite: Suite):
 
 
 def _seconds(value: float | None) -> str:
-    from harness.analysis.stability import format_seconds
+    from harness.text import format_seconds
 
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else format_seconds(value)
 
@@ -161,7 +163,7 @@ def display_runs(frame):
         return pd.DataFrame()
     out = pd.DataFrame({"backend": frame["backend"], "workers": frame["workers"].map(str),
                         "n": frame["n"].map(lambda n: f"{n:,}")})
-    if any(c not in (None, "static") and not _missing(c) for c in frame["chunksize"]):
+    if any(not is_static(c) and not _missing(c) for c in frame["chunksize"]):
         # A chunksize axis: each row says how it chunked (and the items a chunk came to).
         out.insert(2, "chunksize", [chunk_text(row.chunksize, row.chunk_items) for row in frame.itertuples()])
     if frame["python"].nunique() > 1:  # several interpreters: each row says which
@@ -263,27 +265,27 @@ def environment_frame(suite: Suite):
 
     rows = [("harness version", suite.harness_version), ("created (UTC)", suite.created),
             ("git commit", suite.git_commit or "–"), ("complete sweep", "yes" if suite.complete else "NO")]
-    for section, facts in (("machine", suite.machine), ("python", suite.python), ("config", suite.config),
-                           ("package", suite.packages)):
+    for section, facts in (("machine", suite.machine.to_dict()), ("python", suite.python.to_dict()),
+                           ("config", suite.config), ("package", suite.packages)):
         rows += [(f"{section}.{key}", _fact(key, value)) for key, value in (facts or {}).items()]
     return pd.DataFrame(rows, columns=["fact", "value"])
 
 
 def interpreter_names(suite: Suite) -> list[str]:
     """Every interpreter of the sweep in words: '3.13.15t (free-threaded, GIL off)'."""
-    listed = list(suite.interpreters) or [{"label": p} for p in dict.fromkeys(r.python for r in suite.runs) if p]
+    listed = list(suite.interpreters) or [Interpreter(label=p) for p in dict.fromkeys(r.python for r in suite.runs) if p]
     names = []
     for entry in listed:
-        build, state = entry.get("free_threaded_build"), entry.get("gil_enabled")
+        build, state = entry.free_threaded_build, entry.gil_enabled
         if build is None:
             kind = "GIL unknown"
         elif not build:
             kind = "GIL build"
         else:
             kind = "free-threaded, GIL " + ("on" if state else "off")
-            if entry.get("gil_enabled_by"):
-                kind += f", re-enabled by importing {entry['gil_enabled_by']}"
-        names.append(f"{entry.get('label')} ({kind})")
+            if entry.gil_enabled_by:
+                kind += f", re-enabled by importing {entry.gil_enabled_by}"
+        names.append(f"{entry.label} ({kind})")
     return names
 
 
@@ -342,8 +344,7 @@ def reasons_frame(suite: Suite):
 
     from harness.analysis.explain import explain_runs
 
-    machine, python = suite.machine or {}, suite.python or {}
-    explained = explain_runs(sorted_runs(suite), python.get("gil_enabled"), machine.get("logical_cpus"))
+    explained = explain_runs(sorted_runs(suite), suite.python.gil_enabled, suite.machine.logical_cpus)
     if not explained:
         return None
     rows = []
@@ -378,7 +379,7 @@ def chunksize_frame(suite: Suite):
     for c in choices:
         row = {"python": c.python} if several else {}
         row.update({"backend": c.backend, "workers": c.workers, "n": f"{c.n:,}",
-                    "chunksizes": ", ".join(str(r.chunksize or "static") for r in c.runs),
+                    "chunksizes": ", ".join(str(r.chunksize or STATIC) for r in c.runs),
                     "best": f"{chunk_label(c.best)}: {_seconds(c.best.median_s)}",
                     "auto": against(c, c.auto), "static": against(c, c.static)})
         rows.append(row)

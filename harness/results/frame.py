@@ -7,15 +7,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas
 
-    from harness.results.model import Suite
-
 __all__ = ["suite_dataframe"]
 
 
-def suite_dataframe(suite: "Suite") -> "pandas.DataFrame":
-    """One row per run: what it was (backend, series, workers, n, chunksize...), how fast
-    (median and its interval, speedup, efficiency), how busy, how much memory, and whether it
-    was right. Every run field that is a plain value is there; nested ones are flattened."""
+def suite_dataframe(suite) -> "pandas.DataFrame":
+    """One row per run of ``suite``: what it was (backend, series, workers, n, chunksize...), how
+    fast (median and its interval, speedup, efficiency), how busy, how much memory, and whether
+    it was right. Every run field that is a plain value is there; nested ones are flattened.
+
+    ``suite`` is a harness.results.model.Suite, whose ``to_dataframe`` calls this; the type is
+    not imported here, so that the two modules do not import each other."""
     import pandas as pd
 
     rows = []

@@ -10,6 +10,10 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from harness.chunksizes import series_name
+from harness.results.facts import Capacity, Interpreter, Machine, PythonFacts, facts_from
+from harness.results.key import RunKey
+
 __all__ = ["STATUSES", "WorkerSpan", "CpuLoad", "MemoryUse", "RunResult", "Suite"]
 
 STATUSES = ("ok", "failed", "timeout", "skipped")
@@ -210,24 +214,19 @@ class RunResult:
             raise ValueError(f"{self.backend}: status ok but no times_s")
 
     @property
-    def key(self) -> tuple:
-        """What identifies a configuration across runs and files (for compare and resume)."""
-        # Static (and unrecorded, before schema 4) chunking keeps the old key, so older files
-        # still compare and resume against new ones. The interpreter's label stays last: compare
-        # and the --python runs read it there.
-        chunks = () if self.chunksize in (None, "static") else (self.chunksize,)
-        return (self.backend, self.workers, self.n, self.scaling, self.workload, *chunks, self.python)
+    def key(self) -> RunKey:
+        """What identifies a configuration across runs and files (for compare, resume and history)."""
+        return RunKey.of(self.backend, self.workers, self.n, self.scaling, self.workload, self.chunksize, self.python)
 
     @property
     def series(self) -> str:
         """The line this run belongs to in tables and plots: the backend, and its chunksize when
         it is not the static split (pool cs=8 and pool cs=auto are two ways to run pool)."""
-        return self.backend if self.chunksize in (None, "static") else f"{self.backend} cs={self.chunksize}"
+        return series_name(self.backend, self.chunksize)
 
     @property
     def label(self) -> str:
-        chunks = "" if self.chunksize in (None, "static") else f" cs={self.chunksize}"
-        return f"{self.backend} w{self.workers}{chunks} n={self.n} {self.scaling}"
+        return self.key.label
 
     def replace(self, **changes: Any) -> "RunResult":
         return replace(self, **changes)
@@ -277,19 +276,25 @@ class Suite:
     schema_version: int
     harness_version: str
     created: str
-    machine: dict[str, Any]
-    python: dict[str, Any]
+    machine: Machine
+    python: PythonFacts
     config: dict[str, Any]
     runs: tuple[RunResult, ...] = ()
     warnings: tuple[str, ...] = ()
     packages: dict[str, Any] = field(default_factory=dict)
     git_commit: str | None = None
     complete: bool = True
-    # harness run --capacity: the parallel throughput this host delivered (harness.environment.capacity).
-    capacity: dict[str, Any] | None = None
-    # Every interpreter the sweep ran in, the harness's own first: label, implementation,
-    # version, executable, free_threaded_build, gil_mode, gil_enabled and gil_enabled_by.
-    interpreters: tuple[dict[str, Any], ...] = ()
+    # harness run --capacity: the parallel throughput this host delivered (harness.execution.capacity).
+    capacity: Capacity | None = None
+    # Every interpreter the sweep ran in, the harness's own first.
+    interpreters: tuple[Interpreter, ...] = ()
+
+    def __post_init__(self) -> None:
+        # The facts may come as the objects results.json holds (tests, older callers): typed here.
+        object.__setattr__(self, "machine", Machine.from_dict(self.machine))
+        object.__setattr__(self, "python", PythonFacts.from_dict(self.python))
+        object.__setattr__(self, "capacity", facts_from(Capacity, self.capacity))
+        object.__setattr__(self, "interpreters", tuple(Interpreter.from_dict(i) for i in self.interpreters))
 
     def replace(self, **changes: Any) -> "Suite":
         return replace(self, **changes)
@@ -306,15 +311,15 @@ class Suite:
             "harness_version": self.harness_version,
             "created": self.created,
             "complete": self.complete,
-            "machine": self.machine,
-            "python": self.python,
+            "machine": self.machine.to_dict(),
+            "python": self.python.to_dict(),
             "packages": self.packages,
             "git_commit": self.git_commit,
             "config": self.config,
-            "capacity": self.capacity,
+            "capacity": None if self.capacity is None else self.capacity.to_dict(),
             "runs": [r.to_dict() for r in self.runs],
             "warnings": list(self.warnings),
-            "interpreters": [dict(i) for i in self.interpreters],
+            "interpreters": [i.to_dict() for i in self.interpreters],
         }
 
     @classmethod
@@ -332,5 +337,5 @@ class Suite:
             git_commit=data.get("git_commit"),
             complete=bool(data.get("complete", True)),
             capacity=data.get("capacity"),
-            interpreters=tuple(dict(i) for i in data.get("interpreters") or ()),
+            interpreters=tuple(data.get("interpreters") or ()),
         )

@@ -15,8 +15,9 @@ import time
 from typing import Callable, Sequence
 
 from harness.results.model import RunResult, Suite
-from harness.execution.repeats import RepeatRecord
-from harness.results.storage import append_journal, save_suite, sync_journal
+from harness.results.repeats import RepeatRecord
+from harness.results.journal import append_journal, sync_journal
+from harness.results.storage import save_suite
 
 __all__ = ["SAVE_EVERY_S", "Recorder"]
 

@@ -1,4 +1,4 @@
-"""results.json: a versioned format, written atomically, journaled run by run, validated on load.
+"""results.json: a versioned format, written atomically and validated on load (the journal: results.journal).
 
 SCHEMA_VERSION history:
   1 -- first release: the fields listed in DESIGN.md (runs with times, statistics, cpu
@@ -43,39 +43,28 @@ import json
 import math
 import os
 import tempfile
-from dataclasses import dataclass, field
 from typing import Any
 
 from harness.results.json_format import dumps_results
 from harness.results.model import RunResult, Suite
 from harness.results.pause_points import pause_point
-from harness.execution.repeats import REPEAT_KIND, RepeatRecord
 from harness.text import one_line
 
 __all__ = [
     "SCHEMA_VERSION",
     "ResultsFileError",
-    "JOURNAL_NAME",
     "RESULTS_NAME",
     "atomic_write_text",
     "atomic_write_bytes",
     "read_json_file",
     "save_suite",
     "load_suite",
-    "append_journal",
-    "read_journal",
-    "Journal",
-    "read_journal_entries",
-    "sync_journal",
     "suite_from_data",
     "remove_stale_temporaries",
 ]
 
 SCHEMA_VERSION = 4
 RESULTS_NAME = "results.json"
-# Append-only, one finished run (or repeat of an interleaved run) per line, written as each
-# completes: a killed harness loses at most the one in progress, and --resume reads it back.
-JOURNAL_NAME = "runs.jsonl"
 
 
 _TMP_PREFIX, _TMP_SUFFIX = ".tmp-", ".json"
@@ -163,8 +152,10 @@ def read_json_file(path: str, expected: str = "a results.json file") -> Any:
         raise ResultsFileError(f"{path}: not valid JSON ({one_line(exc)}); truncated or not a results file?") from None
 
 
-def load_suite(path: str) -> Suite:
-    """Read and validate a results file; ResultsFileError says what is wrong with it."""
+def load_suite(path: "str | os.PathLike") -> Suite:
+    """A results.json read back and validated; ResultsFileError (a ValueError) names the file
+    and what is wrong with it. Every schema version up to SCHEMA_VERSION reads."""
+    path = os.fspath(path)
     return suite_from_data(read_json_file(path), path)
 
 
@@ -191,101 +182,6 @@ def suite_from_data(data: Any, path: str = "results") -> Suite:
             if value is not None and (not isinstance(value, (int, float)) or math.isnan(value)):
                 raise ResultsFileError(f"{path}: {run.label}: invalid number {value!r}")
     return suite
-
-
-def append_journal(folder: str, entry: "RunResult | RepeatRecord", *, sync: bool = True) -> None:
-    """Append one finished run, or one finished repeat of an unfinished run, to the folder's journal.
-
-    Once written, the entry survives the harness being killed (it is in the OS's page
-    cache). ``sync`` also fsyncs it, so it survives a power cut; a caller appending many
-    entries can pass False and call ``sync_journal`` now and then (an fsync costs a
-    millisecond or two, as much as the rest of a tiny run's bookkeeping).
-
-    A crash mid-append leaves a torn last line without its newline. Appending after it
-    would glue the next entry onto the fragment and turn a harmless torn tail into a corrupt
-    line in the middle, so the fragment is cut off first.
-    """
-    os.makedirs(folder, exist_ok=True)
-    data = (json.dumps(entry.to_dict(), allow_nan=False, separators=(",", ":")) + "\n").encode()
-    fd = os.open(os.path.join(folder, JOURNAL_NAME), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        _drop_torn_tail(fd)
-        pause_point("journal-before")
-        written, half = 0, len(data) // 2
-        while written < half:  # os.write may write less than asked
-            written += os.write(fd, data[written:half])
-        pause_point("journal-mid")
-        while written < len(data):
-            written += os.write(fd, data[written:])
-        if sync:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def sync_journal(folder: str) -> None:
-    """fsync the folder's journal (entries appended with ``sync=False``); no journal, nothing to do."""
-    try:
-        fd = os.open(os.path.join(folder, JOURNAL_NAME), os.O_RDONLY)
-    except FileNotFoundError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _drop_torn_tail(fd: int) -> None:
-    size = os.fstat(fd).st_size
-    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
-        return
-    content = os.pread(fd, size, 0)
-    os.ftruncate(fd, content.rfind(b"\n") + 1)  # 0 when the only line is torn
-
-
-@dataclass(frozen=True, slots=True)
-class Journal:
-    """What a folder's journal holds: the finished runs, and the finished repeats of unfinished ones.
-
-    ``repeats`` maps a configuration key to its repeats in journal order; keys that also
-    have a finished run are left out (the run supersedes them).
-    """
-
-    runs: tuple[RunResult, ...] = ()
-    repeats: dict = field(default_factory=dict)
-
-
-def read_journal_entries(folder: str) -> Journal:
-    """Everything journaled in ``folder``; a torn last line (a crash mid-write) is ignored."""
-    path = os.path.join(folder, JOURNAL_NAME)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except FileNotFoundError:
-        return Journal()
-    runs: list[RunResult] = []
-    repeats: dict[tuple, list[RepeatRecord]] = {}
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-            if isinstance(data, dict) and data.get("kind") == REPEAT_KIND:
-                record = RepeatRecord.from_dict(data)
-                repeats.setdefault(record.key, []).append(record)
-            else:
-                runs.append(RunResult.from_dict(data))
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            if number == len(lines):
-                break  # the entry in progress when the writer died
-            raise ResultsFileError(f"{path}: line {number} is not a valid run or repeat ({exc})") from None
-    finished = {r.key for r in runs}
-    return Journal(tuple(runs), {k: v for k, v in repeats.items() if k not in finished})
-
-
-def read_journal(folder: str) -> list[RunResult]:
-    """The finished runs journaled in ``folder``."""
-    return list(read_journal_entries(folder).runs)
 
 
 def remove_stale_temporaries(folder: str) -> list[str]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from harness.compare.rule import RegressionCheck, evidence_from_samples
-from harness.analysis.stats import median
+from harness.stats import median
 
 __all__ = ["Disagreement", "round_disagreement"]
 

@@ -82,7 +82,7 @@ class SideRunner:
         if self.python != sys.executable:
             # Another interpreter (a side's own venv) gets this harness from its source folder,
             # as harness run --python does: one harness for both sides.
-            from harness.execution.external import PACKAGE_ROOT
+            from harness.environment.pythons import PACKAGE_ROOT
 
             paths.append(PACKAGE_ROOT)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (*paths, env.get("PYTHONPATH", "")) if p)

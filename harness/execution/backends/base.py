@@ -20,7 +20,8 @@ import time
 import weakref
 from typing import ClassVar, Iterable, Sequence
 
-from harness.execution.tasks import Chunk, TaskResult
+from harness.execution.partition import Chunk
+from harness.results.repeats import TaskResult
 
 __all__ = ["Backend", "BackendError", "WorkerFailure", "RunTimeout", "describe_exitcode", "kill_processes",
            "abandon_threads", "abandoned_threads", "FlushEveryOption"]

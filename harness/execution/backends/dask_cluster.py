@@ -18,7 +18,7 @@ import os
 import signal
 import time
 
-from harness.execution.backends._compat import spec_cluster_instances
+from harness._compat import spec_cluster_instances
 
 __all__ = ["CONNECT_S", "WORKERS_S", "CLOSE_S", "KILL_CLOSE_S", "QUIET", "plugins", "QuietLogs",
            "deferred_interrupts", "guarded_start", "local_cluster", "connect", "count_workers", "refused",

@@ -15,7 +15,7 @@ import concurrent.futures as cf
 import signal
 import time
 
-from harness.execution.backends._compat import executor_processes, executor_threads
+from harness._compat import executor_processes, executor_threads
 from harness.execution.backends.base import (Backend, WorkerFailure, abandon_threads, describe_exitcode,
                                    kill_processes)
 from harness.execution.backends.worker import TaskFailure, describe_exception, init_worker_process, run_task

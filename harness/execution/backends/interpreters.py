@@ -23,7 +23,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import sys
 
-from harness.execution.backends._compat import executor_threads
+from harness._compat import executor_threads
 from harness.execution.backends.base import Backend, WorkerFailure, abandon_threads
 from harness.execution.backends.worker import warm_up
 

@@ -19,7 +19,7 @@ import concurrent.futures as cf
 import re
 import time
 
-from harness.execution.backends._compat import executor_processes
+from harness._compat import executor_processes
 from harness.execution.backends.base import Backend, WorkerFailure, describe_exitcode
 from harness.execution.backends.worker import describe_exception, init_worker_process, run_task, warm_up
 

@@ -15,7 +15,7 @@ import functools
 import multiprocessing.pool
 import threading
 
-from harness.execution.backends._compat import pool_task_queue_lock, pool_workers
+from harness._compat import pool_task_queue_lock, pool_workers
 from harness.execution.backends.base import Backend, RunTimeout, WorkerFailure, describe_exitcode, kill_processes
 from harness.execution.backends.worker import TaskFailure, init_worker_process, run_task
 

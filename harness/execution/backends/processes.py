@@ -17,7 +17,8 @@ import time
 
 from harness.execution.backends.base import Backend, RunTimeout, WorkerFailure, describe_exitcode, kill_processes
 from harness.execution.backends.worker import TaskFailure, init_worker_process, run_task
-from harness.execution.tasks import Chunk, TaskResult
+from harness.execution.partition import Chunk
+from harness.results.repeats import TaskResult
 
 __all__ = ["ProcessesBackend", "collect_from_queue"]
 

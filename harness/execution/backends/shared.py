@@ -21,7 +21,7 @@ from harness.execution.backends.processes import ProcessesBackend, collect_from_
 from harness.execution.backends.worker import (
     describe_exception, init_worker_process, load_cached, peak_rss_bytes, worker_gil_enabled,
 )
-from harness.execution.tasks import TaskResult
+from harness.results.repeats import TaskResult
 
 __all__ = ["SharedBackend", "SharedNoLockBackend", "LIMBS", "read_accumulator", "add_into"]
 

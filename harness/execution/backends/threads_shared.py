@@ -18,7 +18,7 @@ import time
 from harness.execution.backends.base import Backend, FlushEveryOption
 from harness.execution.backends.threads import run_in_threads
 from harness.execution.backends.worker import load_cached, worker_gil_enabled
-from harness.execution.tasks import TaskResult
+from harness.results.repeats import TaskResult
 
 __all__ = ["DEFAULT_THREAD_FLUSH_EVERY", "SharedTotal", "ThreadsNoLockBackend", "ThreadsSharedBackend"]
 

@@ -1,7 +1,7 @@
 """Code that runs inside a worker (thread or process): compute one task and time it.
 
 Stdlib only: it runs in worker processes of any start method and in other interpreters.
-A task is a ``harness.execution.tasks.Chunk`` and its result a ``harness.execution.tasks.TaskResult`` (see
+A task is a ``harness.execution.partition.Chunk`` and its result a ``harness.results.repeats.TaskResult`` (see
 there for the clock its start and end are read on).
 """
 
@@ -14,8 +14,9 @@ import threading
 import time
 import traceback
 
-from harness.execution.backends._compat import gil_enabled
-from harness.execution.tasks import Chunk, TaskResult
+from harness._compat import gil_enabled
+from harness.execution.partition import Chunk
+from harness.results.repeats import TaskResult
 
 __all__ = ["load_cached", "worker_gil_enabled", "peak_rss_bytes", "TaskFailure", "execute", "run_task",
            "init_worker_process", "describe_exception", "describe_system_exit", "warm_up"]

@@ -1,4 +1,5 @@
-"""One timed repeat, and its journal record: what an interleaved sweep keeps as it goes.
+"""One timed repeat, the results of its tasks, and its journal record: what an interleaved sweep
+keeps as it goes.
 
 An interleaved sweep finishes a configuration only at its last pass. Journaling every
 finished repeat means an interrupt loses at most the repeat in progress, and --resume
@@ -7,19 +8,79 @@ continues each configuration from the repeats it already has.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields, replace
+from typing import Any, Sequence
 
-from harness.execution.memory import MemorySamples, compact_memory
-from harness.execution.sampler import CpuSamples
-from harness.execution.tasks import TaskResult
+from harness.results.key import RunKey
+from harness.results.samples import CpuSamples, MemorySamples, compact_memory
 from harness.results.timeline import compact_timeline
 
-__all__ = ["REPEAT_KIND", "Repeat", "RepeatRecord"]
+__all__ = ["REPEAT_KIND", "Repeat", "RepeatRecord", "TaskResult"]
 
 # The journal's line discriminator: a line with "kind": "repeat" is a RepeatRecord; any other
 # line is a finished RunResult (the only kind journals of schema 1 and 2 hold).
 REPEAT_KIND = "repeat"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskResult:
+    """What one chunk reports back.
+
+    ``start`` and ``end`` are ``time.perf_counter()`` readings. On Linux that is
+    CLOCK_MONOTONIC, one clock for every process on the machine, so the parent can place
+    worker spans on its own timeline. ``value`` is a range workload's total, or a map
+    workload's results in item order (the runner checks them and then drops them).
+    ``cpu_s`` is the thread's (or process's) CPU time, ``peak_rss`` the worker process's peak
+    resident memory in bytes (None in-process), ``pid`` the worker process (None
+    in-process), ``gil_enabled`` the GIL's state as the worker saw it after importing the
+    workload (None before Python 3.13), and ``thread`` the native id of the thread that ran
+    it: (pid, thread) names the worker that took a chunk from a shared queue.
+    """
+
+    worker: int
+    value: Any
+    start: float
+    end: float
+    cpu_s: float | None
+    peak_rss: int | None = None
+    pid: int | None = None
+    gil_enabled: bool | None = None
+    thread: int | None = None
+    items: int | None = None
+    # Seconds spent computing, when this result stands for several chunks of one worker
+    # (merged after the repeat): then start..end also spans its waits between chunks.
+    busy_s: float | None = None
+
+    @property
+    def busy(self) -> float:
+        return self.busy_s if self.busy_s is not None else max(self.end - self.start, 0.0)
+
+    def with_value(self, value: Any) -> "TaskResult":
+        """The same result carrying another value (a shared total read by the parent, or None
+        once a map workload's results are checked)."""
+        return replace(self, value=value)
+
+    @property
+    def runner(self) -> tuple:
+        """Which worker ran it: its process (None in-process) and thread."""
+        return (self.pid, self.thread)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The journal's form (format 2): named fields."""
+        return {name: getattr(self, name) for name in _TASK_FIELDS}
+
+    @classmethod
+    def from_journal(cls, data: dict | Sequence) -> "TaskResult":
+        """From the journal: named fields (format 2), or the positional list format 1 wrote, the
+        fields in declaration order (7 of them before gil_enabled was kept, 8 before items)."""
+        if isinstance(data, dict):
+            return cls(**{name: data[name] for name in _TASK_FIELDS if name in data})
+        if not isinstance(data, (list, tuple)) or not 5 <= len(data) <= len(_TASK_FIELDS):
+            raise ValueError(f"task result: expected an object or a list of 5 to {len(_TASK_FIELDS)} values")
+        return cls(**dict(zip(_TASK_FIELDS, data)))
+
+
+_TASK_FIELDS = tuple(f.name for f in fields(TaskResult))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +123,7 @@ class Repeat:
                        "per_core": [list(s) for s in loads],
                        "memory": None if memory is None else compact_memory(memory).to_dict()}
         return {"wall_s": self.wall_s, "cpu_s": self.cpu_s, "start": self.start,
-                "task_results": [r.to_list() for r in self.task_results], "samples": samples,
+                "task_results": [r.to_dict() for r in self.task_results], "samples": samples,
                 "reference_s": self.reference_s, "check": self.check}
 
     @classmethod
@@ -73,7 +134,7 @@ class Repeat:
             per_core=tuple(tuple(float(v) for v in s) for s in raw["per_core"]),
             memory=MemorySamples.from_dict(raw["memory"]) if raw.get("memory") else None)  # older lines: none
         return cls(wall_s=float(data["wall_s"]), cpu_s=float(data["cpu_s"]), start=float(data["start"]),
-                   task_results=tuple(TaskResult.from_list(r) for r in data["task_results"]), samples=samples,
+                   task_results=tuple(TaskResult.from_journal(r) for r in data["task_results"]), samples=samples,
                    reference_s=data.get("reference_s"), check=data.get("check"))
 
 
@@ -85,7 +146,7 @@ class RepeatRecord:
     starts its own backend.
     """
 
-    key: tuple
+    key: RunKey
     repeat: Repeat
     startup_s: float | None = None
     recomputed: int | None = None
@@ -93,13 +154,13 @@ class RepeatRecord:
     timing_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": REPEAT_KIND, "key": list(self.key), "repeat": self.repeat.to_dict(),
+        return {"kind": REPEAT_KIND, "key": self.key.to_json(), "repeat": self.repeat.to_dict(),
                 "startup_s": self.startup_s, "recomputed": self.recomputed, "timing_s": self.timing_s}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RepeatRecord":
         if data.get("kind") != REPEAT_KIND:
             raise ValueError(f"not a repeat record (kind {data.get('kind')!r})")
-        return cls(key=tuple(data["key"]), repeat=Repeat.from_dict(data["repeat"]),
+        return cls(key=RunKey.from_json(data["key"]), repeat=Repeat.from_dict(data["repeat"]),
                    startup_s=data.get("startup_s"), recomputed=data.get("recomputed"),
                    timing_s=data.get("timing_s"))

@@ -1,11 +1,13 @@
-"""Every private attribute of CPython, loky and distributed the backends rely on, in one place.
+"""Every private attribute of CPython, multiprocessing, loky, distributed and matplotlib the
+harness relies on, in one place, at the bottom of the layers so that any package may use it.
 
 No public API gives what these read: a pool's worker processes (to notice one that died,
 which multiprocessing.Pool never reports, and to kill them all), the lock a hung Pool's
-terminate() waits on, an executor's threads (to record them as abandoned) and the clusters
-distributed has built (to end one an interrupt left half-built). Each access is one small
-function here, and tests/test_compat.py holds a canary for each that fails loudly when a
-release renames or drops the attribute, instead of a backend quietly losing what it needs.
+terminate() waits on, an executor's threads (to record them as abandoned), the clusters
+distributed has built (to end one an interrupt left half-built), whether the GIL is on, the
+platform's default start method without fixing it, and a figure's suptitle. Each access is
+one small function here, and tests/test_compat.py holds a canary for each that fails loudly
+when a release renames or drops the attribute, instead of the harness quietly losing it.
 
 Stdlib only at import time: distributed is imported only by the function that reads it.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 import sys
 
 __all__ = ["pool_workers", "pool_task_queue_lock", "executor_processes", "executor_threads", "gil_enabled",
-           "spec_cluster_instances"]
+           "spec_cluster_instances", "platform_default_context", "figure_suptitle"]
 
 
 def pool_workers(pool) -> list:
@@ -54,3 +56,21 @@ def spec_cluster_instances() -> set:
     from distributed.deploy.spec import SpecCluster
 
     return set(SpecCluster._instances)
+
+
+def platform_default_context():
+    """The platform's default multiprocessing context, read without making it the default
+    (``multiprocessing.context._default_context._default_context``); None if not found.
+
+    Both ``get_start_method()`` and (before 3.12) ``get_context()`` *fix* the default as a
+    side effect, after which the caller's own ``set_start_method()`` raises.
+    """
+    import multiprocessing.context
+
+    return getattr(getattr(multiprocessing.context, "_default_context", None), "_default_context", None)
+
+
+def figure_suptitle(figure):
+    """A matplotlib figure's suptitle Text, or None (``Figure._suptitle``: ``get_suptitle()``
+    returns only the string, and only from matplotlib 3.8)."""
+    return getattr(figure, "_suptitle", None)
