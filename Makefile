@@ -20,8 +20,10 @@ bench: $(STAMP)
 	$(BIN)/harness run --capacity $(ARGS)
 	@echo "open reports/latest/report.html"
 
-## The tests (small sizes; real threads, processes, pools, a Dask cluster and a browser).
+## The tests (small sizes; real threads, processes, pools, a Dask cluster and a browser), after
+## the layers contract (pyproject.toml: a lower layer never imports a higher one).
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 ## The tests under every CPython 3.10-3.13 (and a free-threaded build) found here, one nox

@@ -12,13 +12,11 @@ import os
 import sys
 from typing import Sequence
 
-from harness.cli.parser import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, build_parser, config_from_args
+from harness import exit_codes
+from harness.cli.errors import print_error
+from harness.cli.parser import UsageError, build_parser, config_from_args
 
 __all__ = ["main", "build_parser", "UsageError"]
-
-
-def _err(message: str) -> None:
-    sys.stderr.write(f"harness: error: {message}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Output piped into `head` or a closed pager: results are saved; leave quietly.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
+        return exit_codes.OK
 
 
 def _print_capacity(processes: int, cpus: int | None) -> int:
@@ -37,12 +35,12 @@ def _print_capacity(processes: int, cpus: int | None) -> int:
     try:
         print(format_capacity(probe_parallel_capacity(processes), cpus), flush=True)
     except CapacityError as exc:
-        _err(f"--capacity: {exc}")
-        return EXIT_FAILED
+        print_error(f"--capacity: {exc}")
+        return exit_codes.FAILED
     except KeyboardInterrupt:
         sys.stderr.write("harness env: interrupted\n")
-        return 130
-    return EXIT_OK
+        return exit_codes.SIGINT
+    return exit_codes.OK
 
 
 def _dispatch(argv: Sequence[str] | None) -> int:
@@ -53,7 +51,7 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
-        return EXIT_OK
+        return exit_codes.OK
     if args.command == "run":
         from harness.cli.run import command_run
 
@@ -82,6 +80,6 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         if args.capacity is not None:
             cpus = environment["machine"].get("usable_cpus")
             return _print_capacity(args.capacity or cpus or 1, cpus)
-        return EXIT_OK
+        return exit_codes.OK
     parser.error(f"unknown command {args.command!r}")
-    return EXIT_USAGE
+    return exit_codes.USAGE

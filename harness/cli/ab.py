@@ -14,12 +14,13 @@ import os
 import sys
 from dataclasses import dataclass
 
-from harness.compare.ab import EXIT_UNSTABLE, SIDES, AbRunError, GitError, SideRunner, Worktree
-from harness.execution.signals import EXIT_SIGINT, EXIT_SIGTERM, Terminated, terminate_as_exception
+from harness import exit_codes
+from harness.cli.errors import print_error
+from harness.compare.ab import SIDES, AbRunError, GitError, SideRunner, Worktree
+from harness.execution.signals import Terminated, terminate_as_exception
 
-__all__ = ["command_ab", "EXIT_UNSTABLE"]
+__all__ = ["command_ab"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # harness run options that make no sense for a round (--out, --quiet are ab's own; --no-report
 # and --reference it adds itself).
 _REFUSED = {"resume": "--resume (each round is a fresh run into the output folder)"}
@@ -43,10 +44,6 @@ class AbPlan:
     sweep: tuple[str, ...]
     modules: tuple[str, ...]
     out: str
-
-
-def _err(message: str) -> None:
-    sys.stderr.write(f"harness ab: error: {message}\n")
 
 
 def _parse_sweep(tokens: list[str]):
@@ -249,13 +246,13 @@ def _report(plan: AbPlan, args, comparison) -> int:
         try:
             atomic_write_text(args.markdown, format_markdown(comparison))
         except OSError as exc:
-            _err(f"--markdown {args.markdown}: {exc.strerror or exc}")
-            return EXIT_USAGE
+            print_error(f"--markdown {args.markdown}: {exc.strerror or exc}", "ab")
+            return exit_codes.USAGE
     # A configuration that failed (timed out, crashed, a wrong result) fails the gate too, as it
     # fails harness run: a head that breaks the workload must not pass as "no regression".
     if comparison.has_regression or any(row.verdict == "failed" for row in comparison.rows):
-        return EXIT_FAILED
-    return EXIT_UNSTABLE if comparison.has_unstable else EXIT_OK
+        return exit_codes.FAILED
+    return exit_codes.UNSTABLE if comparison.has_unstable else exit_codes.OK
 
 
 def _measure_and_judge(plan: AbPlan, args):
@@ -290,19 +287,19 @@ def command_ab(args, tokens: list[str]) -> int:
         plan = _plan(args, tokens)
         os.makedirs(plan.out, exist_ok=True)
     except (AbUsageError, GitError) as exc:
-        _err(str(exc))
-        return EXIT_USAGE
+        print_error(str(exc), "ab")
+        return exit_codes.USAGE
     except OSError as exc:
-        _err(f"--out {args.out}: cannot write there ({exc.strerror or exc})")
-        return EXIT_USAGE
+        print_error(f"--out {args.out}: cannot write there ({exc.strerror or exc})", "ab")
+        return exit_codes.USAGE
     try:
         comparison = _measure_and_judge(plan, args)
     except (KeyboardInterrupt, Terminated) as exc:
         sys.stderr.write(f"harness ab: interrupted; the worktrees are removed and the rounds finished so far "
                          f"are in {plan.out}\n")
-        return EXIT_SIGINT if isinstance(exc, KeyboardInterrupt) else EXIT_SIGTERM
+        return exit_codes.SIGINT if isinstance(exc, KeyboardInterrupt) else exit_codes.SIGTERM
     except (AbUsageError, AbRunError, GitError, CompareError) as exc:
         _remove_if_empty(plan.out)
-        _err(str(exc))
-        return EXIT_USAGE
+        print_error(str(exc), "ab")
+        return exit_codes.USAGE
     return _report(plan, args, comparison)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from harness import exit_codes
 from harness._version import __version__
 from harness.execution.backends import BACKEND_NAMES, DEFAULT_BACKENDS
 from harness.config.repetition import AUTO, AUTO_CI_WIDTH, AUTO_MAX_REPEATS, AUTO_MIN_REPEATS, DEFAULT_MAX_TIME_S
@@ -26,17 +27,15 @@ from harness.config import (
     parse_workers,
 )
 
-__all__ = ["build_parser", "config_from_args", "UsageError", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE"]
+__all__ = ["build_parser", "config_from_args", "UsageError"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # harness.execution.capacity.MAX_PROCESSES, repeated so that --help does not import the probe.
 _MAX_PROBE_PROCESSES = 1024
-# harness.compare.ab.DEFAULT_ROUNDS and EXIT_UNSTABLE, repeated so that every command's parser stays light
-# (tests/test_ab.py pins them equal).
-_AB_DEFAULT_ROUNDS, _AB_EXIT_UNSTABLE = 5, 3
+# harness.compare.ab.DEFAULT_ROUNDS, repeated so that every command's parser stays light
+# (tests/test_ab.py pins it, and the exit code, equal).
+_AB_DEFAULT_ROUNDS, _AB_EXIT_UNSTABLE = 5, exit_codes.UNSTABLE
 DEFAULT_N = "1000000"
 DEFAULT_MAP_N = "1000"
-REPORTS_DIR = "reports"
 
 
 class UsageError(Exception):
@@ -47,7 +46,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr (no usage dump) and exit 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(exit_codes.USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _positive_float(option: str):

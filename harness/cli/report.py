@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
+
+from harness import exit_codes
+from harness.cli.errors import print_error
 
 __all__ = ["command_report", "command_compare", "command_list"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def command_report(args) -> int:
@@ -17,33 +18,33 @@ def command_report(args) -> int:
         suite = load_suite(args.results)
         baseline = load_suite(args.baseline) if args.baseline else None
     except ResultsFileError as exc:
-        sys.stderr.write(f"harness report: error: {exc}\n")
-        return EXIT_USAGE
+        print_error(str(exc), "report")
+        return exit_codes.USAGE
     out = args.out or os.path.dirname(os.path.abspath(args.results))
     from harness.report import build_report
 
     try:
         paths = build_report(suite, out, baseline=baseline)
     except OSError as exc:
-        sys.stderr.write(f"harness report: error: --out {out}: cannot write there ({exc.strerror or exc})\n")
-        return EXIT_USAGE
+        print_error(f"--out {out}: cannot write there ({exc.strerror or exc})", "report")
+        return exit_codes.USAGE
     for path in paths:
         print(path)
-    return EXIT_OK
+    return exit_codes.OK
 
 
 def command_compare(args) -> int:
     from harness.compare import CompareError, compare_files, format_markdown, format_table
 
     if not 0 < args.alpha < 1:
-        sys.stderr.write(f"harness compare: error: --alpha {args.alpha}: accepted: a probability 0 < P < 1\n")
-        return EXIT_USAGE
+        print_error(f"--alpha {args.alpha}: accepted: a probability 0 < P < 1", "compare")
+        return exit_codes.USAGE
     try:
         comparison = compare_files(args.baseline, args.current, threshold_pct=args.threshold,
                                    alpha=args.alpha, strict=args.strict, use_reference=not args.raw)
     except CompareError as exc:
-        sys.stderr.write(f"harness compare: error: {exc}\n")
-        return EXIT_USAGE
+        print_error(str(exc), "compare")
+        return exit_codes.USAGE
     print("\n".join(format_table(comparison)))
     if args.markdown:
         from harness.results.storage import atomic_write_text
@@ -51,9 +52,9 @@ def command_compare(args) -> int:
         try:
             atomic_write_text(args.markdown, format_markdown(comparison))
         except OSError as exc:
-            sys.stderr.write(f"harness compare: error: --markdown {args.markdown}: {exc.strerror or exc}\n")
-            return EXIT_USAGE
-    return EXIT_FAILED if comparison.has_regression else EXIT_OK
+            print_error(f"--markdown {args.markdown}: {exc.strerror or exc}", "compare")
+            return exit_codes.USAGE
+    return exit_codes.FAILED if comparison.has_regression else exit_codes.OK
 
 
 def command_list(args) -> int:
@@ -79,4 +80,4 @@ def command_list(args) -> int:
     for name, workload in MAP_WORKLOADS.items():
         print(f"  {name:<17} {'available':<12} {workload.description} (default n {workload.default_n})")
     print("  MODULE:FUNCTION   available    your own function (item) -> result, with --items MODULE:PROVIDER")
-    return EXIT_OK
+    return exit_codes.OK

@@ -11,15 +11,12 @@ import os
 import sys
 
 from harness.config import ConfigError
-from harness.execution.signals import EXIT_SIGINT, EXIT_SIGTERM, Terminated
+from harness import exit_codes
+from harness.cli.errors import print_error
+from harness.execution.signals import Terminated
 
 __all__ = ["command_run", "summary_lines"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def _err(message: str) -> None:
-    sys.stderr.write(f"harness run: error: {message}\n")
 
 
 def summary_lines(suite) -> list[str]:
@@ -97,18 +94,18 @@ def command_run(args, config_from_args) -> int:
                                sampling=not args.no_sampling, report=not args.no_report)
         sweep = Sweep(request, on_progress=on_progress, on_notice=None if args.quiet else _notice)
     except (ConfigError, SweepError) as exc:
-        _err(str(exc))
-        return EXIT_USAGE
+        print_error(str(exc), "run")
+        return exit_codes.USAGE
     if progress:
         progress.start()
     try:
         outcome = sweep.run()
     except (KeyboardInterrupt, Terminated) as exc:  # in the capacity probe: nothing written yet
         sys.stderr.write("harness run: interrupted while measuring the host's capacity; nothing was run\n")
-        return EXIT_SIGINT if isinstance(exc, KeyboardInterrupt) else EXIT_SIGTERM
+        return exit_codes.SIGINT if isinstance(exc, KeyboardInterrupt) else exit_codes.SIGTERM
     except SweepError as exc:
-        _err(str(exc))
-        return EXIT_USAGE
+        print_error(str(exc), "run")
+        return exit_codes.USAGE
     finally:
         if progress:
             progress.stop()
@@ -130,14 +127,14 @@ def _finish(outcome, quiet: bool) -> int:
             if outcome.unfinished_repeats else ""
         sys.stderr.write(f"harness run: interrupted; {len(suite.runs)} completed run(s){kept} saved in {out}; "
                          f"continue with: harness run --resume {out}\n")
-        return EXIT_SIGINT if outcome.interrupted_by is KeyboardInterrupt else EXIT_SIGTERM
+        return exit_codes.SIGINT if outcome.interrupted_by is KeyboardInterrupt else exit_codes.SIGTERM
     if outcome.report_error:
         sys.stderr.write(f"harness run: warning: the report could not be built: {outcome.report_error}\n")
     if not quiet:
         print("\n".join(summary_lines(suite) + [""] + _conclusions(suite)))
         report = f" and report.html ({outcome.report_seconds:.1f} s)" if outcome.report_seconds is not None else ""
         print(f"\nresults.json{report} in {out}")
-    return EXIT_FAILED if outcome.error or outcome.failed_runs else EXIT_OK
+    return exit_codes.FAILED if outcome.error or outcome.failed_runs else exit_codes.OK
 
 
 def _conclusions(suite) -> list[str]:

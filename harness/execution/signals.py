@@ -15,10 +15,7 @@ import os
 import signal
 from contextlib import contextmanager
 
-__all__ = ["Terminated", "terminate_as_exception", "raise_if_interrupted", "EXIT_SIGINT", "EXIT_SIGTERM"]
-
-EXIT_SIGINT = 130
-EXIT_SIGTERM = 143
+__all__ = ["Terminated", "terminate_as_exception", "raise_if_interrupted"]
 
 _active = False
 _fork_hook_registered = False

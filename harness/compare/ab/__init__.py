@@ -31,6 +31,7 @@ Exit codes (the CLI's; compare's, plus one):
 
 from __future__ import annotations
 
+from harness import exit_codes
 from harness.compare.ab.agreement import Disagreement, round_disagreement
 from harness.compare.ab.judge import judge_rounds, mark_unstable
 from harness.compare.ab.rounds import SIDES, AbRunError, SideRunner, round_folder, round_order
@@ -56,4 +57,4 @@ __all__ = [
 ]
 
 DEFAULT_ROUNDS = 5
-EXIT_UNSTABLE = 3
+EXIT_UNSTABLE = exit_codes.UNSTABLE  # harness ab's own code, kept in harness.exit_codes with the others
