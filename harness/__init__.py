@@ -10,6 +10,7 @@ from harness._version import __version__
 from harness.api import Sweep, SweepError, SweepOutcome, SweepRequest
 from harness.call import sweep
 from harness.config import ConfigError, RunConfig
+from harness.execution.backends.registry import register_backend
 from harness.report.build import build_report
 from harness.results.model import CpuLoad, MemoryUse, RunResult, Suite, WorkerSpan
 from harness.results.storage import load_suite
@@ -20,6 +21,7 @@ __all__ = [
     "sweep",
     "build_report",
     "load_suite",
+    "register_backend",
     "ConfigError",
     "RunConfig",
     "CpuLoad",

@@ -12,7 +12,7 @@ def test_exported_names_are_pinned():
         "__version__", "ConfigError", "RunConfig", "CpuLoad", "RunResult", "Suite", "WorkerSpan",
         "Sweep", "SweepError", "SweepOutcome", "SweepRequest",
         "Workload", "WorkloadError", "poly", "poly_oracle", "resolve_workload",
-        "sweep", "build_report", "load_suite", "MemoryUse",
+        "sweep", "build_report", "load_suite", "MemoryUse", "register_backend",
     ])
     for name in harness.__all__:
         assert hasattr(harness, name)

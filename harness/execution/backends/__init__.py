@@ -1,66 +1,42 @@
 """The concurrency models, one module each, behind the small interface in ``base``.
 
-The registry maps names to ``module:Class`` strings so that listing backends imports
-nothing heavy: loky and dask are imported only when their backend is used.
+``registry`` maps names to classes: the built-in backends, those registered with
+``harness.register_backend`` and those installed packages declare (entry-point group
+``harness.backends``). The lists below are derived from what each backend says of itself
+(its class attributes), never kept by hand: ``STDLIB_BACKENDS`` (``stdlib_only``: they run
+inside another interpreter with nothing installed, ``--python``) and ``DEFAULT_BACKENDS``
+(``in_default_sweep``). They are computed when asked for, so importing this package imports
+no backend.
 """
 
 from __future__ import annotations
 
-import importlib
-
 from harness.execution.backends.base import Backend, BackendError, RunTimeout, WorkerFailure
+from harness.execution.backends.registry import (ENTRY_POINT_GROUP, BackendRegistryError, backend_class,
+                                                 backend_names, register_backend)
 
 __all__ = [
     "Backend",
     "BackendError",
+    "BackendRegistryError",
     "RunTimeout",
     "WorkerFailure",
+    "ENTRY_POINT_GROUP",
     "BACKEND_NAMES",
     "STDLIB_BACKENDS",
     "DEFAULT_BACKENDS",
     "backend_class",
+    "backend_names",
     "backend_trait",
+    "backends_where",
     "is_baseline",
     "is_thread_based",
     "is_exact_by_design",
     "availability",
+    "register_backend",
 ]
 
-_REGISTRY = {
-    "serial": "harness.execution.backends.serial:SerialBackend",
-    "threads": "harness.execution.backends.threads:ThreadsBackend",
-    "processes": "harness.execution.backends.processes:ProcessesBackend",
-    "pool": "harness.execution.backends.pool:PoolBackend",
-    "pool-async": "harness.execution.backends.pool:PoolAsyncBackend",
-    "thread-executor": "harness.execution.backends.executors:ThreadExecutorBackend",
-    "process-executor": "harness.execution.backends.executors:ProcessExecutorBackend",
-    "shared": "harness.execution.backends.shared:SharedBackend",
-    "shared-nolock": "harness.execution.backends.shared:SharedNoLockBackend",
-    "threads-shared": "harness.execution.backends.threads_shared:ThreadsSharedBackend",
-    "threads-nolock": "harness.execution.backends.threads_shared:ThreadsNoLockBackend",
-    "loky": "harness.execution.backends.loky_backend:LokyBackend",
-    "dask": "harness.execution.backends.dask_backend:DaskBackend",
-    "interpreters": "harness.execution.backends.interpreters:InterpretersBackend",
-}
-
-BACKEND_NAMES: tuple[str, ...] = tuple(_REGISTRY)
-# Free of third-party imports: these run inside another interpreter with nothing installed.
-STDLIB_BACKENDS: tuple[str, ...] = (
-    "serial", "threads", "processes", "pool", "pool-async", "thread-executor", "process-executor",
-    "shared", "shared-nolock", "threads-shared", "threads-nolock",
-)
-# The default sweep: every model of the tutorial plus the executors. shared-nolock and the
-# threads-shared pair are lessons in the Lock and lost updates, not contenders, so they run
-# only when asked for.
-DEFAULT_BACKENDS: tuple[str, ...] = (
-    "serial", "threads", "processes", "pool", "pool-async", "thread-executor", "process-executor", "shared",
-)
-
-
-def backend_class(name: str) -> type[Backend]:
-    """The class for a backend name; KeyError for an unknown name."""
-    module_name, _, class_name = _REGISTRY[name].partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+_UNUSABLE = (KeyError, ImportError, BackendRegistryError)
 
 
 def backend_trait(name: str, trait: str, default=None):
@@ -68,12 +44,29 @@ def backend_trait(name: str, trait: str, default=None):
     ``thread_based``, ``exact_by_design``, ``kind``, ...).
 
     ``default`` for a name this harness does not know or cannot import (a results file
-    written by another version), so reading old results never fails on a backend's name.
+    written by another version, or a plug-in not installed here), so reading old results
+    never fails on a backend's name.
     """
     try:
         return getattr(backend_class(name), trait)
-    except (KeyError, ImportError):
+    except _UNUSABLE:
         return default
+
+
+def backends_where(trait: str) -> tuple[str, ...]:
+    """The backends (in registry order) whose class attribute ``trait`` is true."""
+    return tuple(name for name in backend_names() if backend_trait(name, trait, False))
+
+
+def __getattr__(name: str):
+    # The derived lists, computed when asked for: a backend registered or installed later counts.
+    if name == "BACKEND_NAMES":
+        return backend_names()
+    if name == "STDLIB_BACKENDS":
+        return backends_where("stdlib_only")
+    if name == "DEFAULT_BACKENDS":
+        return backends_where("in_default_sweep")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def is_baseline(name: str) -> bool:
@@ -95,6 +88,6 @@ def availability(name: str) -> str | None:
     """None when the backend can run here, else the reason it cannot."""
     try:
         cls = backend_class(name)
-    except ImportError as exc:
+    except (ImportError, BackendRegistryError) as exc:
         return f"cannot import: {exc}"
     return cls.availability()

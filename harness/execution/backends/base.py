@@ -1,4 +1,5 @@
-"""The one small interface every concurrency model implements.
+"""The one small interface every concurrency model implements: built in, or plugged in
+(``harness.register_backend``, or the entry-point group ``harness.backends``).
 
 A backend is created for one (workers, start method) configuration. ``start`` builds any
 pool or cluster (timed by the runner as ``startup_s``, outside the repeats); ``run`` executes
@@ -95,7 +96,31 @@ class FlushEveryOption:
 
 
 class Backend(abc.ABC):
-    """Base class: subclasses set the class attributes and override ``run``."""
+    """Base class of every backend: subclasses set the class attributes and override ``run``.
+
+    The contract a backend (built in or plugged in) keeps. Generic code never asks a backend's
+    name; it asks these:
+
+    - ``name``, ``description``: what ``--backends`` and ``harness list`` call it;
+    - ``kind``: "inline" (the calling thread), "thread" (threads of the harness) or "process"
+      (child processes: the function is looked up by name there, and their CPU time counted);
+    - ``has_startup``: ``start()`` builds something reused across repeats (timed as startup_s);
+    - ``uses_start_method``: it honours ``--start-method``;
+    - ``thread_based``: its workers are threads sharing this interpreter's GIL;
+    - ``exact_by_design``: False for a lesson in lost updates (a wrong total is then expected,
+      not a failure), with ``locked_twin`` naming the same model with its Lock;
+    - ``can_chunk``: it hands chunks of any size to whichever worker is free (``--chunksize``);
+    - ``refuses_maps``: None, or the one-line reason it cannot run map workloads;
+    - ``stdlib_only``: it imports nothing outside the standard library, so ``--python`` runs it
+      in another interpreter with nothing installed;
+    - ``in_default_sweep``: it runs when ``--backends`` is not given;
+    - ``style``: (colour, marker) in every figure, or None for one picked from the name;
+    - ``pickles_items()``: items and results cross to its workers by pickle;
+    - ``options_from(config)``: its own constructor keywords from a RunConfig;
+    - ``availability()``: None, or why it cannot run here (``harness list`` shows it).
+
+    ``is_baseline`` belongs to serial alone: every speedup is measured against it.
+    """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
@@ -122,6 +147,11 @@ class Backend(abc.ABC):
     can_chunk: ClassVar[bool] = True
     # Runs map workloads (fn(item), a result per item). None: yes; else why not, in one line.
     refuses_maps: ClassVar[str | None] = None
+    # Imports nothing outside the standard library (and the harness's own stdlib part), so it
+    # runs in another interpreter with nothing installed (--python). A plug-in says so itself.
+    stdlib_only: ClassVar[bool] = False
+    # Runs when --backends is not given (the default sweep).
+    in_default_sweep: ClassVar[bool] = False
 
     @classmethod
     def pickles_items(cls) -> bool:

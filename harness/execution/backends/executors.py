@@ -49,6 +49,8 @@ class _ExecutorBackend(Backend):
 
 class ThreadExecutorBackend(_ExecutorBackend):
     name = "thread-executor"
+    stdlib_only = True
+    in_default_sweep = True
     style = ("#17becf", "v")
     description = "concurrent.futures.ThreadPoolExecutor, reused across repeats"
     kind = "thread"
@@ -73,6 +75,8 @@ def _executor_task(ref, task):
 
 class ProcessExecutorBackend(_ExecutorBackend):
     name = "process-executor"
+    stdlib_only = True
+    in_default_sweep = True
     style = ("#ff7f0e", "P")
     description = "concurrent.futures.ProcessPoolExecutor, reused across repeats; start-up recorded apart"
     kind = "process"

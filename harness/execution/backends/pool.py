@@ -66,6 +66,8 @@ def _terminate(pool, processes) -> None:
 
 class PoolBackend(Backend):
     name = "pool"
+    stdlib_only = True
+    in_default_sweep = True
     style = ("#2ca02c", "D")
     description = "multiprocessing.Pool.map over the chunks; pool started once, start-up recorded apart"
     kind = "process"

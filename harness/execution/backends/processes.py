@@ -86,6 +86,8 @@ def collect_from_queue(result_queue, processes, count: int, deadline: float) -> 
 
 class ProcessesBackend(Backend):
     name = "processes"
+    stdlib_only = True
+    in_default_sweep = True
     style = ("#d62728", "o")
     description = "a fresh multiprocessing.Process per worker each repeat, results via a Queue (start-up timed)"
     kind = "process"

@@ -45,6 +45,8 @@ def alarm(seconds: float):
 
 class SerialBackend(Backend):
     name = "serial"
+    stdlib_only = True
+    in_default_sweep = True
     style = ("#222222", "s")
     description = "the workload in the calling thread, one task after another (the baseline)"
     kind = "inline"

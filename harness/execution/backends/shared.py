@@ -71,6 +71,8 @@ def _shared_main(result_queue, acc, lock, ref, task, flush_every, parent_pid):
 
 class SharedBackend(FlushEveryOption, ProcessesBackend):
     name = "shared"
+    stdlib_only = True
+    in_default_sweep = True
     style = ("#9467bd", "X")
     description = ("fresh processes add their sums into a shared multiprocessing.Array under a Lock "
                    "(every --flush-every items); start-up timed")
@@ -105,6 +107,7 @@ class SharedBackend(FlushEveryOption, ProcessesBackend):
 
 class SharedNoLockBackend(SharedBackend):
     name = "shared-nolock"
+    in_default_sweep = False  # a lesson in lost updates, not a contender
     style = ("#e377c2", "x")
     description = "as shared, without the Lock: concurrent read-add-writes lose updates, and the oracle says so"
     use_lock = False

@@ -64,6 +64,8 @@ def run_in_threads(tasks, deadline: float, work: Callable, remaining: Callable[[
 
 class ThreadsBackend(Backend):
     name = "threads"
+    stdlib_only = True
+    in_default_sweep = True
     style = ("#1f77b4", "^")
     description = "one threading.Thread per worker; on a GIL build pure-Python work does not scale"
     kind = "thread"

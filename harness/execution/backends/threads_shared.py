@@ -49,6 +49,7 @@ class SharedTotal:
 
 class ThreadsSharedBackend(FlushEveryOption, Backend):
     name = "threads-shared"
+    stdlib_only = True
     style = ("#aec7e8", "<")
     description = ("threads add into one shared total under a threading.Lock (every --flush-every items, "
                    "default every item): the Lock's cost")
