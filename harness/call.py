@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
 from harness.api import Sweep, SweepError, SweepRequest
@@ -79,8 +80,8 @@ def sweep(
     """
     items = _as_items(items)
     workload = function_workload(fn, check, name)
-    config = _config(workload.name, len(items), backends=backends, workers=workers, chunksize=chunksize,
-                     repeat=repeat, max_time=max_time, warmup=warmup, start_method=start_method, timeout=timeout)
+    config = _config(workload.name, len(items), _SweepOptions(backends, workers, chunksize, repeat, max_time, warmup,
+                                                              start_method, timeout))
     folder = os.fspath(out) if out is not None else tempfile.mkdtemp(prefix="harness-sweep-")
     try:
         request = SweepRequest(config=config, out=folder, report=report, sampling=sampling, workload=workload,
@@ -96,26 +97,40 @@ def sweep(
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _config(workload: str, n: int, *, backends, workers, chunksize, repeat, max_time, warmup, start_method,
-            timeout):
+@dataclass(frozen=True, slots=True)
+class _SweepOptions:
+    """harness.sweep's keywords that describe the sweep, as the caller gave them."""
+
+    backends: Sequence[str] | str | None
+    workers: Sequence[int] | str | int
+    chunksize: Sequence[int | str] | int | str
+    repeat: int | str
+    max_time: float | None
+    warmup: int
+    start_method: str | None
+    timeout: float | None
+
+
+def _config(workload: str, n: int, options: _SweepOptions):
     """The RunConfig harness.sweep's arguments describe; SweepError names the keyword at fault."""
     from harness.config.repetition import DEFAULT_MAX_TIME_S
     from harness.config import ConfigError, RunConfig, parse_backends, parse_chunksizes, parse_workers
     from harness.environment.metadata import python_facts
     from harness.execution.backends import BACKEND_NAMES, DEFAULT_BACKENDS
 
+    o = options
     try:
         return RunConfig(
-            backends=DEFAULT_BACKENDS if backends is None else parse_backends(_text(backends), BACKEND_NAMES),
-            workers=parse_workers(_text(workers)),
+            backends=DEFAULT_BACKENDS if o.backends is None else parse_backends(_text(o.backends), BACKEND_NAMES),
+            workers=parse_workers(_text(o.workers)),
             n=(n,),
-            repeat=repeat,
-            max_time_s=DEFAULT_MAX_TIME_S if max_time is None else max_time,
-            warmup=warmup,
-            start_method=start_method or python_facts()["default_start_method"],
+            repeat=o.repeat,
+            max_time_s=DEFAULT_MAX_TIME_S if o.max_time is None else o.max_time,
+            warmup=o.warmup,
+            start_method=o.start_method or python_facts()["default_start_method"],
             workload=workload,
-            timeout_s=timeout,
-            chunksize=parse_chunksizes(_text(chunksize)),
+            timeout_s=o.timeout,
+            chunksize=parse_chunksizes(_text(o.chunksize)),
         )
     except ConfigError as exc:  # named as the keyword argument, not the CLI's flag
         keyword = exc.option.lstrip("-").replace("-", "_")

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 __all__ = [
-    "CPU_LINE_NOTE", "DPI", "RC", "finish_grid", "fixed_grid", "grid_shape", "grouped_positions",
+    "CPU_LINE_NOTE", "DPI", "GridSpacing", "RC", "finish_grid", "fixed_grid", "grid_shape", "grouped_positions",
     "mark_logical_cpus", "new_figure", "plain_log_axis", "to_png", "workers_axis",
 ]
 
@@ -68,14 +69,26 @@ def grid_shape(count: int, max_cols: int) -> tuple[int, int]:
     return math.ceil(count / cols), cols
 
 
-def fixed_grid(fig, rows: int, cols: int, *, left: float, right: float, top: float, bottom: float,
-               wgap: float, hgap: float, **subplot_kw):
-    """A rows x cols grid of axes with margins and gaps given in inches; returns them flattened."""
+@dataclass(frozen=True, slots=True)
+class GridSpacing:
+    """A grid's margins around it and gaps between its panels, in inches."""
+
+    left: float
+    right: float
+    top: float
+    bottom: float
+    wgap: float
+    hgap: float
+
+
+def fixed_grid(fig, rows: int, cols: int, spacing: GridSpacing, **subplot_kw):
+    """A rows x cols grid of axes spaced as ``spacing`` says (inches); returns them flattened."""
     width, height = fig.get_figwidth(), fig.get_figheight()
-    panel_w = (width - left - right - wgap * (cols - 1)) / cols
-    panel_h = (height - top - bottom - hgap * (rows - 1)) / rows
-    grid = fig.add_gridspec(rows, cols, left=left / width, right=1 - right / width, bottom=bottom / height,
-                            top=1 - top / height, wspace=wgap / panel_w, hspace=hgap / panel_h)
+    s = spacing
+    panel_w = (width - s.left - s.right - s.wgap * (cols - 1)) / cols
+    panel_h = (height - s.top - s.bottom - s.hgap * (rows - 1)) / rows
+    grid = fig.add_gridspec(rows, cols, left=s.left / width, right=1 - s.right / width, bottom=s.bottom / height,
+                            top=1 - s.top / height, wspace=s.wgap / panel_w, hspace=s.hgap / panel_h)
     return grid.subplots(squeeze=False, **subplot_kw).ravel()
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harness.report.axes import (
-    CPU_LINE_NOTE, finish_grid, fixed_grid, grid_shape, grouped_positions, mark_logical_cpus, new_figure, workers_axis,
+    CPU_LINE_NOTE, GridSpacing, finish_grid, fixed_grid, grid_shape, grouped_positions, mark_logical_cpus, new_figure,
+    workers_axis,
 )
 from harness.report.series import backend_colour, runs_at, time_unit
 from harness.text import format_seconds
@@ -97,8 +98,8 @@ def cpu_heatmap_figure(ctx: "PlotContext"):
     # Inches: panel body, then room for two-line titles, tick labels and the colour bar.
     body, title, ticks, top, bottom, right = 1.1 + min(cores, 64) * 0.028, 0.42, 0.3, 0.45, 0.55, 1.0
     fig = new_figure(11, rows * body + (rows - 1) * (title + ticks) + top + title + bottom, constrained=False)
-    axes = fixed_grid(fig, rows, cols, left=0.7, right=right, top=top + title, bottom=bottom, wgap=0.3,
-                      hgap=title + ticks, sharex=True, sharey=True)
+    axes = fixed_grid(fig, rows, cols, GridSpacing(left=0.7, right=right, top=top + title, bottom=bottom, wgap=0.3,
+                                                   hgap=title + ticks), sharex=True, sharey=True)
     mesh = None
     for ax, run, (edges, matrix) in zip(axes, panels, matrices):
         # Time as a share of each repeat: a 50 ms pool run and a 2 s threads run both fill
@@ -147,8 +148,8 @@ def gantt_figure(ctx: "PlotContext"):
     # Inches: panel body, two-line titles, each panel's own time axis, the legend at the bottom.
     body, title, ticks, top, bottom = 0.8 + min(most, 24) * 0.065, 0.42, 0.5, 0.45, 0.95
     fig = new_figure(11, rows * body + (rows - 1) * (title + ticks) + top + title + bottom, constrained=False)
-    axes = fixed_grid(fig, rows, cols, left=0.75, right=0.25, top=top + title, bottom=bottom, wgap=0.55,
-                      hgap=title + ticks)
+    axes = fixed_grid(fig, rows, cols, GridSpacing(left=0.75, right=0.25, top=top + title, bottom=bottom,
+                                                   wgap=0.55, hgap=title + ticks))
     for ax, run in zip(axes, panels):
         # Each panel on its own time axis: a 3 s threads run beside a 50 ms pool run would
         # otherwise squeeze the pool's launch gaps into a sliver.
