@@ -17,7 +17,7 @@ import subprocess
 import sysconfig
 from dataclasses import dataclass
 
-from harness.config.python_spec import GIL_MODES, PythonSpec, parse_python_spec
+from harness.config.python_spec import PythonSpec
 
 __all__ = [
     "ExternalPythonError",

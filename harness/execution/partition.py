@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from harness.chunksizes import AUTO, CHUNK_RULES, STATIC
+from harness.chunksizes import AUTO, STATIC
 
 __all__ = ["Chunk", "chunk_items", "make_chunks", "make_tasks", "expected_copies"]
 

@@ -35,7 +35,6 @@ import select
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 
 from harness.execution.memory import TreeReading, read_tree, samples_from_readings
 from harness.results.samples import METRICS, CpuSamples, MemorySamples

@@ -46,7 +46,7 @@ import tempfile
 from typing import Any
 
 from harness.results.json_format import dumps_results
-from harness.results.model import RunResult, Suite
+from harness.results.model import Suite
 from harness.results.pause_points import pause_point
 from harness.text import one_line
 
