@@ -127,7 +127,7 @@ def build_report(suite: Suite, out_dir: "str | os.PathLike", *, baseline: Suite 
         stem = entry[:-4] if entry.endswith(".png") else None
         if stem is None or entry in made:
             continue
-        if any(stem == name or stem.startswith(f"{name}-py") for name, *_ in PLOT_SPECS):
+        if any(stem == spec.name or stem.startswith(f"{spec.name}-py") for spec in PLOT_SPECS):
             os.unlink(os.path.join(out_dir, entry))
     csv_path = _write(os.path.join(out_dir, "results.csv"),
                       repeats_frame(suite).to_csv(index=False).encode("utf-8"))

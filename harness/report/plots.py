@@ -20,7 +20,7 @@ from harness.report.series import (
     series_order, sizes,
 )
 
-__all__ = ["Plot", "PlotContext", "PLOT_SPECS", "plot_context", "render_plots"]
+__all__ = ["FigureSpec", "Plot", "PlotContext", "PLOT_SPECS", "plot_context", "render_plots"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,19 +77,34 @@ class Plot:
 
 
 # (file stem, title, module, function, spans the full page width)
-PLOT_SPECS: tuple[tuple[str, str, str, str, bool], ...] = (
-    ("build-model", "Build × model", "plots_matrix", "matrix_figure", True),
-    ("speedup", "Speedup vs workers", "plots_scaling", "speedup_figure", False),
-    ("efficiency", "Parallel efficiency vs workers", "plots_scaling", "efficiency_figure", False),
-    ("wall-time", "Wall time vs workers", "plots_scaling", "wall_time_figure", True),
-    ("chunksize", "Time vs chunksize", "plots_map", "chunksize_figure", True),
-    ("time-vs-size", "Time vs problem size", "plots_scaling", "size_figure", True),
-    ("cpu-load", "Per-core CPU load over time", "plots_load", "cpu_heatmap_figure", True),
-    ("worker-timeline", "Worker timelines", "plots_load", "gantt_figure", True),
-    ("load-balance", "Load balance per worker", "plots_map", "balance_figure", True),
-    ("cpu-utilisation", "CPU utilisation per configuration", "plots_load", "utilisation_figure", True),
-    ("memory", "Memory per model", "plots_map", "memory_figure", True),
-    ("transfer", "Transfer time vs the gap over ideal", "plots_map", "transfer_figure", False),
+@dataclass(frozen=True, slots=True)
+class FigureSpec:
+    """One figure of the report: its file name, title, and the function that draws it
+    (``harness.report.MODULE:FUNCTION``, called with a PlotContext, returning (figure, caption)
+    or None). ``across_interpreters``: it compares the interpreters of a sweep, so it is drawn
+    once for all of them; every other figure is drawn once per interpreter."""
+
+    name: str
+    title: str
+    module: str
+    function: str
+    wide: bool = True
+    across_interpreters: bool = False
+
+
+PLOT_SPECS: tuple[FigureSpec, ...] = (
+    FigureSpec("build-model", "Build × model", "plots_matrix", "matrix_figure", across_interpreters=True),
+    FigureSpec("speedup", "Speedup vs workers", "plots_scaling", "speedup_figure", wide=False),
+    FigureSpec("efficiency", "Parallel efficiency vs workers", "plots_scaling", "efficiency_figure", wide=False),
+    FigureSpec("wall-time", "Wall time vs workers", "plots_scaling", "wall_time_figure"),
+    FigureSpec("chunksize", "Time vs chunksize", "plots_map", "chunksize_figure"),
+    FigureSpec("time-vs-size", "Time vs problem size", "plots_scaling", "size_figure"),
+    FigureSpec("cpu-load", "Per-core CPU load over time", "plots_load", "cpu_heatmap_figure"),
+    FigureSpec("worker-timeline", "Worker timelines", "plots_load", "gantt_figure"),
+    FigureSpec("load-balance", "Load balance per worker", "plots_map", "balance_figure"),
+    FigureSpec("cpu-utilisation", "CPU utilisation per configuration", "plots_load", "utilisation_figure"),
+    FigureSpec("memory", "Memory per model", "plots_map", "memory_figure"),
+    FigureSpec("transfer", "Transfer time vs the gap over ideal", "plots_map", "transfer_figure", wide=False),
 )
 
 
@@ -158,18 +173,20 @@ def render_plots(suite: Suite) -> list[Plot]:
         for suffix, context in contexts:
             if context is None:
                 continue
-            for name, title, module, function, wide in PLOT_SPECS:
-                # With several interpreters the sweep-wide set holds only the build x model
-                # figure: every other figure would mix them, so each interpreter gets its own.
-                if len(contexts) > 1 and (suffix == "") != (module == "plots_matrix"):
+            for spec in PLOT_SPECS:
+                # With several interpreters the sweep-wide set holds only the figures across
+                # them: every other figure would mix them, so each interpreter gets its own.
+                if len(contexts) > 1 and (suffix == "") != spec.across_interpreters:
                     continue
-                make: Callable = getattr(importlib.import_module(f"harness.report.{module}"), function)
+                make: Callable = getattr(importlib.import_module(f"harness.report.{spec.module}"), spec.function)
                 made = make(context)
                 if made is None:
                     continue
                 figure, caption = made
+                title = spec.title
                 if context.python is not None:
                     caption = _name_interpreter(figure, caption, context.python)
                     title = f"{title} ({context.python})"
-                plots.append(Plot(name=name + suffix, title=title, caption=caption, png=to_png(figure), wide=wide))
+                plots.append(Plot(name=spec.name + suffix, title=title, caption=caption, png=to_png(figure),
+                                  wide=spec.wide))
     return plots
