@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["one_line", "format_seconds"]
+__all__ = ["one_line", "format_seconds", "format_interval_s"]
 
 
 def one_line(text) -> str:
@@ -29,3 +29,10 @@ def format_seconds(s: float) -> str:
     value = s / scale
     decimals = 0 if value >= 100 else 1 if value >= 10 else 2
     return f"{value:.{decimals}f} {unit}"
+
+
+def format_interval_s(lo: float, hi: float) -> str:
+    """An interval of durations, the unit said once where both ends share it: "297-359 ms"."""
+    low, high = format_seconds(lo), format_seconds(hi)
+    low_value, _, low_unit = low.partition(" ")
+    return f"{low_value}-{high}" if high.endswith(" " + low_unit) else f"{low}-{high}"

@@ -123,7 +123,7 @@ def test_free_threaded_sweep_is_exact_and_records_the_gil_off(cli, tmp_path):
     pythons = ["--python", FT, "--python", f"{FT}:gil=1"] + (["--python", GIL] if GIL else [])
     out = tmp_path / "o"
     result = cli("run", "--backends", "serial,threads,processes,threads-shared,threads-nolock", "--workers", "2",
-                 "--n", "60000", "--repeat", "2", "--warmup", "0", *pythons, "--out", out, "--no-report")
+                 "--n", "60000", "--repeat", "2", "--warmup", "0", *pythons, "--out", out, "--no-report", "--verbose")
     # threads-nolock may lose updates (its lesson); that alone does not fail the run.
     assert result.returncode == 0, result.stderr
     data = json.loads((out / "results.json").read_text())

@@ -29,19 +29,18 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
+from harness.analysis.balance import WorkerBalance, gap_over_ideal, ideal_time, worker_balance
+from harness.analysis.baseline import baseline_key, baseline_runs, cores_used, threads_scaled
 from harness.analysis.chunking import chunk_order, pick_point
 from harness.chunksizes import is_static
-from harness.analysis.baseline import (
-    baseline_key, baseline_runs, cores_used, cpu_bound, ideal_speedup, threads_scaled,
-)
-from harness.text import format_seconds
 from harness.execution.backends import backend_trait, is_baseline, is_thread_based
 from harness.results.model import RunResult
+from harness.text import format_seconds
 
 __all__ = [
     "IMBALANCE_RATIO", "IMBALANCE_SHARE", "MAX_REASON_LINES", "MEMORY_FLOOR_BYTES", "MEMORY_RATIO",
     "PICKLING_SHARE", "REASONS", "STARTUP_SHARE", "WON_LESS", "Explanation", "Reason", "WorkerBalance",
-    "explain_run", "explain_runs", "gap_over_ideal", "ideal_time", "reason_lines", "reasons_note", "worker_balance",
+    "chosen_explanations", "explain_run", "explain_runs", "gap_over_ideal", "ideal_time", "reason_lines", "reasons_note", "worker_balance",
 ]
 
 REASONS = ("pickling", "imbalance", "start-up", "the GIL", "memory")
@@ -73,81 +72,14 @@ MAX_REASON_LINES = 6
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """One cause: its name (one of REASONS), a clause with its figures, and the seconds of the
-    gap it accounts for (None where it is not a share of the gap)."""
+    """One cause: its name (one of REASONS), a clause with its figures, the seconds of the gap
+    it accounts for (None where it is not a share of the gap), and the clause cut to its one
+    figure for the short answer (``brief``)."""
 
     kind: str
     text: str
     seconds: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerBalance:
-    """How evenly a run's work fell on its workers (``worker_busy_s`` of the median repeat)."""
-
-    busy_s: tuple[float, ...]
-    wall_s: float
-
-    @property
-    def busiest_s(self) -> float:
-        return max(self.busy_s)
-
-    @property
-    def mean_s(self) -> float:
-        return sum(self.busy_s) / len(self.busy_s)
-
-    @property
-    def ratio(self) -> float:
-        """Busiest over mean: 1.0 is perfect balance."""
-        return self.busiest_s / self.mean_s if self.mean_s > 0 else math.inf
-
-    @property
-    def idle_s(self) -> tuple[float, ...]:
-        """Per worker, how long it waited for the busiest one (busiest minus its own busy time)."""
-        return tuple(self.busiest_s - b for b in self.busy_s)
-
-    @property
-    def idlest(self) -> int:
-        """The index of the worker left idle longest."""
-        return min(range(len(self.busy_s)), key=self.busy_s.__getitem__)
-
-    @property
-    def longest_idle_s(self) -> float:
-        return self.busiest_s - min(self.busy_s)
-
-    @property
-    def longest_idle_share(self) -> float:
-        """The longest idle as a share of the wall time."""
-        return self.longest_idle_s / self.wall_s if self.wall_s > 0 else 0.0
-
-    @property
-    def saving_s(self) -> float:
-        """Wall time perfect balance would save: the busiest worker's excess over the mean."""
-        return self.busiest_s - self.mean_s
-
-
-def worker_balance(run: RunResult) -> WorkerBalance | None:
-    """The run's per-worker balance, or None without busy times for two workers or more."""
-    busy = run.worker_busy_s
-    if not busy or len(busy) < 2 or not run.median_s or sum(busy) <= 0:
-        return None
-    return WorkerBalance(tuple(float(b) for b in busy), float(run.median_s))
-
-
-def ideal_time(run: RunResult, serial: RunResult, logical_cpus: int | None = None) -> float:
-    """Serial's median over the run's ideal speedup: the time a perfect model would take.
-
-    The CPUs cap the ideal only for a run that computes (``cpu_bound``): waiting workers can
-    beat serial by their count on any number of CPUs.
-    """
-    speedup = serial.median_s / run.median_s if run.median_s else None
-    cpus = logical_cpus if cpu_bound(run, speedup) else None
-    return serial.median_s / ideal_speedup(1 if is_baseline(run.backend) else run.workers, cpus)
-
-
-def gap_over_ideal(run: RunResult, serial: RunResult, logical_cpus: int | None = None) -> float:
-    """Seconds the run took beyond its ideal (negative when it beat the ideal, as noise may)."""
-    return run.median_s - ideal_time(run, serial, logical_cpus)
+    brief: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +118,13 @@ class Explanation:
     def name(self) -> str:
         """"pool cs=1 w2": the series and the worker count."""
         return f"{self.run.series} w{self.run.workers}"
+
+    def brief_line(self, where: str = "") -> str:
+        """The short answer's one line: "threads w2 lost to the GIL: 0.94x serial at 2 threads, ..."."""
+        head = (f"{self.name}{where} lost to" if self.outcome == "lost" else
+                f"{self.name}{where} won less ({self.serial.median_s / self.run.median_s:.2f}x of "
+                f"{self.ideal_speedup:.3g}x):")
+        return f"{head} {_join(self.kinds)}: " + "; ".join(r.brief or r.text for r in self.reasons)
 
     def line(self, *, with_size: bool = False, where: str = "") -> str:
         """The verdict's sentence: "pool cs=1 w2 lost to pickling: 1.8 s of its 2.1 s gap ..."."""
@@ -243,10 +182,12 @@ def _pickling(run: RunResult, gap: float) -> Reason | None:
         return None
     what = (f"the estimated serialisation of {_items(run):,} items in and out "
             f"({_bytes(run.bytes_in_per_item)} + {_bytes(run.bytes_out_per_item)} each)")
+    brief = f"serialising {_items(run):,} items ~{format_seconds(cost)} of a {format_seconds(gap)} gap"
     if cost >= gap:
         return Reason("pickling", f"{what} takes {format_seconds(cost)}, more than its whole "
-                                  f"{format_seconds(gap)} gap over ideal", gap)
-    return Reason("pickling", f"{format_seconds(cost)} of its {format_seconds(gap)} gap over ideal is {what}", cost)
+                                  f"{format_seconds(gap)} gap over ideal", gap, brief)
+    return Reason("pickling", f"{format_seconds(cost)} of its {format_seconds(gap)} gap over ideal is {what}", cost,
+                  brief)
 
 
 def _chunking(run: RunResult) -> str:
@@ -264,7 +205,8 @@ def _imbalance(run: RunResult, gap: float) -> Reason | None:
                   f"with {_chunking(run)} the busiest worker computed {format_seconds(balance.busiest_s)} against a "
                   f"mean of {format_seconds(balance.mean_s)} ({balance.ratio:.2f}x), so worker {balance.idlest} sat "
                   f"idle {format_seconds(balance.longest_idle_s)} ({balance.longest_idle_share:.0%} of the "
-                  f"{format_seconds(balance.wall_s)} wall time)", min(balance.saving_s, gap))
+                  f"{format_seconds(balance.wall_s)} wall time)", min(balance.saving_s, gap),
+                  f"busiest worker {format_seconds(balance.busiest_s)} vs mean {format_seconds(balance.mean_s)}")
 
 
 def _startup(run: RunResult, serial: RunResult, gap: float, outcome: str) -> Reason | None:
@@ -276,13 +218,15 @@ def _startup(run: RunResult, serial: RunResult, gap: float, outcome: str) -> Rea
                      else ", as it starts its workers in every repeat")
             return Reason("start-up", f"its workers began computing {format_seconds(launch)} into each repeat on "
                                       f"average (the last after {format_seconds(max(s.start_s for s in spans))})"
-                                      f"{every}, against a {format_seconds(gap)} gap over ideal", min(launch, gap))
+                                      f"{every}, against a {format_seconds(gap)} gap over ideal", min(launch, gap),
+                          f"workers began {format_seconds(launch)} into each repeat")
     saving = serial.median_s - run.median_s
     if outcome == "won less" and run.startup_s and saving > 0 and run.startup_s > saving:
         calls = math.floor(run.startup_s / saving) + 1
         return Reason("start-up", f"its start-up ({format_seconds(run.startup_s)}, paid once, outside the timed "
                                   f"repeats) is more than a call saves over serial ({format_seconds(saving)}): one "
-                                  f"call would lose to serial; it pays off from {calls} calls", None)
+                                  f"call would lose to serial; it pays off from {calls} calls", None,
+                          f"start-up {format_seconds(run.startup_s)}, paid off after {calls} calls")
     return None
 
 
@@ -304,7 +248,7 @@ def _gil(run: RunResult, serial: RunResult, gil_enabled: bool | None, gap: float
     cores = f"{used:.1f} cores used" if used is not None else "no CPU time recorded"
     return Reason("the GIL", f"{speedup:.2f}x serial at {run.workers} threads with {cores}: with the GIL on, one "
                              "thread runs Python bytecode at a time and this workload does not release it",
-                  max(gap, 0.0))
+                  max(gap, 0.0), f"{speedup:.2f}x serial at {run.workers} threads, {cores}")
 
 
 def _memory(run: RunResult, runs: Sequence[RunResult]) -> Reason | None:
@@ -323,7 +267,8 @@ def _memory(run: RunResult, runs: Sequence[RunResult]) -> Reason | None:
         return None
     return Reason("memory", f"{_mib(mem.peak_bytes)} {mem.metric.upper()} at peak, {mem.peak_bytes / base:.1f}x the "
                             f"{_mib(base)} of {ref.series} at the same {run.workers} workers "
-                            f"({_mib(extra / run.workers)} more per worker)")
+                            f"({_mib(extra / run.workers)} more per worker)", None,
+                  f"{_mib(mem.peak_bytes)} at peak, {mem.peak_bytes / base:.1f}x {ref.series}'s")
 
 
 def explain_run(run: RunResult, serial: RunResult, runs: Sequence[RunResult] = (), *,
@@ -367,22 +312,17 @@ def explain_runs(runs: Sequence[RunResult], gil_enabled: bool | None = None,
     return out
 
 
-def reason_lines(runs: Sequence[RunResult], gil_enabled: bool | None = None,
-                 logical_cpus: int | None = None) -> list[str]:
-    """The verdict's reasons: per series (and workload, scaling, interpreter) the explained run
-    at the largest size, at the most workers not above the logical CPUs; at most
-    MAX_REASON_LINES of them, then how many more the report lists."""
+def chosen_explanations(runs: Sequence[RunResult], gil_enabled: bool | None = None,
+                        logical_cpus: int | None = None) -> list[Explanation]:
+    """One explained run (with reasons) per series (and workload, scaling, interpreter): at the
+    largest size, at the most workers not above the logical CPUs; in the sweep's order."""
     explained = [e for e in explain_runs(runs, gil_enabled, logical_cpus) if e.reasons]
     if not explained:
         return []
-    several_pythons = len({r.python for r in runs}) > 1
     largest: dict[tuple, int] = {}
     for e in explained:
         group = (e.run.workload, e.run.scaling, e.run.python)
         largest[group] = max(largest.get(group, 0), e.run.n)
-    sizes = {(r.workload, r.scaling, r.python): set() for r in runs}
-    for r in runs:
-        sizes[(r.workload, r.scaling, r.python)].add(r.n)
     by_series: dict[tuple, list[Explanation]] = {}
     for e in explained:
         group = (e.run.workload, e.run.scaling, e.run.python)
@@ -393,7 +333,18 @@ def reason_lines(runs: Sequence[RunResult], gil_enabled: bool | None = None,
     groups = {key: i for i, key in enumerate(dict.fromkeys((r.workload, r.scaling, r.python) for r in runs))}
     backends = {name: i for i, name in enumerate(dict.fromkeys(r.backend for r in runs))}
     ordered = sorted(by_series.items(), key=lambda item: (groups[item[0][:3]], backends[item[0][3]], item[0][4]))
-    chosen = [pick_point(group, logical_cpus, workers=lambda e: e.run.workers) for _, group in ordered]
+    return [pick_point(group, logical_cpus, workers=lambda e: e.run.workers) for _, group in ordered]
+
+
+def reason_lines(runs: Sequence[RunResult], gil_enabled: bool | None = None,
+                 logical_cpus: int | None = None) -> list[str]:
+    """The verdict's reasons (``chosen_explanations``): at most MAX_REASON_LINES of them, then
+    how many more the report lists."""
+    chosen = chosen_explanations(runs, gil_enabled, logical_cpus)
+    several_pythons = len({r.python for r in runs}) > 1
+    sizes = {(r.workload, r.scaling, r.python): set() for r in runs}
+    for r in runs:
+        sizes[(r.workload, r.scaling, r.python)].add(r.n)
     lines = []
     for e in chosen[:MAX_REASON_LINES]:
         group = (e.run.workload, e.run.scaling, e.run.python)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from harness import stats
+from harness.analysis.estimates import paired_ratio, pass_times
 from harness.execution.backends import backend_trait, is_baseline, is_exact_by_design, is_thread_based
 from harness.results.facts import Capacity, Interpreter, facts_from, interpreters_by_label
 from harness.results.model import RunResult
@@ -17,7 +18,7 @@ from harness.analysis.baseline import (baseline_key, baseline_runs, cores_used, 
                                        ideal_speedup, threads_scaled)
 from harness.environment.pythons import GIL_REENABLED
 
-__all__ = ["LockCost", "baseline_key", "baseline_runs", "attach_speedups", "above_ideal", "cpu_bound",
+__all__ = ["LockCost", "baseline_key", "baseline_runs", "attach_baseline_speedups", "attach_speedups", "above_ideal", "cpu_bound",
            "ideal_speedup", "drift_warnings", "capacity_line", "best_run", "cores_used", "gil_reenabled_lines", "thread_explanation",
            "thread_explanations", "verdict_lines", "recommendations", "lock_cost_lines", "lock_costs",
            "slower_cores_line", "threads_scaled"]
@@ -35,15 +36,20 @@ def attach_speedups(runs: Sequence[RunResult], logical_cpus: int | None = None) 
         base = serial.get(baseline_key(run))
         if run.status != "ok" or base is None or not run.median_s:
             out.append(run.replace(speedup=None, speedup_ci95=None, efficiency=None, karp_flatt=None,
-                                   cpu_time_ratio=None, speedup_above_ideal=None))
+                                   cpu_time_ratio=None, speedup_above_ideal=None, paired_speedup=None,
+                                   paired_speedup_ci95=None))
             continue
         s = stats.speedup(base.median_s, run.median_s)
         workers_used = 1 if is_baseline(run.backend) else run.workers
         interval = stats.speedup_interval(base.ci95_s, run.ci95_s) if base.ci95_s and run.ci95_s else None
         cpus = logical_cpus if cpu_bound(run, s) else None  # waiting workers are not capped by the CPUs
+        paired = paired_ratio(pass_times(base.times_s, base.repeat_passes), pass_times(run.times_s, run.repeat_passes))
         out.append(run.replace(
             speedup=s,
             speedup_ci95=interval,
+            paired_speedup=None if paired is None else round(paired.value, 6),
+            paired_speedup_ci95=None if paired is None or paired.ci is None else
+            (round(paired.ci[0], 6), round(paired.ci[1], 6)),
             speedup_above_ideal=above_ideal(s, interval, ideal_speedup(workers_used, cpus)),
             efficiency=stats.efficiency(s, workers_used),
             karp_flatt=stats.karp_flatt(s, workers_used) if workers_used > 1 else None,
@@ -347,3 +353,26 @@ def lock_cost_lines(runs: Sequence[RunResult]) -> list[str]:
                      f"{locked.median_s * 1000:.1f} ms, {exact}; {unlocked.series} {unlocked.median_s * 1000:.1f} ms, "
                      f"{outcome}; the Lock cost {pair.cost:+.0%}.")
     return lines
+
+
+def attach_baseline_speedups(runs: Sequence[RunResult], python: str | None) -> list[RunResult]:
+    """Fill baseline_speedup (with its interval) against one serial run per size: the one on
+    the interpreter labelled ``python`` (the verdict's baseline), at the same n, workload and
+    scaling (and, weak, the same workers). Runs with no such baseline get None."""
+    from harness.analysis.ties import speedup_estimate
+
+    def point(run: RunResult) -> tuple:  # baseline_key without the interpreter
+        return run.n, run.scaling, run.workload, run.workers if run.scaling == "weak" else 1
+
+    serial = {point(r): r for r in baseline_runs(runs).values() if r.python == python}
+    out = []
+    for run in runs:
+        base = serial.get(point(run))
+        if run.status != "ok" or base is None or not run.times_s or not run.median_s:
+            out.append(run.replace(baseline_speedup=None, baseline_speedup_ci95=None))
+            continue
+        estimate = speedup_estimate(run, base)
+        out.append(run.replace(baseline_speedup=round(estimate.value, 6),
+                               baseline_speedup_ci95=None if estimate.ci is None else
+                               (round(estimate.ci[0], 6), round(estimate.ci[1], 6))))
+    return out

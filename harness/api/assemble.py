@@ -8,12 +8,13 @@ drift warnings are analysis, attached here, so that neither results nor executio
 from __future__ import annotations
 
 from harness._version import __version__
-from harness.analysis.speedup import attach_speedups, drift_warnings
+from harness.analysis.speedup import attach_baseline_speedups, attach_speedups, drift_warnings
+from harness.analysis.verdict import build_verdict
 from harness.analysis.stability import min_repeats_for, reference_warning, sample_warnings
 from harness.chunksizes import STATIC
 from harness.config import AUTO, RunConfig
 from harness.execution.backends import is_baseline
-from harness.results.facts import Interpreter
+from harness.results.facts import Capacity, Interpreter, facts_from
 from harness.results.model import RunResult, Suite
 from harness.results.storage import SCHEMA_VERSION
 
@@ -59,7 +60,10 @@ def build_suite(config: RunConfig, runs, environment: dict, created: str, warnin
     machine = environment["machine"]
     # The CPUs this process may use (affinity), not the machine's: taskset -c 0 caps speedups at 1.
     logical_cpus = machine.get("usable_cpus") or machine.get("logical_cpus")
+    interpreters = tuple(environment.get("interpreters") or ())
     runs = attach_speedups(in_plan_order(config, runs), logical_cpus)
+    baseline = config.baseline_python or (interpreters[0].label if interpreters else None)
+    runs = attach_baseline_speedups(runs, baseline if baseline is not None else (runs[0].python if runs else None))
     all_warnings = list(warnings)
     needed = min_repeats_for(0.95)
     if config.repeat != AUTO and config.repeat < needed:
@@ -67,6 +71,9 @@ def build_suite(config: RunConfig, runs, environment: dict, created: str, warnin
                             f"at least {needed} repeats are needed (--repeat {needed})")
     all_warnings += [w for r in runs for w in r.warnings]
     all_warnings += drift_warnings(runs, logical_cpus)
+    verdict = build_verdict(runs, logical_cpus=logical_cpus, gil_enabled=environment["python"].get("gil_enabled"),
+                            interpreters=tuple(Interpreter.from_dict(i) for i in interpreters),
+                            capacity=facts_from(Capacity, capacity), baseline_python=baseline)
     return Suite(
         schema_version=SCHEMA_VERSION,
         harness_version=__version__,
@@ -80,7 +87,8 @@ def build_suite(config: RunConfig, runs, environment: dict, created: str, warnin
         git_commit=environment.get("git_commit"),
         complete=complete,
         capacity=capacity,
-        interpreters=tuple(environment.get("interpreters") or ()),
+        interpreters=interpreters,
+        verdict=verdict,
     )
 
 

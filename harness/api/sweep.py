@@ -56,6 +56,7 @@ class Sweep:
         self.host = self._prepare_host()
         self._check_backends()
         self.others = self._probe_pythons()
+        self._resolve_baseline()
         try:
             self.out, self._link_latest = choose_out(request.out, request.resume)
         except OutputFolderError as exc:
@@ -137,6 +138,21 @@ class Sweep:
         except ExternalPythonError as exc:
             raise SweepError(f"--python {exc}") from None
         return others
+
+    def _resolve_baseline(self) -> None:
+        """--baseline-python as the label of one of the sweep's interpreters (a label, or a
+        --python value); SweepError for any other."""
+        wanted = self.config.baseline_python
+        if wanted is None:
+            return
+        labels = {self.host.interpreter.label: self.host.interpreter.label}
+        for other in self.others:
+            labels.update({other.label: other.label, other.spec.text: other.label, other.spec.path: other.label})
+        if wanted not in labels:
+            accepted = ", ".join(dict.fromkeys(labels.values()))
+            raise SweepError(f"--baseline-python {wanted}: not an interpreter of this sweep (accepted: {accepted}, "
+                             "or a --python value)")
+        self.config = dataclasses.replace(self.config, baseline_python=labels[wanted])
 
     # -- the sweep ----------------------------------------------------------------------------
 

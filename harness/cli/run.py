@@ -109,7 +109,7 @@ def command_run(args, config_from_args) -> int:
     finally:
         if progress:
             progress.stop()
-    return _exit_now_if_threads_abandoned(_finish(outcome, args.quiet))
+    return _exit_now_if_threads_abandoned(_finish(outcome, args.quiet, args.verbose))
 
 
 def _notice(text: str) -> None:
@@ -117,7 +117,7 @@ def _notice(text: str) -> None:
         sys.stderr.write(text + "\n")
 
 
-def _finish(outcome, quiet: bool) -> int:
+def _finish(outcome, quiet: bool, verbose: bool = False) -> int:
     """Print how the sweep ended; its exit code."""
     suite, out = outcome.suite, outcome.out
     if outcome.error:
@@ -131,10 +131,25 @@ def _finish(outcome, quiet: bool) -> int:
     if outcome.report_error:
         sys.stderr.write(f"harness run: warning: the report could not be built: {outcome.report_error}\n")
     if not quiet:
-        print("\n".join(summary_lines(suite) + [""] + _conclusions(suite)))
+        print("\n".join(summary_lines(suite) + [""] + (_conclusions(suite) if verbose else _short_answer(suite))))
         report = f" and report.html ({outcome.report_seconds:.1f} s)" if outcome.report_seconds is not None else ""
         print(f"\nresults.json{report} in {out}")
     return exit_codes.FAILED if outcome.error or outcome.failed_runs else exit_codes.OK
+
+
+def _short_answer(suite) -> list[str]:
+    """The answer in at most six lines, every failed or wrong run in one line each, and the
+    warnings in one."""
+    from harness.analysis.answer import warning_summary
+
+    lines = list(suite.verdict.lines) if suite.verdict is not None else []
+    for run in suite.runs:
+        if run.status in ("failed", "timeout"):
+            lines.append(f"{run.label}: {run.status}: {run.error}")
+        elif run.status == "ok" and run.result_ok is False:
+            lines.append(f"{run.label}: {run.error or 'wrong result'}")
+    summary = warning_summary(suite.warnings)
+    return lines + ([f"warning: {summary}"] if summary else [])
 
 
 def _conclusions(suite) -> list[str]:

@@ -125,6 +125,12 @@ def _add_run_measurement_options(run) -> None:
                      help="output folder (default: reports/<UTC timestamp>/, mirrored to reports/latest/)")
     run.add_argument("--no-report", action="store_true", help="write results.json only, no HTML/PNG report")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+    run.add_argument("--verbose", action="store_true",
+                     help="after the table, every line of the verdict (each model's reasons, lock costs, chunksize "
+                          "per backend, recommendations per size) and every warning, instead of the short answer")
+    run.add_argument("--baseline-python", default=None, metavar="LABEL|PATH",
+                     help="the interpreter whose serial run every speedup of the verdict is against: its label "
+                          "(3.13.15t) or a --python value (default: the interpreter running harness)")
     run.add_argument("--resume", default=None, metavar="DIR",
                      help="continue an interrupted sweep in DIR with its saved configuration, "
                           "skipping the runs already completed")
@@ -156,6 +162,7 @@ def config_from_args(args) -> RunConfig:
         chunksize=parse_chunksizes(args.chunksize),
         items=args.items,
         payload_bytes=args.payload_bytes,
+        baseline_python=args.baseline_python,
     )
 
 

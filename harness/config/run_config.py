@@ -71,6 +71,9 @@ class RunConfig:
     # A user's map workload: MODULE:PROVIDER of its items; the payload workload's item size.
     items: str | None = None
     payload_bytes: int | None = None
+    # The interpreter whose serial run every verdict speedup is against (its label, or the
+    # --python value that names it); None: the harness's own.
+    baseline_python: str | None = None
 
     def __post_init__(self) -> None:
         if not self.backends:

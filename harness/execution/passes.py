@@ -14,6 +14,7 @@ CLI's SIGTERM exception) kills the running workers and propagates.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, Collection, Mapping, Sequence
 
@@ -123,7 +124,9 @@ def _interleaved(contexts, job: SweepJob) -> list[RunResult]:
                 events.on_run(results[index])
 
     finish_those_done()
-    pass_index = 0
+    # A resumed sweep numbers its passes on from the last one journaled, so repeats of one pass
+    # stay the ones timed side by side.
+    pass_index = max((r.pass_index or 0 for m in measured_all for r in m.repeats), default=0)
     while pending:
         pass_index += 1
         # Progress in repeats: those done, and those still planned (at least one more for each
@@ -135,7 +138,7 @@ def _interleaved(contexts, job: SweepJob) -> list[RunResult]:
         for step, index in enumerate(pending):
             ctx, measured = contexts[index], measured_all[index]
             events.on_progress(done + step, total, f"pass {pass_index}{of} {ctx.point.backend} w{ctx.point.workers}")
-            _measure_one_repeat(ctx, job, measured)
+            _measure_one_repeat(ctx, job, measured, pass_index)
             raise_if_interrupted()
             if measured.failure is not None:  # a configuration that failed is not retried
                 results[index] = measured.failure
@@ -146,12 +149,13 @@ def _interleaved(contexts, job: SweepJob) -> list[RunResult]:
     return [results[i] for i in sorted(results)]
 
 
-def _measure_one_repeat(ctx, job: SweepJob, measured: Measured) -> None:
+def _measure_one_repeat(ctx, job: SweepJob, measured: Measured, pass_index: int) -> None:
     """One interleaved pass of one configuration: one timed repeat, journaled through ``on_repeat``."""
     count, startups, recomputed = len(measured.repeats), len(measured.startups), measured.recomputed or 0
     timing = measured.timing_s
     measure(ctx, job.config, job.workload, job.sampler, lambda m: len(m.repeats) == count, measured)
     if measured.failure is None and len(measured.repeats) > count:
+        measured.repeats[-1] = dataclasses.replace(measured.repeats[-1], pass_index=pass_index)
         job.events.on_repeat(RepeatRecord(ctx.key, measured.repeats[-1],
                                           startup_s=measured.startups[-1] if len(measured.startups) > startups
                                           else None,

@@ -79,12 +79,19 @@ def summarize(ctx: RunContext, config: RunConfig, workload: Workload, measured: 
         worker_spans=_spans(representative),
         recomputed_tasks=measured.recomputed,
         reference_times_s=reference_times,
+        repeat_passes=_passes(repeats),
         workers_gil_enabled=workers_gil,
         gil_reenabled=reenabled,
         warnings=tuple(warnings),
         memory=memory_use([r.samples for r in repeats]),
         **_load_and_transfer(ctx, representative),
     )
+
+
+def _passes(repeats: Sequence[Repeat]) -> tuple[int | None, ...] | None:
+    """Each repeat's pass, or None for a configuration timed one by one."""
+    passes = tuple(r.pass_index for r in repeats)
+    return passes if any(p is not None for p in passes) else None
 
 
 def _cpu_load(repeats: Sequence[Repeat], representative: Repeat, interval: float) -> CpuLoad | None:

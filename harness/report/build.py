@@ -58,7 +58,9 @@ def _row_classes(runs) -> list[str]:
 
 
 def page_context(suite: Suite, plots, verdict, recommendations, comparison, files) -> dict[str, Any]:
-    """Everything report.html shows, as plain values for the template."""
+    """Everything report.html shows, as plain values for the template: the short answer in the
+    verdict box, the whole verdict (``verdict``) in a section below it."""
+    from harness.analysis.answer import warning_summary
     from harness.analysis.explain import reasons_note
     from harness.report.html import figure_view, table_view
     from harness.report.tables import (
@@ -71,10 +73,12 @@ def page_context(suite: Suite, plots, verdict, recommendations, comparison, file
     return {
         "title": f"Concurrency report: {workloads}" if workloads else "Concurrency report",
         "facts": _facts(suite),
+        "answer": list(suite.verdict.lines) if suite.verdict is not None else [],
         "verdict": list(verdict),
         "recommendations": list(recommendations),
         "complete": suite.complete,
         "warnings": list(suite.warnings),
+        "warning_summary": warning_summary(suite.warnings),
         "figures": [figure_view(p) for p in plots],
         "results": table_view(results, numeric=[c for c in results.columns if c in NUMERIC_COLUMNS
                                                 or c.startswith("median CI")], wrap=("error",),
@@ -105,6 +109,7 @@ def build_report(suite: Suite, out_dir: "str | os.PathLike", *, baseline: Suite 
     """
     out_dir = os.fspath(out_dir)
     from harness.analysis.speedup import recommendations, verdict_lines
+    from harness.analysis.verdict import suite_verdict
     from harness.report.comparison import comparison_section
     from harness.report.html import render_html
     from harness.report.markdown import summary_markdown
@@ -112,6 +117,9 @@ def build_report(suite: Suite, out_dir: "str | os.PathLike", *, baseline: Suite 
     from harness.report.tables import repeats_frame
 
     os.makedirs(out_dir or ".", exist_ok=True)
+    # The answer worked out again from the runs: older files get one, and this harness's rules.
+    answer = suite_verdict(suite)
+    suite = suite.replace(verdict=answer)
     verdict = verdict_lines(suite.runs, suite.python.gil_enabled, suite.machine.logical_cpus, suite.interpreters,
                             suite.capacity)
     best = recommendations(suite.runs)

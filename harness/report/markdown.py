@@ -83,7 +83,8 @@ def summary_markdown(suite: Suite, verdict: Sequence[str], recommendations: Sequ
     lines = [f"## {escape_cell(_title(suite))}", ""]
     if not suite.complete:
         lines += ["**This sweep did not finish: the results below are partial.**", ""]
-    lines += [f"- {escape_cell(v)}" for v in verdict] + [""]
+    answer = list(suite.verdict.lines) if suite.verdict is not None else []
+    lines += [f"**{escape_cell(answer[0])}**", ""] + [f"- {escape_cell(v)}" for v in answer[1:]] + [""] if answer else []
     rows = []
     several = len({r.python for r in suite.runs}) > 1
     chunked = has_chunk_axis(suite.runs)  # a chunksize column only when the sweep has that axis
@@ -102,6 +103,9 @@ def summary_markdown(suite: Suite, verdict: Sequence[str], recommendations: Sequ
     lines += markdown_table(header, rows, right=((False,) if several else ()) + (False, True)
                             + ((False,) if chunked else ()) + (True, True, True, True, False))
     lines += _matrix_section(suite)
+    if verdict:
+        lines += ["", "<details><summary>The verdict in full</summary>", ""] + [f"- {escape_cell(v)}" for v in verdict]
+        lines += ["", "</details>"]
     if recommendations:
         lines += ["", "**Best per size:**", ""] + [f"- {escape_cell(r)}" for r in recommendations]
     if suite.warnings:

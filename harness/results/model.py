@@ -13,6 +13,7 @@ from typing import Any
 from harness.chunksizes import series_name
 from harness.results.facts import Capacity, Interpreter, Machine, PythonFacts, facts_from
 from harness.results.key import RunKey
+from harness.results.verdict import Verdict
 
 __all__ = ["STATUSES", "WorkerSpan", "CpuLoad", "MemoryUse", "RunResult", "Suite"]
 
@@ -115,6 +116,10 @@ class MemoryUse:
         return cls(**{f.name: data[f.name] for f in fields(cls)})
 
 
+# The (low, high) intervals a run holds, written as two-item lists.
+_PAIRS = ("ci_s", "ci95_s", "speedup_ci95", "paired_speedup_ci95", "baseline_speedup_ci95")
+
+
 @dataclass(frozen=True, slots=True)
 class RunResult:
     """One configuration (backend x workers x n x scaling x workload), all its timed repeats."""
@@ -191,6 +196,17 @@ class RunResult:
     serialisation_s: float | None = None
     # Total USS (or PSS) of the harness and all its workers during the timed repeats.
     memory: MemoryUse | None = None
+    # Schema 5. The interleaved pass of each of times_s (None where timed one by one): two
+    # configurations' repeats of one pass ran side by side, so their ratio is a paired estimate.
+    repeat_passes: tuple[int | None, ...] | None = None
+    # Speedup from the per-pass ratios to serial's repeat of the same pass (with its interval),
+    # where at least PAIRED_MIN passes pair up; else null.
+    paired_speedup: float | None = None
+    paired_speedup_ci95: tuple[float, float] | None = None
+    # Against the sweep's one baseline (the verdict's baseline: serial on the harness's own
+    # interpreter, or --baseline-python's): how much faster than that, with its interval.
+    baseline_speedup: float | None = None
+    baseline_speedup_ci95: tuple[float, float] | None = None
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -236,7 +252,10 @@ class RunResult:
         data["times_s"] = list(self.times_s)
         data["ci_s"] = list(self.ci_s) if self.ci_s else None
         data["ci95_s"] = list(self.ci95_s) if self.ci95_s else None
-        data["speedup_ci95"] = list(self.speedup_ci95) if self.speedup_ci95 else None
+        for name in _PAIRS[2:]:
+            value = getattr(self, name)
+            data[name] = list(value) if value else None
+        data["repeat_passes"] = None if self.repeat_passes is None else list(self.repeat_passes)
         data["cpu"] = self.cpu.to_dict() if self.cpu else None
         data["worker_spans"] = [asdict(s) for s in self.worker_spans]
         data["reference_times_s"] = None if self.reference_times_s is None else list(self.reference_times_s)
@@ -251,7 +270,7 @@ class RunResult:
         known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in known}
         kwargs["times_s"] = tuple(data.get("times_s") or ())
-        for name in ("ci_s", "ci95_s", "speedup_ci95"):
+        for name in _PAIRS:
             if data.get(name) is not None:
                 lo, hi = data[name]
                 kwargs[name] = (lo, hi)
@@ -261,7 +280,7 @@ class RunResult:
         kwargs["worker_spans"] = tuple(WorkerSpan(**s) for s in data.get("worker_spans") or ())
         if data.get("reference_times_s") is not None:
             kwargs["reference_times_s"] = tuple(data["reference_times_s"])
-        for name in ("worker_items", "worker_busy_s"):
+        for name in ("worker_items", "worker_busy_s", "repeat_passes"):
             if data.get(name) is not None:
                 kwargs[name] = tuple(data[name])
         kwargs["memory"] = MemoryUse.from_dict(data["memory"]) if data.get("memory") else None
@@ -288,6 +307,8 @@ class Suite:
     capacity: Capacity | None = None
     # Every interpreter the sweep ran in, the harness's own first.
     interpreters: tuple[Interpreter, ...] = ()
+    # Schema 5: the answer (harness.results.verdict), worked out from the runs when saved.
+    verdict: Verdict | None = None
 
     def __post_init__(self) -> None:
         # The facts may come as the objects results.json holds (tests, older callers): typed here.
@@ -295,6 +316,8 @@ class Suite:
         object.__setattr__(self, "python", PythonFacts.from_dict(self.python))
         object.__setattr__(self, "capacity", facts_from(Capacity, self.capacity))
         object.__setattr__(self, "interpreters", tuple(Interpreter.from_dict(i) for i in self.interpreters))
+        if isinstance(self.verdict, dict):
+            object.__setattr__(self, "verdict", Verdict.from_dict(self.verdict))
 
     def replace(self, **changes: Any) -> "Suite":
         return replace(self, **changes)
@@ -320,6 +343,7 @@ class Suite:
             "runs": [r.to_dict() for r in self.runs],
             "warnings": list(self.warnings),
             "interpreters": [i.to_dict() for i in self.interpreters],
+            "verdict": None if self.verdict is None else self.verdict.to_dict(),
         }
 
     @classmethod
@@ -338,4 +362,5 @@ class Suite:
             complete=bool(data.get("complete", True)),
             capacity=data.get("capacity"),
             interpreters=tuple(data.get("interpreters") or ()),
+            verdict=data.get("verdict"),
         )

@@ -101,6 +101,9 @@ class Repeat:
     # A map workload's results, checked against serial's and then dropped: None when they
     # agreed, else the one line naming the first differing item.
     check: str | None = None
+    # The interleaved pass that timed it (1, 2, ...; None one by one): repeats of two
+    # configurations in the same pass ran seconds apart, so their ratio cancels a slow spell.
+    pass_index: int | None = None
 
     @property
     def total(self) -> int:
@@ -124,7 +127,7 @@ class Repeat:
                        "memory": None if memory is None else compact_memory(memory).to_dict()}
         return {"wall_s": self.wall_s, "cpu_s": self.cpu_s, "start": self.start,
                 "task_results": [r.to_dict() for r in self.task_results], "samples": samples,
-                "reference_s": self.reference_s, "check": self.check}
+                "reference_s": self.reference_s, "check": self.check, "pass_index": self.pass_index}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Repeat":
@@ -135,7 +138,7 @@ class Repeat:
             memory=MemorySamples.from_dict(raw["memory"]) if raw.get("memory") else None)  # older lines: none
         return cls(wall_s=float(data["wall_s"]), cpu_s=float(data["cpu_s"]), start=float(data["start"]),
                    task_results=tuple(TaskResult.from_journal(r) for r in data["task_results"]), samples=samples,
-                   reference_s=data.get("reference_s"), check=data.get("check"))
+                   reference_s=data.get("reference_s"), check=data.get("check"), pass_index=data.get("pass_index"))
 
 
 @dataclass(frozen=True, slots=True)

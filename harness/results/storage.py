@@ -35,6 +35,24 @@ SCHEMA_VERSION history:
          against new ones.
        - in the config: chunksize (a list), items, payload_bytes.
        Older files load with these null.
+  5 -- adds, compatibly (the answer first):
+       - per suite: verdict (harness.results.verdict): best (backend, workers, chunksize,
+         python, n, median_s and its interval, speedup against the baseline with its interval
+         and method), tied (the configurations within noise of it), recommended (the simplest
+         of those), baseline (the serial run every verdict speedup is against), host_noise
+         (how much the host varied: its sources, the difference it can still resolve, and
+         whether that blurred the comparison), reasons (why other models lost), lines (the
+         short answer in words). harness report works it out again from the runs, so older
+         files get one too.
+       - per run: repeat_passes (the interleaved pass of each of times_s, null one by one),
+         paired_speedup and paired_speedup_ci95 (the median of per-pass ratios to serial's
+         repeat of the same pass, with the sign test's interval), baseline_speedup and
+         baseline_speedup_ci95 (against the verdict's baseline). speedup and speedup_ci95 keep
+         their meaning (against the run's own interpreter's serial).
+       - in the journal: each repeat's pass_index.
+       - in the config: baseline_python (--baseline-python).
+       - per suite capacity: capacity_after (--capacity: the probe again after the sweep).
+       Older files load with these null.
 """
 
 from __future__ import annotations
@@ -63,7 +81,7 @@ __all__ = [
     "remove_stale_temporaries",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 RESULTS_NAME = "results.json"
 
 

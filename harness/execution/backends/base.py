@@ -114,6 +114,8 @@ class Backend(abc.ABC):
     - ``stdlib_only``: it imports nothing outside the standard library, so ``--python`` runs it
       in another interpreter with nothing installed;
     - ``in_default_sweep``: it runs when ``--backends`` is not given;
+    - ``plainness``: how much machinery it takes (lower is plainer), the tie-breaker of the
+      verdict's recommendation among configurations tied within noise;
     - ``style``: (colour, marker) in every figure, or None for one picked from the name;
     - ``pickles_items()``: items and results cross to its workers by pickle;
     - ``options_from(config)``: its own constructor keywords from a RunConfig;
@@ -152,6 +154,10 @@ class Backend(abc.ABC):
     stdlib_only: ClassVar[bool] = False
     # Runs when --backends is not given (the default sweep).
     in_default_sweep: ClassVar[bool] = False
+    # How much machinery it takes (lower is plainer): among configurations tied within noise the
+    # verdict recommends the fewest workers, then the plainest model. Threads before processes,
+    # a pool before hand-made processes, the standard library before third-party clusters.
+    plainness: ClassVar[int] = 100
 
     @classmethod
     def pickles_items(cls) -> bool:

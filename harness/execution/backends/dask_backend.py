@@ -49,6 +49,7 @@ def _dask_task(ref, task):
 
 class DaskBackend(Backend):
     name = "dask"
+    plainness = 60
     style = ("#393b79", "*")
     description = ("dask.distributed: one single-threaded worker process per worker on a LocalCluster "
                    "(or --dask-scheduler's cluster), started once per configuration; start-up recorded apart")

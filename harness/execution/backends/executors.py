@@ -49,6 +49,7 @@ class _ExecutorBackend(Backend):
 
 class ThreadExecutorBackend(_ExecutorBackend):
     name = "thread-executor"
+    plainness = 15
     stdlib_only = True
     in_default_sweep = True
     style = ("#17becf", "v")
@@ -75,6 +76,7 @@ def _executor_task(ref, task):
 
 class ProcessExecutorBackend(_ExecutorBackend):
     name = "process-executor"
+    plainness = 25
     stdlib_only = True
     in_default_sweep = True
     style = ("#ff7f0e", "P")

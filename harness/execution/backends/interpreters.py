@@ -46,6 +46,7 @@ def _path_script(paths: list[str]) -> str:
 
 class InterpretersBackend(Backend):
     name = "interpreters"
+    plainness = 45
     style = ("#ad494a", "p")
     description = ("concurrent.futures.InterpreterPoolExecutor: one subinterpreter (own GIL) per worker thread, "
                    "Python 3.14+; pool started once per configuration, start-up recorded apart")

@@ -54,6 +54,7 @@ def _wait_gone(processes, timeout: float) -> None:
 
 class LokyBackend(Backend):
     name = "loky"
+    plainness = 40
     style = ("#8c564b", "h")
     description = "loky.ProcessPoolExecutor (joblib's pool), started once per configuration; start-up recorded apart"
     kind = "process"

@@ -66,6 +66,7 @@ def _terminate(pool, processes) -> None:
 
 class PoolBackend(Backend):
     name = "pool"
+    plainness = 20
     stdlib_only = True
     in_default_sweep = True
     style = ("#2ca02c", "D")
@@ -141,6 +142,7 @@ class PoolBackend(Backend):
 
 class PoolAsyncBackend(PoolBackend):
     name = "pool-async"
+    plainness = 30
     style = ("#bcbd22", "d")
     description = "multiprocessing.Pool.apply_async per chunk, results via .get(); pool reused"
 

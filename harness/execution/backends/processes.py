@@ -86,6 +86,7 @@ def collect_from_queue(result_queue, processes, count: int, deadline: float) -> 
 
 class ProcessesBackend(Backend):
     name = "processes"
+    plainness = 35
     stdlib_only = True
     in_default_sweep = True
     style = ("#d62728", "o")

@@ -45,6 +45,7 @@ def alarm(seconds: float):
 
 class SerialBackend(Backend):
     name = "serial"
+    plainness = 0
     stdlib_only = True
     in_default_sweep = True
     style = ("#222222", "s")

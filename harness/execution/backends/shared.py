@@ -71,6 +71,7 @@ def _shared_main(result_queue, acc, lock, ref, task, flush_every, parent_pid):
 
 class SharedBackend(FlushEveryOption, ProcessesBackend):
     name = "shared"
+    plainness = 50
     stdlib_only = True
     in_default_sweep = True
     style = ("#9467bd", "X")
@@ -107,6 +108,7 @@ class SharedBackend(FlushEveryOption, ProcessesBackend):
 
 class SharedNoLockBackend(SharedBackend):
     name = "shared-nolock"
+    plainness = 90
     in_default_sweep = False  # a lesson in lost updates, not a contender
     style = ("#e377c2", "x")
     description = "as shared, without the Lock: concurrent read-add-writes lose updates, and the oracle says so"

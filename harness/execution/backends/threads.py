@@ -64,6 +64,7 @@ def run_in_threads(tasks, deadline: float, work: Callable, remaining: Callable[[
 
 class ThreadsBackend(Backend):
     name = "threads"
+    plainness = 10
     stdlib_only = True
     in_default_sweep = True
     style = ("#1f77b4", "^")

@@ -49,6 +49,7 @@ class SharedTotal:
 
 class ThreadsSharedBackend(FlushEveryOption, Backend):
     name = "threads-shared"
+    plainness = 55
     stdlib_only = True
     style = ("#aec7e8", "<")
     description = ("threads add into one shared total under a threading.Lock (every --flush-every items, "
@@ -90,6 +91,7 @@ class ThreadsSharedBackend(FlushEveryOption, Backend):
 
 class ThreadsNoLockBackend(ThreadsSharedBackend):
     name = "threads-nolock"
+    plainness = 90
     style = ("#7f7f7f", ">")
     description = ("as threads-shared, without the Lock: on a free-threaded build concurrent read-add-writes "
                    "lose updates, and the oracle says so")

@@ -1,0 +1,193 @@
+"""The short answer: at most MAX_LINES lines of about LINE_WIDTH characters, in this order:
+
+1. the host's noise, first when it blurred the comparison;
+2. the answer: the fastest configuration, or the set tied with it and the one to use, with
+   the interval and the baseline; with several interpreters, one line per other interpreter
+   on what its build costs and buys;
+3. at most MAX_REASONS reasons why other models lost;
+4. the chunksize advice, where the answer's model was swept over chunksizes;
+5. the host's noise, last when it did not blur anything.
+
+Everything else the verdict knows (``speedup.verdict_lines``) is for ``--verbose`` and the
+report's sections. Pure: strings out.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from harness.analysis.chunking import chunk_label, chunksize_choices
+from harness.analysis.noise import noise_line
+from harness.analysis.ties import compare_times
+from harness.execution.backends import is_baseline, is_thread_based
+from harness.results.facts import Interpreter, interpreters_by_label
+from harness.results.model import RunResult
+from harness.results.verdict import Choice, Verdict
+from harness.text import format_interval_s, format_seconds
+
+__all__ = ["LINE_WIDTH", "MAX_LINES", "MAX_REASONS", "answer_lines", "warning_summary"]
+
+MAX_LINES = 6
+MAX_REASONS = 3
+LINE_WIDTH = 120
+_LISTED_TIED = 3
+
+
+def _interval(ci, fmt) -> str:
+    return "" if ci is None else f" [{fmt(ci[0])}-{fmt(ci[1])}]"
+
+
+def _name(choice: Choice, several: bool) -> str:
+    return f"{choice.name} on {choice.python}" if several and choice.python else choice.name
+
+
+def _against(verdict: Verdict, several: bool) -> str:
+    base = verdict.baseline
+    return f"{base.python}'s serial" if several and base is not None and base.python else "serial"
+
+
+def _speed(choice: Choice) -> str:
+    return "" if choice.speedup is None else f"{choice.speedup:.2f}x"
+
+
+def _answer(verdict: Verdict, several: bool) -> str:
+    best, rec = verdict.best, verdict.recommended
+    if best is None:
+        return "No answer: no configuration finished with a correct result at a size serial also ran."
+    size = f"n={best.n:,}"
+    if is_baseline(best.backend):
+        return f"Nothing beat serial at {size} ({format_seconds(best.median_s)}): parallel overhead outweighs the work."
+    against = _against(verdict, several)
+    if not verdict.tied:
+        interval = f" [{format_interval_s(*best.ci_s)}]" if best.ci_s else ""
+        return (f"Fastest: {_name(best, several)}, {format_seconds(best.median_s)}{interval}, {_speed(best)} {against}"
+                f"{_interval(best.speedup_ci, lambda v: f'{v:.2f}')} at {size}.")
+    members = [best, *verdict.tied]
+    if rec is not None and is_baseline(rec.backend):
+        listed = ", ".join(f"{_name(c, several)} {_speed(c)}" for c in members[:_LISTED_TIED] if c is not rec)
+        return f"Nothing beat serial beyond noise at {size}: {listed} tie with it; use serial."
+    for count in range(min(len(members), _LISTED_TIED), 0, -1):
+        listed = ", ".join(f"{_name(c, several)} {_speed(c)}" for c in members[:count])
+        more = f" (+{len(members) - count} more)" if len(members) > count else ""
+        line = (f"Fastest, tied within noise at {size}: {listed}{more} {against}; use {_name(rec, several)} "
+                "(fewest workers, plainest model).")
+        if len(line) <= LINE_WIDTH or count == 1:
+            return line
+    return line
+
+
+def _build(entry: Interpreter | None) -> str:
+    if entry is None or entry.free_threaded_build is None:
+        return ""
+    if not entry.free_threaded_build:
+        return "GIL build"
+    return "free-threaded, GIL on" if entry.gil_mode == 1 or entry.gil_enabled else "free-threaded"
+
+
+def _interpreter_line(label: str, runs: Sequence[RunResult], verdict: Verdict, facts: dict) -> str | None:
+    """What the build ``label`` costs and buys: its fastest run, its serial against the baseline's, its threads."""
+    mine = [r for r in runs if r.python == label and r.status == "ok" and r.result_ok is not False and r.median_s
+            and r.n == verdict.best.n and r.scaling == "strong"]
+    if not mine:
+        return None
+    fastest = min(mine, key=lambda r: r.median_s)
+    parts = [f"{label} ({_build(facts.get(label))})" if _build(facts.get(label)) else label]
+    parts[0] += (f": best {fastest.series}@{fastest.workers} {format_seconds(fastest.median_s)} "
+                 f"({fastest.median_s / verdict.best.median_s - 1:+.0%})")
+    serial = next((r for r in mine if is_baseline(r.backend)), None)
+    base = verdict.baseline
+    if serial is not None and base is not None and base.python != label and base.median_s:
+        same = facts.get(label) and facts.get(base.python) and facts[label].version == facts[base.python].version
+        why = "the same version: the build's cost" if same else "another version and build"
+        parts.append(f"its serial {serial.median_s / base.median_s - 1:+.0%} vs {base.python}'s ({why})")
+    threads = [r for r in mine if is_thread_based(r.backend) and r.workers > 1 and r.speedup]
+    if threads:
+        parts.append(f"threads scale {max(r.speedup for r in threads):.2f}x")
+    return "; ".join(parts) + "."
+
+
+def _gil_reenabled(runs: Sequence[RunResult], interpreters: Sequence[Interpreter]) -> list[str]:
+    """A line per free-threaded interpreter whose GIL an import switched back on: its figures
+    are no free-threading figures, which the answer must say."""
+    from harness.environment.pythons import GIL_REENABLED
+
+    by_label = interpreters_by_label(interpreters)
+    flagged = dict.fromkeys(r.python for r in runs if r.gil_reenabled)
+    lines = []
+    for label in flagged:
+        by = (by_label[label].gil_enabled_by if label in by_label else None) or "a C extension"
+        lines.append(f"{GIL_REENABLED} on {label}: importing {by} switched its GIL back on; its threads ran one "
+                     "at a time.")
+    return lines
+
+
+def _chunk_advice(verdict: Verdict, runs: Sequence[RunResult]) -> str | None:
+    rec = verdict.recommended or verdict.best
+    if rec is None:
+        return None
+    match = [c for c in chunksize_choices(runs)
+             if (c.backend, c.workers, c.n, c.python) == (rec.backend, rec.workers, rec.n, rec.python)]
+    if not match:
+        return None
+    choice = match[0]
+    parts = [f"Chunksize for {choice.backend}@{choice.workers}: {chunk_label(choice.best)} is best "
+             f"({format_seconds(choice.best.median_s)})"]
+    for label, run in (("auto", choice.auto), ("static", choice.static)):
+        if run is None or run is choice.best:
+            continue
+        excess = f"{run.median_s / choice.best.median_s - 1:+.0%}"
+        if compare_times(choice.best, run).tied:
+            parts.append(f"{label} ties with it ({excess})")
+        elif label == "auto":
+            parts.append(f"auto {excess}: set it by hand")
+        else:
+            parts.append(f"static {excess}")
+    return "; ".join(parts) + "."
+
+
+def answer_lines(verdict: Verdict, runs: Sequence[RunResult], *, logical_cpus: int | None = None,
+                 interpreters: Sequence[Interpreter] = ()) -> list[str]:
+    """The short answer of ``verdict`` (see the module docstring): at most MAX_LINES lines."""
+    several = len({r.python for r in runs}) > 1
+    noise = verdict.host_noise
+    head = [noise_line(noise)] if noise is not None and noise.blurred else []
+    answer = [_answer(verdict, several)]
+    if several and verdict.best is not None:
+        facts = interpreters_by_label(interpreters)
+        labels = [label for label in dict.fromkeys(r.python for r in runs)
+                  if label and label != (verdict.baseline.python if verdict.baseline else None)]
+        answer += [line for line in (_interpreter_line(lb, runs, verdict, facts) for lb in labels) if line]
+    answer += _gil_reenabled(runs, interpreters)
+    chunk = _chunk_advice(verdict, runs)
+    tail = ([chunk] if chunk else []) + ([noise_line(noise)] if noise is not None and not noise.blurred else [])
+    room = max(0, MAX_LINES - len(head) - len(answer) - len(tail))
+    reasons = [r.text for r in verdict.reasons[:min(MAX_REASONS, room)]]
+    return (head + answer + reasons + tail)[:MAX_LINES]
+
+
+# What a warning is about, by the phrase each kind of warning carries (harness.analysis.stability,
+# the drift and GIL warnings): the summary line names the commonest.
+_CAUSES = (
+    ("the standard deviation", "the repeats spread by 10% of their mean or more"),
+    ("than the mean", "a repeat 50% or more away from the mean"),
+    ("the reference loop", "the machine's speed changed during a run (the reference loop moved)"),
+    ("above the ideal", "a speedup above the ideal (the machine's speed drifted)"),
+    ("was busy before", "the machine was busy before the sweep"),
+    ("fall short of 95%", "too few repeats for 95% intervals"),
+    ("GIL re-enabled", "an import switched a free-threaded build's GIL back on"),
+)
+
+
+def warning_summary(warnings: Sequence[str]) -> str | None:
+    """All of a sweep's warnings as one line: how many, and the commonest cause."""
+    if not warnings:
+        return None
+    counts: dict[str, int] = {}
+    for warning in warnings:
+        cause = next((why for phrase, why in _CAUSES if phrase in warning), "other")
+        counts[cause] = counts.get(cause, 0) + 1
+    common = max(counts, key=counts.get)
+    if len(warnings) == 1:
+        return f"1 warning: {warnings[0]}" if len(warnings[0]) <= LINE_WIDTH else f"1 warning: {common} (--verbose)"
+    what = f"{counts[common]} of them: {common}" if common != "other" else "see --verbose"
+    return f"{len(warnings)} warnings ({what}); --verbose or the report lists them."

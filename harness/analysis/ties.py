@@ -1,0 +1,72 @@
+"""Ties: when two configurations' times differ beyond noise, and which of those tied to pick.
+
+The rule: configuration B is slower than A beyond noise when the 95% interval of the ratio
+of their times (``estimates.ratio_estimate``: paired per pass where they shared passes, else
+the Hodges-Lehmann interval) lies wholly above 1. Otherwise they are tied. Without any
+interval (too few repeats for one: fewer than 6 paired passes and a 3-vs-3 sample), a
+ratio within TIE_WITHOUT_INTERVAL is a tie. The verdict crowns a winner only when it beats
+every other candidate by this rule; the chunksize advice and "threads match processes" use
+the same rule. Among tied configurations the simplest is recommended: the fewest workers,
+then the plainest model (``Backend.plainness``), then the faster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from harness.analysis.estimates import Estimate, ratio_estimate
+from harness.execution.backends import backend_trait
+from harness.results.model import RunResult
+
+__all__ = ["TIE_WITHOUT_INTERVAL", "Comparison", "compare_times", "simplest", "speedup_estimate", "tied_with"]
+
+TIE_WITHOUT_INTERVAL = 0.10
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """``other`` against ``reference``: the ratio of their times (>1: other is slower) and
+    whether that is beyond noise."""
+
+    reference: RunResult
+    other: RunResult
+    ratio: Estimate
+    beyond_noise: bool
+
+    @property
+    def tied(self) -> bool:
+        return not self.beyond_noise
+
+
+def _decide(ratio: Estimate) -> bool:
+    if ratio.ci is not None:
+        return ratio.excludes(1.0)
+    return abs(ratio.value - 1.0) > TIE_WITHOUT_INTERVAL
+
+
+def _passes(run: RunResult, other: RunResult):
+    # Passes pair only within one interpreter's sweep: each interpreter runs its own passes.
+    return run.repeat_passes if run.python == other.python else None
+
+
+def compare_times(reference: RunResult, other: RunResult) -> Comparison:
+    """How ``other``'s time compares with ``reference``'s, beyond noise or not."""
+    ratio = ratio_estimate(other.times_s, _passes(other, reference), reference.times_s, _passes(reference, other))
+    return Comparison(reference, other, ratio, _decide(ratio))
+
+
+def speedup_estimate(run: RunResult, baseline: RunResult) -> Estimate:
+    """How many times faster than ``baseline`` the run is (baseline's time over its own), with
+    the interval the tie rule uses."""
+    return ratio_estimate(baseline.times_s, _passes(baseline, run), run.times_s, _passes(run, baseline))
+
+
+def tied_with(best: RunResult, candidates: Sequence[RunResult]) -> list[Comparison]:
+    """The candidates (``best`` left out) whose time is not beyond noise of ``best``'s."""
+    return [c for c in (compare_times(best, run) for run in candidates if run is not best) if c.tied]
+
+
+def simplest(runs: Sequence[RunResult]) -> RunResult:
+    """The run to recommend among tied ones: fewest workers, then plainest model, then fastest."""
+    return min(runs, key=lambda r: (r.workers, backend_trait(r.backend, "plainness", 100), r.median_s))
