@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.compare.result import Comparison, Row
+from harness.compare.rule import TOO_NOISY
 from harness.text import format_seconds
 
 __all__ = ["format_table", "format_markdown", "summary_line"]
@@ -57,6 +58,8 @@ def summary_line(comparison: Comparison) -> str:
         outcome = "no regression found, but UNSTABLE configurations were not judged"
     else:
         outcome = "no regression"
+    if comparison.counts().get(TOO_NOISY):
+        outcome += "; too noisy to tell for some: harness ab alternates base and head rounds to tell"
     return f"{', '.join(parts)}: {outcome}"
 
 
@@ -91,7 +94,7 @@ def format_markdown(comparison: Comparison) -> str:
     out.append("|:--|--:|--:|--:|:-:|--:|:--|:--|")
     for row in comparison.rows:
         cells = list(_cells(row))
-        if row.verdict in ("regression", "improvement", "failed", "unstable"):
+        if row.verdict in ("regression", "improvement", "failed", "unstable", TOO_NOISY):
             cells[-1] = f"**{cells[-1]}**"
         out.append("| " + " | ".join(_md(cell) for cell in cells) + " |")
     notes = [f"- {_md(row.label)}: {_md(row.note)}" for row in comparison.rows if row.note]

@@ -15,7 +15,8 @@ from harness.compare.inputs import FACTS, BenchmarkKey, CompareError, Entry, Sid
 from harness.results.key import RunKey
 from harness.compare.pooling import check_sides_apart, expand_side_paths, read_pooled_side
 from harness.compare.rule import (
-    METHOD_CI_OVERLAP, METHOD_MANN_WHITNEY, RegressionCheck, evidence_from_samples, evidence_from_summaries,
+    METHOD_CI_OVERLAP, METHOD_MANN_WHITNEY, TOO_NOISY, RegressionCheck, evidence_from_samples,
+    evidence_from_summaries,
 )
 from harness.stats import median
 
@@ -24,7 +25,7 @@ __all__ = ["VERDICTS", "VERDICT_UNSTABLE", "Row", "Comparison", "compare_files",
 # compare itself never says "unstable": harness ab does, for a configuration whose side's
 # own rounds disagree by more than the threshold (see harness.compare.ab.agreement): not judged.
 VERDICT_UNSTABLE = "unstable"
-VERDICTS = ("regression", "improvement", "no change", "only in baseline", "only in current", "failed",
+VERDICTS = ("regression", "improvement", "no change", TOO_NOISY, "only in baseline", "only in current", "failed",
             VERDICT_UNSTABLE)
 _METHODS = (None, METHOD_MANN_WHITNEY, METHOD_CI_OVERLAP)
 
@@ -124,8 +125,12 @@ def _failed_row(label: str, b: Entry, c: Entry) -> Row:
                None, None, None, None, "failed", "; ".join(reasons), b.count, c.count)
 
 
-def _note(verdict: str, ratio: float, significant: bool, check: RegressionCheck, reason: str | None) -> str | None:
+def _note(verdict: str, ratio: float, significant: bool, check: RegressionCheck, reason: str | None,
+          ratio_ci: tuple[float, float] | None = None) -> str | None:
     notes = [reason] if reason else []
+    if verdict == TOO_NOISY and ratio_ci is not None:
+        notes.append(f"interval {ratio_ci[0]:.2f}-{ratio_ci[1]:.2f} holds both no change and a change beyond the "
+                     f"{check.threshold_pct:g}% threshold: more rounds (harness ab) can tell")
     if verdict == "no change":
         beyond = ratio > check.slower_than or ratio < check.faster_than
         if significant and not beyond:
@@ -180,8 +185,9 @@ def _compare_entries(label: str, b: Entry, c: Entry, check: RegressionCheck, alp
         evidence = evidence_from_summaries((b_med, b.iqr_s, b.count), (c_med, c.iqr_s, c.count))
         b_center, c_center = b_med, c_med
     ratio = c_center / b_center if b_center > 0 else None
-    verdict = check.verdict(ratio, evidence.significant)
-    note = (_note(verdict, ratio, evidence.significant, check, evidence.reason) if ratio is not None
+    verdict = check.verdict(ratio, evidence.significant, evidence.ratio_ci)
+    note = (_note(verdict, ratio, evidence.significant, check, evidence.reason, evidence.ratio_ci)
+            if ratio is not None
             else "the baseline median is 0 s: no ratio")
     return Row(label, b.key, b_med, c_med, ratio, evidence.ratio_ci, evidence.p_value, evidence.method,
                verdict, note, b.count, c.count, normalized=normalized)

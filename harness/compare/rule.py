@@ -21,11 +21,13 @@ from typing import Sequence
 from harness.stats import median_ci
 
 __all__ = [
-    "METHOD_MANN_WHITNEY", "METHOD_CI_OVERLAP", "Evidence", "RegressionCheck",
+    "METHOD_MANN_WHITNEY", "METHOD_CI_OVERLAP", "TOO_NOISY", "Evidence", "RegressionCheck",
     "evidence_from_samples", "evidence_from_summaries", "mann_whitney_p", "ratio_interval", "smallest_p",
 ]
 
 METHOD_MANN_WHITNEY = "mann-whitney"
+# Not significant, with an interval that reaches past the threshold too: the data cannot tell.
+TOO_NOISY = "too noisy to tell"
 METHOD_CI_OVERLAP = "ci-overlap"
 # McGill, Tukey & Larsen (1978) box-plot notches: median +- 1.57 IQR / sqrt(n). Two notches
 # that do not overlap are "strong evidence" (about 95%) that the medians differ; it is the
@@ -69,9 +71,19 @@ class RegressionCheck:
     def faster_than(self) -> float:
         return 1.0 - self.threshold_pct / 100.0
 
-    def verdict(self, ratio: float | None, significant: bool) -> str:
-        """'regression', 'improvement' or 'no change' for current/baseline ``ratio``."""
-        if ratio is None or not significant:
+    def verdict(self, ratio: float | None, significant: bool, ratio_ci: tuple[float, float] | None = None) -> str:
+        """'regression', 'improvement', 'no change' or 'too noisy to tell' for current/baseline ``ratio``.
+
+        Too noisy to tell: not significant, but the ratio's interval reaches both no change
+        (1) and beyond a threshold, so the data allow a change of the size the gate looks for
+        as well as none: more rounds (``harness ab``) can decide, "no change" would mislead.
+        """
+        if ratio is None:
+            return "no change"
+        if not significant:
+            if ratio_ci is not None and ratio_ci[0] <= 1.0 <= ratio_ci[1] and (
+                    ratio_ci[1] > self.slower_than or ratio_ci[0] < self.faster_than):
+                return TOO_NOISY
             return "no change"
         if ratio > self.slower_than:
             return "regression"

@@ -14,12 +14,12 @@ from typing import Sequence
 from harness.compare.ab.agreement import Disagreement, round_disagreement
 from harness.compare import Comparison, Entry, Row, Side, compare_sides, pool_sides
 from harness.compare.result import VERDICT_UNSTABLE
-from harness.compare.rule import RegressionCheck
+from harness.compare.rule import TOO_NOISY, RegressionCheck
 
 __all__ = ["judge_rounds", "mark_unstable"]
 
 # The verdicts a disagreement between rounds can overturn: failed and one-sided rows stay.
-_JUDGED = ("regression", "improvement", "no change")
+_JUDGED = ("regression", "improvement", "no change", TOO_NOISY)
 
 
 def _round_samples(rounds: Sequence[Side], row: Row) -> list[tuple[float, ...]]:
