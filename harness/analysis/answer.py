@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from harness.analysis.chunking import chunk_label, chunksize_choices
+from harness.analysis.chunking import chunksize_choices
 from harness.analysis.noise import noise_line
 from harness.analysis.ties import compare_times
 from harness.execution.backends import is_baseline, is_thread_based
@@ -66,12 +66,12 @@ def _answer(verdict: Verdict, several: bool) -> str:
     if rec is not None and is_baseline(rec.backend):
         listed = ", ".join(f"{_name(c, several)} {_speed(c)}" for c in members[:_LISTED_TIED] if c is not rec)
         return f"Nothing beat serial beyond noise at {size}: {listed} tie with it; use serial."
+    line = ""
     for count in range(min(len(members), _LISTED_TIED), 0, -1):
         listed = ", ".join(f"{_name(c, several)} {_speed(c)}" for c in members[:count])
         more = f" (+{len(members) - count} more)" if len(members) > count else ""
-        line = (f"Fastest, tied within noise at {size}: {listed}{more} {against}; use {_name(rec, several)} "
-                "(fewest workers, plainest model).")
-        if len(line) <= LINE_WIDTH or count == 1:
+        line = f"Fastest, tied within noise at {size} ({against} = 1x): {listed}{more}; use {_name(rec, several)}."
+        if len(line) <= LINE_WIDTH:
             return line
     return line
 
@@ -81,7 +81,17 @@ def _build(entry: Interpreter | None) -> str:
         return ""
     if not entry.free_threaded_build:
         return "GIL build"
-    return "free-threaded, GIL on" if entry.gil_mode == 1 or entry.gil_enabled else "free-threaded"
+    return "GIL on" if entry.gil_mode == 1 or entry.gil_enabled else "free-threaded"
+
+
+def _why(mine: Interpreter | None, base: Interpreter | None) -> str:
+    """What sets two interpreters' serial runs apart: the build, the version, or both."""
+    if mine is None or base is None or mine.version is None or base.version is None:
+        return "another interpreter"
+    if mine.version == base.version:
+        return "same version: the build's cost"
+    same_build = mine.free_threaded_build == base.free_threaded_build
+    return "other version" if same_build else "other version and build"
 
 
 def _interpreter_line(label: str, runs: Sequence[RunResult], verdict: Verdict, facts: dict) -> str | None:
@@ -92,17 +102,16 @@ def _interpreter_line(label: str, runs: Sequence[RunResult], verdict: Verdict, f
         return None
     fastest = min(mine, key=lambda r: r.median_s)
     parts = [f"{label} ({_build(facts.get(label))})" if _build(facts.get(label)) else label]
-    parts[0] += (f": best {fastest.series}@{fastest.workers} {format_seconds(fastest.median_s)} "
+    parts[0] += (f": {fastest.series}@{fastest.workers} {format_seconds(fastest.median_s)} "
                  f"({fastest.median_s / verdict.best.median_s - 1:+.0%})")
     serial = next((r for r in mine if is_baseline(r.backend)), None)
     base = verdict.baseline
     if serial is not None and base is not None and base.python != label and base.median_s:
-        same = facts.get(label) and facts.get(base.python) and facts[label].version == facts[base.python].version
-        why = "the same version: the build's cost" if same else "another version and build"
-        parts.append(f"its serial {serial.median_s / base.median_s - 1:+.0%} vs {base.python}'s ({why})")
+        why = _why(facts.get(label), facts.get(base.python))
+        parts.append(f"serial {serial.median_s / base.median_s - 1:+.0%} vs {base.python}'s ({why})")
     threads = [r for r in mine if is_thread_based(r.backend) and r.workers > 1 and r.speedup]
     if threads:
-        parts.append(f"threads scale {max(r.speedup for r in threads):.2f}x")
+        parts.append(f"threads {max(r.speedup for r in threads):.2f}x")
     return "; ".join(parts) + "."
 
 
@@ -121,6 +130,13 @@ def _gil_reenabled(runs: Sequence[RunResult], interpreters: Sequence[Interpreter
     return lines
 
 
+def _chunk(run: RunResult) -> str:
+    """"16", or "auto (250/chunk)": the chunksize as asked, with what a rule came to."""
+    if isinstance(run.chunksize, int) or run.chunk_items is None:
+        return str(run.chunksize or "static")
+    return f"{run.chunksize} ({run.chunk_items:,}/chunk)"
+
+
 def _chunk_advice(verdict: Verdict, runs: Sequence[RunResult]) -> str | None:
     rec = verdict.recommended or verdict.best
     if rec is None:
@@ -130,7 +146,7 @@ def _chunk_advice(verdict: Verdict, runs: Sequence[RunResult]) -> str | None:
     if not match:
         return None
     choice = match[0]
-    parts = [f"Chunksize for {choice.backend}@{choice.workers}: {chunk_label(choice.best)} is best "
+    parts = [f"Chunksize for {choice.backend}@{choice.workers}: {_chunk(choice.best)} is best "
              f"({format_seconds(choice.best.median_s)})"]
     for label, run in (("auto", choice.auto), ("static", choice.static)):
         if run is None or run is choice.best:
@@ -139,7 +155,7 @@ def _chunk_advice(verdict: Verdict, runs: Sequence[RunResult]) -> str | None:
         if compare_times(choice.best, run).tied:
             parts.append(f"{label} ties with it ({excess})")
         elif label == "auto":
-            parts.append(f"auto {excess}: set it by hand")
+            parts.append(f"{_chunk(run)} {excess}: set it by hand")
         else:
             parts.append(f"static {excess}")
     return "; ".join(parts) + "."

@@ -119,12 +119,17 @@ class Explanation:
         """"pool cs=1 w2": the series and the worker count."""
         return f"{self.run.series} w{self.run.workers}"
 
-    def brief_line(self, where: str = "") -> str:
-        """The short answer's one line: "threads w2 lost to the GIL: 0.94x serial at 2 threads, ..."."""
+    def brief_line(self, where: str = "", width: int = 120) -> str:
+        """The short answer's one line: "threads w2 lost to the GIL: 0.94x serial at 2 threads, ...";
+        within ``width`` characters it names every cause, else the biggest one alone."""
         head = (f"{self.name}{where} lost to" if self.outcome == "lost" else
                 f"{self.name}{where} won less ({self.serial.median_s / self.run.median_s:.2f}x of "
                 f"{self.ideal_speedup:.3g}x):")
-        return f"{head} {_join(self.kinds)}: " + "; ".join(r.brief or r.text for r in self.reasons)
+        line = f"{head} {_join(self.kinds)}: " + "; ".join(r.brief or r.text for r in self.reasons)
+        if len(line) > width:
+            first = self.reasons[0]
+            line = f"{head} {first.kind}: {first.brief or first.text}"
+        return line if len(line) <= width else line[:width - 1] + "…"
 
     def line(self, *, with_size: bool = False, where: str = "") -> str:
         """The verdict's sentence: "pool cs=1 w2 lost to pickling: 1.8 s of its 2.1 s gap ..."."""

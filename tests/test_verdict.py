@@ -1,0 +1,263 @@
+"""The answer: estimators, the tie rule, the host's noise and the short verdict, on literal runs.
+
+Nothing here is timed: every run is constructed with the times it "measured".
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+
+import pytest
+
+from harness.analysis.answer import LINE_WIDTH, MAX_LINES, answer_lines, warning_summary
+from harness.analysis.estimates import PAIRED_MIN, _u_counts, paired_ratio, pass_times, ratio_estimate, unpaired_ratio
+from harness.analysis.noise import host_noise, spread
+from harness.analysis.speedup import attach_baseline_speedups, attach_speedups
+from harness.analysis.ties import compare_times, simplest, tied_with
+from harness.analysis.verdict import build_verdict
+from harness.results.facts import Interpreter
+from harness.results.model import RunResult
+from harness.results.verdict import Verdict
+
+
+def run(backend, workers, times, *, python="3.11.7", passes=None, n=1000, scaling="strong", **extra) -> RunResult:
+    times = tuple(times)
+    ordered = sorted(times)
+    median = ordered[len(ordered) // 2] if len(ordered) % 2 else (ordered[len(ordered) // 2 - 1] + ordered[len(ordered) // 2]) / 2
+    return RunResult(backend=backend, workers=workers, n=n, scaling=scaling, workload="poly", start_method=None,
+                     status="ok", times_s=times, median_s=median, ci95_s=(ordered[0], ordered[-1]),
+                     ci_s=(ordered[0], ordered[-1]), result_ok=True, python=python,
+                     repeat_passes=tuple(passes) if passes is not None else None, workload_kind="range", **extra)
+
+
+def noisy(center, noise, count, seed):
+    rng = random.Random(seed)
+    return [center * math.exp(rng.gauss(0, noise)) for _ in range(count)]
+
+
+# --- estimators ------------------------------------------------------------------------------
+
+
+def test_u_distribution_matches_brute_force():
+    for m, n in [(1, 1), (2, 3), (3, 4), (5, 5)]:
+        counts = [0] * (m * n + 1)
+        for positions in itertools.combinations(range(m + n), m):
+            chosen, u, below = set(positions), 0, 0
+            for i in range(m + n):
+                if i in chosen:
+                    u += below
+                else:
+                    below += 1
+            counts[u] += 1
+        assert list(_u_counts(m, n)) == counts
+
+
+def test_unpaired_ratio_on_literal_samples():
+    estimate = unpaired_ratio([2.0] * 6, [1.0] * 6)
+    assert estimate.value == pytest.approx(2.0) and estimate.ci == pytest.approx((2.0, 2.0))
+    assert estimate.method == "unpaired" and estimate.count == 36
+    assert unpaired_ratio([2.0, 2.2, 1.8], [1.0, 1.1, 0.9]).ci is None  # 3 vs 3 cannot reach 95%
+
+
+def test_paired_ratio_needs_six_common_passes():
+    numerator = {p: 2.0 for p in range(1, 7)}
+    assert paired_ratio(numerator, {p: 1.0 for p in range(1, 6)}) is None
+    estimate = paired_ratio(numerator, {p: 1.0 for p in range(1, 7)})
+    assert estimate.method == "paired" and estimate.count == PAIRED_MIN and estimate.value == 2.0
+    assert pass_times([1.0, 2.0], [3, None]) == {3: 1.0} and pass_times([1.0], [1, 2]) == {}
+
+
+def test_paired_estimate_recovers_a_speedup_the_ratio_of_medians_misses():
+    """A deterministic fake host: everything runs 2x slower in passes 5-9, and the second core
+    vanishes in pass 2 (the parallel run then takes serial's time). Serial's repeat rule let it
+    leave after pass 6; the parallel run stayed to pass 9. The true speedup is 2.0."""
+    slow = {p: (2.0 if p >= 5 else 1.0) for p in range(1, 10)}
+    serial = run("serial", 1, [1.0 * slow[p] for p in range(1, 7)], passes=range(1, 7))
+    parallel_times = [(1.0 if p == 2 else 0.5) * slow[p] for p in range(1, 10)]
+    pool = run("pool", 2, parallel_times, passes=range(1, 10))
+    paired = ratio_estimate(serial.times_s, serial.repeat_passes, pool.times_s, pool.repeat_passes)
+    assert paired.method == "paired" and paired.value == pytest.approx(2.0, rel=0.02)
+    ratio_of_medians = serial.median_s / pool.median_s
+    assert abs(ratio_of_medians / 2.0 - 1) > 0.02  # 1.5x: serial's median 1.0 s, the pool's 0.67 s... not 2.0
+    (attached,) = [r for r in attach_speedups([serial, pool]) if r.backend == "pool"]
+    assert attached.paired_speedup == pytest.approx(2.0, rel=0.02) and attached.speedup == pytest.approx(ratio_of_medians)
+
+
+# --- the tie rule ----------------------------------------------------------------------------
+
+
+def test_a_thirty_percent_gap_with_five_percent_noise_names_a_winner():
+    fast = run("pool", 2, noisy(1.0, 0.05, 8, 1))
+    slow = run("processes", 2, noisy(1.3, 0.05, 8, 2))
+    assert compare_times(fast, slow).beyond_noise
+    assert tied_with(fast, [fast, slow]) == []
+
+
+def test_two_percent_apart_with_ten_percent_noise_are_tied_and_the_simplest_is_recommended():
+    pool = run("pool", 2, noisy(1.00, 0.10, 8, 3))
+    executor = run("process-executor", 2, noisy(1.02, 0.10, 8, 4))
+    pool4 = run("pool", 4, noisy(0.99, 0.10, 8, 5))
+    best = min([pool, executor, pool4], key=lambda r: r.median_s)
+    tied = [c.other for c in tied_with(best, [pool, executor, pool4])]
+    assert len(tied) == 2
+    assert simplest([best] + tied) is pool  # the fewest workers, then the plainest model
+
+
+def test_threads_under_the_gil_are_never_tied_with_a_pool_twice_as_fast():
+    threads = run("threads", 2, noisy(1.9, 0.2, 6, 6), passes=range(1, 7))
+    pool = run("pool", 2, noisy(1.0, 0.2, 6, 7), passes=range(1, 7))
+    assert compare_times(pool, threads).beyond_noise
+
+
+# --- the verdict -----------------------------------------------------------------------------
+
+
+def _three_interpreters():
+    """A 3.11 GIL build, a 3.13.15t free-threaded build and the same binary with the GIL: 3.11's
+    pool is the fastest wall time; the gil=1 build's pool has the best speedup over its own (slow)
+    serial, which must not make it the answer."""
+    runs = [
+        run("serial", 1, noisy(0.600, 0.01, 6, 10), python="3.11.7"),
+        run("threads", 2, noisy(0.620, 0.01, 6, 11), python="3.11.7"),
+        run("pool", 2, noisy(0.336, 0.01, 6, 12), python="3.11.7"),
+        run("serial", 1, noisy(0.750, 0.01, 6, 13), python="3.13.15t"),
+        run("threads", 2, noisy(0.385, 0.01, 6, 14), python="3.13.15t"),
+        run("pool", 2, noisy(0.400, 0.01, 6, 15), python="3.13.15t"),
+        run("serial", 1, noisy(0.717, 0.01, 6, 16), python="3.13.15t:gil=1"),
+        run("threads", 2, noisy(0.730, 0.01, 6, 17), python="3.13.15t:gil=1"),
+        run("pool", 2, noisy(0.350, 0.01, 6, 18), python="3.13.15t:gil=1"),
+    ]
+    interpreters = (Interpreter(label="3.11.7", version="3.11.7", free_threaded_build=False),
+                    Interpreter(label="3.13.15t", version="3.13.15", free_threaded_build=True, gil_enabled=False),
+                    Interpreter(label="3.13.15t:gil=1", version="3.13.15", free_threaded_build=True, gil_mode=1,
+                                gil_enabled=True))
+    return attach_speedups(runs, 2), interpreters
+
+
+def test_the_answer_is_the_fastest_wall_time_on_one_baseline_not_the_best_speedup():
+    runs, interpreters = _three_interpreters()
+    by_speedup = max((r for r in runs if r.backend != "serial"), key=lambda r: r.speedup)
+    assert (by_speedup.backend, by_speedup.python) == ("pool", "3.13.15t:gil=1")
+    verdict = build_verdict(runs, logical_cpus=2, interpreters=interpreters)
+    assert (verdict.best.backend, verdict.best.python) == ("pool", "3.11.7")
+    assert verdict.baseline.python == "3.11.7" and verdict.best.speedup == pytest.approx(0.600 / 0.336, rel=0.03)
+    text = "\n".join(verdict.lines)
+    assert "Fastest: pool@2 on 3.11.7" in verdict.lines[0] and "3.11.7's serial" in verdict.lines[0]
+    assert "3.13.15t (free-threaded): threads@2" in text and "(other version and build); threads 1.9" in text
+    assert all(len(line) <= LINE_WIDTH for line in verdict.lines) and len(verdict.lines) <= MAX_LINES
+    with_baseline = attach_baseline_speedups(runs, "3.13.15t")
+    (pool311,) = [r for r in with_baseline if (r.backend, r.python) == ("pool", "3.11.7")]
+    assert pool311.baseline_speedup == pytest.approx(0.750 / 0.336, rel=0.03) and pool311.baseline_speedup_ci95
+
+
+def test_an_other_baseline_python_sets_every_speedup_of_the_verdict():
+    runs, interpreters = _three_interpreters()
+    verdict = build_verdict(runs, logical_cpus=2, interpreters=interpreters, baseline_python="3.13.15t")
+    assert verdict.baseline.python == "3.13.15t" and verdict.best.speedup == pytest.approx(0.750 / 0.336, rel=0.03)
+
+
+def test_ties_are_called_ties_in_the_short_answer():
+    runs = attach_speedups([run("serial", 1, noisy(1.0, 0.03, 8, 20)), run("pool", 2, noisy(0.52, 0.03, 8, 21)),
+                            run("processes", 2, noisy(0.53, 0.03, 8, 22)), run("threads", 2, noisy(1.05, 0.03, 8, 23))],
+                           2)
+    verdict = build_verdict(runs, logical_cpus=2)
+    assert {c.backend for c in (verdict.best, *verdict.tied)} == {"pool", "processes"}
+    assert verdict.recommended.backend == "pool"
+    (answer,) = [line for line in verdict.lines if line.startswith("Fastest, tied within noise at n=1,000 ")]
+    assert "use pool@2." in answer
+
+
+def test_nothing_beats_serial_beyond_noise():
+    runs = attach_speedups([run("serial", 1, noisy(1.0, 0.2, 8, 30)), run("threads", 2, noisy(0.97, 0.2, 8, 31))], 2)
+    verdict = build_verdict(runs, logical_cpus=2)
+    assert verdict.recommended.backend == "serial"
+    assert "Nothing beat serial" in verdict.lines[-2] or any("Nothing beat serial" in line for line in verdict.lines)
+
+
+def test_the_host_noise_is_named_first_when_it_blurs_the_comparison():
+    serial = run("serial", 1, [0.651, 1.062, 0.70, 0.98, 0.66, 1.01, 0.72, 1.04])
+    runs = attach_speedups([serial, run("pool", 2, [0.36, 0.52, 0.38, 0.50, 0.37, 0.51, 0.36, 0.53])], 2)
+    noise = host_noise(runs)
+    assert noise.sources[0].name == "serial's repeats" and noise.spread == pytest.approx(spread(serial.times_s), abs=1e-4)
+    assert 0.15 < noise.spread < 0.3
+    verdict = build_verdict(runs, logical_cpus=2)
+    assert verdict.host_noise.blurred and verdict.lines[0].startswith("This host's speed varied ±")
+    assert "cannot be told apart here" in verdict.lines[0]
+
+
+def test_a_quiet_host_is_named_last():
+    runs = attach_speedups([run("serial", 1, noisy(1.0, 0.005, 8, 40)), run("pool", 2, noisy(0.5, 0.005, 8, 41))], 2)
+    verdict = build_verdict(runs, logical_cpus=2)
+    assert not verdict.host_noise.blurred and verdict.lines[-1].startswith("Host noise: ±")
+
+
+def test_the_verdict_round_trips_through_json():
+    runs, interpreters = _three_interpreters()
+    verdict = build_verdict(runs, logical_cpus=2, interpreters=interpreters)
+    assert Verdict.from_dict(verdict.to_dict()) == verdict
+
+
+def test_warnings_become_one_line_with_the_commonest_cause():
+    warnings = [f"pool w{i}: the standard deviation (1 ms) is 12% of the mean (8 ms); the result may be unstable"
+                for i in range(5)] + ["the machine was busy before the run: load 3"]
+    line = warning_summary(warnings)
+    assert line.startswith("6 warnings (5 of them: the repeats spread by 10% of their mean or more)")
+    assert warning_summary([]) is None
+
+
+def test_the_short_answer_is_at_most_six_lines_of_at_most_120_characters():
+    runs = [run("serial", 1, noisy(2.0, 0.02, 8, 50), n=2000)]
+    seed = 51
+    for backend in ("pool", "processes", "threads", "process-executor"):
+        for chunksize in ("static", 1, 4, 16, "auto"):
+            seed += 1
+            center = 2.2 if backend == "threads" else 1.0 + (0.3 if chunksize == "static" else 0.0)
+            runs.append(run(backend, 2, noisy(center, 0.03, 8, seed), n=2000, chunksize=chunksize,
+                            chunk_items=1000 if chunksize == "static" else 250 if chunksize == "auto" else chunksize))
+    runs = attach_speedups(runs, 2)
+    verdict = build_verdict(runs, logical_cpus=2)
+    assert 1 <= len(verdict.lines) <= MAX_LINES and all(len(line) <= LINE_WIDTH for line in verdict.lines), \
+        verdict.lines
+    assert answer_lines(verdict, runs, logical_cpus=2) == list(verdict.lines)
+
+
+_NEWER = {  # fields each schema version added (harness/results/storage.py's history), per run
+    5: ("repeat_passes", "paired_speedup", "paired_speedup_ci95", "baseline_speedup", "baseline_speedup_ci95"),
+    4: ("workload_kind", "chunksize", "chunk_items", "chunks", "worker_items", "worker_busy_s", "bytes_in_per_item",
+        "bytes_out_per_item", "serialisation_s", "memory"),
+    3: ("ci_s", "speedup_above_ideal", "free_threaded_build", "gil_mode", "workers_gil_enabled", "gil_reenabled"),
+    2: ("reference_times_s",),
+}
+
+
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
+def test_files_of_older_schemas_get_the_new_verdict_in_their_report(cli, tmp_path, version):
+    import json
+
+    from harness.results.model import Suite
+
+    runs = attach_speedups([run("serial", 1, noisy(1.0, 0.02, 8, 60)), run("pool", 2, noisy(0.52, 0.02, 8, 61)),
+                            run("threads", 2, noisy(1.04, 0.02, 8, 62))], 2)
+    data = Suite(schema_version=version, harness_version="0.0.1", created="2024-01-01T00:00:00+00:00",
+                 machine={"logical_cpus": 2, "cpu_model": "old"}, python={"version": "3.11.7", "gil_enabled": True},
+                 config={"repeat": 8, "backends": ["serial", "pool", "threads"]}, runs=tuple(runs)).to_dict()
+    data["schema_version"] = version
+    del data["verdict"]
+    for newer, names in _NEWER.items():
+        if newer > version:
+            for entry in data["runs"]:
+                for name in names:
+                    entry.pop(name, None)
+    if version < 3:
+        data.pop("interpreters", None)
+        data.pop("capacity", None)
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(data))
+    result = cli("report", path, "--out", tmp_path / "report")
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "report" / "report.html").read_text()
+    lead = page[page.index('<p class="lead">'):]
+    assert lead.startswith('<p class="lead">Fastest: pool@2, ') and "1.9" in lead[:120]
+    assert "The verdict in full" in page
