@@ -62,13 +62,17 @@ class MatrixRow:
             object.__setattr__(self, "series", self.backend)
 
 
-def model_matrix(runs: Sequence[RunResult], n: int | None = None) -> tuple[list[str], list[MatrixRow]]:
+def model_matrix(runs: Sequence[RunResult], n: int | None = None,
+                 field: str = "speedup") -> tuple[list[str], list[MatrixRow]]:
     """(interpreter labels, rows): speedup per parallel model and worker count, per interpreter.
 
     At size ``n`` (default: the largest size every interpreter measured, else the largest).
     Models that lose updates by design are left out: their times are for a wrong answer.
+    ``field="baseline_speedup"``: every figure against the sweep's one baseline instead of each
+    interpreter's own serial; serial itself is then a row too (each build's serial against it).
     """
-    good = [r for r in _ok(runs) if not is_baseline(r.backend) and is_exact_by_design(r.backend)]
+    good = [r for r in _ok(runs) if (field != "speedup" or not is_baseline(r.backend))
+            and is_exact_by_design(r.backend) and getattr(r, field) is not None]
     labels = interpreter_labels(runs)
     if not good:
         return labels, []
@@ -76,7 +80,7 @@ def model_matrix(runs: Sequence[RunResult], n: int | None = None) -> tuple[list[
     at = [r for r in good if r.n == n]
     # Keyed by series: two chunksizes of one model at one worker count are two rows, not one
     # cell overwritten by whichever came last.
-    cells = {(r.series, r.workers, r.python): r.speedup for r in at}
+    cells = {(r.series, r.workers, r.python): getattr(r, field) for r in at}
     backend_of = {r.series: r.backend for r in at}
     keys = list(dict.fromkeys((r.series, r.workers) for r in at))
     order = list(dict.fromkeys(backend_of[s] for s, _ in keys))

@@ -94,6 +94,8 @@ class FigureSpec:
 
 PLOT_SPECS: tuple[FigureSpec, ...] = (
     FigureSpec("build-model", "Build × model", "plots_matrix", "matrix_figure", across_interpreters=True),
+    FigureSpec("build-model-baseline", "Build × model on one baseline", "plots_matrix", "matrix_baseline_figure",
+               across_interpreters=True),
     FigureSpec("speedup", "Speedup vs workers", "plots_scaling", "speedup_figure", wide=False),
     FigureSpec("efficiency", "Parallel efficiency vs workers", "plots_scaling", "efficiency_figure", wide=False),
     FigureSpec("wall-time", "Wall time vs workers", "plots_scaling", "wall_time_figure"),

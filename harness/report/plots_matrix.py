@@ -9,7 +9,7 @@ from harness.report.axes import grid_shape, new_figure, workers_axis
 if TYPE_CHECKING:
     from harness.report.plots import PlotContext
 
-__all__ = ["INTERPRETER_STYLES", "matrix_figure"]
+__all__ = ["INTERPRETER_STYLES", "matrix_baseline_figure", "matrix_figure"]
 
 # Interpreters are told apart by colour and line style together (readable in grey print too).
 INTERPRETER_STYLES = (("#444444", "-", "s"), ("#d62728", "--", "o"), ("#1f77b4", "-.", "^"),
@@ -17,10 +17,35 @@ INTERPRETER_STYLES = (("#444444", "-", "s"), ("#d62728", "--", "o"), ("#1f77b4",
 
 
 def matrix_figure(ctx: "PlotContext"):
-    """Speedup vs workers per model (panels), per interpreter (series); None for one interpreter."""
+    """Speedup vs workers per model (panels), per interpreter (series), each against its own
+    serial; None for one interpreter."""
+    drawn = _matrix(ctx, "speedup", "speedup vs serial (×)")
+    if drawn is None:
+        return None
+    fig = drawn
+    fig.suptitle("Build × model: speedup per model on each interpreter", fontweight="bold")
+    return fig, ("Each panel is one concurrency model; each line one interpreter, against its own serial run "
+                 "at the same size. On a GIL build threads stay near 1×; on a free-threaded build they can "
+                 "follow processes.")
+
+
+def matrix_baseline_figure(ctx: "PlotContext"):
+    """The same panels on one baseline: every interpreter against the sweep's baseline serial run."""
+    drawn = _matrix(ctx, "baseline_speedup", "speedup vs the baseline's serial (×)")
+    if drawn is None:
+        return None
+    baselines = {r.python for r in ctx.runs if r.baseline_speedup == 1.0 and r.workers == 1}
+    name = f"Python {sorted(baselines)[0]}'s serial" if len(baselines) == 1 else "one baseline"
+    drawn.suptitle(f"Build × model on one baseline: {name}", fontweight="bold")
+    return drawn, (f"The same panels, every line against {name}, so interpreters compare by wall time: a line "
+                   "above another is faster there, whatever its own serial took. The serial panel is each "
+                   "build's single-thread speed against the baseline's.")
+
+
+def _matrix(ctx: "PlotContext", field: str, ylabel: str):
     from harness.analysis.matrix import model_matrix
 
-    labels, rows = model_matrix(ctx.runs)
+    labels, rows = model_matrix(ctx.runs, field=field)
     if len(labels) < 2 or not rows:
         return None
     models = list(dict.fromkeys(r.series for r in rows))
@@ -37,12 +62,13 @@ def matrix_figure(ctx: "PlotContext"):
             colour, dash, marker = INTERPRETER_STYLES[index % len(INTERPRETER_STYLES)]
             ax.plot([p[0] for p in points], [p[1] for p in points], color=colour, linestyle=dash, marker=marker,
                     linewidth=1.7, markersize=5, label=f"Python {label}")
-        ax.plot(workers, workers, linestyle=":", color="0.6", linewidth=1.2, label="ideal (linear)")
+        if field == "speedup":  # against another interpreter's serial, linear is no ideal
+            ax.plot(workers, workers, linestyle=":", color="0.6", linewidth=1.2, label="ideal (linear)")
         ax.axhline(1.0, color="0.75", linewidth=0.8, zorder=1)
         workers_axis(ax, workers)
         ax.set_title(model)
         ax.set_ylim(bottom=0)
-        ax.set_ylabel("speedup vs serial (×)")
+        ax.set_ylabel(ylabel)
     for ax in axes[len(models):]:
         ax.set_visible(False)
     handles = {}
@@ -51,7 +77,4 @@ def matrix_figure(ctx: "PlotContext"):
             handles.setdefault(label, handle)
     fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncol=min(4, len(handles)),
                frameon=False)
-    fig.suptitle("Build × model: speedup per model on each interpreter", fontweight="bold")
-    return fig, ("Each panel is one concurrency model; each line one interpreter, against its own serial run "
-                 "at the same size. On a GIL build threads stay near 1×; on a free-threaded build they can "
-                 "follow processes.")
+    return fig

@@ -6,6 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 from harness.execution.backends import is_baseline
+from harness.report.plots_panels import by_backend_figure, too_many_series
 from harness.report.axes import (
     CPU_LINE_NOTE, grid_shape, mark_logical_cpus, new_figure, plain_log_axis, workers_axis,
 )
@@ -64,7 +65,13 @@ def _dashed(handle) -> bool:
 
 
 def wall_time_figure(ctx: "PlotContext"):
-    """Median wall time per backend with every repeat as a dot; one panel per size."""
+    """Median wall time per backend with every repeat as a dot; one panel per size (per backend
+    at the largest size, when the series are too many for one axes)."""
+    if too_many_series(ctx):
+        drawn = by_backend_figure(ctx, lambda r: r.median_s, ylabel="wall time", title="Wall time vs workers",
+                                  reference="serial")
+        return None if drawn is None else (drawn[0], "Median wall time per configuration; the grey line is "
+                                           "serial's median. Lower is better." + drawn[1])
     shown = ctx.sizes[-MAX_SIZE_PANELS:]
     rows, cols = grid_shape(len(shown), 3)
     fig = new_figure(11 if cols > 1 else 8, 3.4 * rows + 0.9)
@@ -139,6 +146,11 @@ def speedup_figure(ctx: "PlotContext"):
     groups = _parallel_groups(ctx, n, "speedup")
     if not groups:
         return None
+    if too_many_series(ctx):
+        drawn = by_backend_figure(ctx, lambda r: r.speedup, ylabel="speedup vs serial (×)",
+                                  title="Speedup vs workers", reference="ideal speedup")
+        return None if drawn is None else (drawn[0], f"Serial median ÷ median at n = {n:,}; the dotted line is "
+                                           "the ideal." + drawn[1])
     fig = new_figure(7.2, 5.0)
     ax = fig.add_subplot()
     workers = sorted({r.workers for rs in groups.values() for r in rs} | {1})
@@ -194,6 +206,10 @@ def efficiency_figure(ctx: "PlotContext"):
     groups = _parallel_groups(ctx, n, "efficiency")
     if not groups:
         return None
+    if too_many_series(ctx):
+        drawn = by_backend_figure(ctx, lambda r: r.efficiency * 100, ylabel="efficiency (%)",
+                                  title="Parallel efficiency", reference="ideal efficiency")
+        return None if drawn is None else (drawn[0], "Speedup ÷ workers: 100% is perfect scaling." + drawn[1])
     fig = new_figure(7.2, 5.0)
     ax = fig.add_subplot()
     workers = sorted({r.workers for rs in groups.values() for r in rs})
