@@ -77,7 +77,7 @@ def test_paired_estimate_recovers_a_speedup_the_ratio_of_medians_misses():
     serial = run("serial", 1, [1.0 * slow[p] for p in range(1, 7)], passes=range(1, 7))
     parallel_times = [(1.0 if p == 2 else 0.5) * slow[p] for p in range(1, 10)]
     pool = run("pool", 2, parallel_times, passes=range(1, 10))
-    paired = ratio_estimate(serial.times_s, serial.repeat_passes, pool.times_s, pool.repeat_passes)
+    paired = ratio_estimate(serial.times_s, serial.repeat_passes, pool.times_s, pool.repeat_passes, method="paired")
     assert paired.method == "paired" and paired.value == pytest.approx(2.0, rel=0.02)
     ratio_of_medians = serial.median_s / pool.median_s
     assert abs(ratio_of_medians / 2.0 - 1) > 0.02  # 1.5x: serial's median 1.0 s, the pool's 0.67 s... not 2.0

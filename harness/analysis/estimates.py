@@ -29,8 +29,8 @@ from typing import Mapping, Sequence
 
 from harness.stats import median, median_ci
 
-__all__ = ["CONFIDENCE", "PAIRED_MIN", "Estimate", "paired_ratio", "ratio_estimate", "unpaired_ratio",
-           "pass_times"]
+__all__ = ["CONFIDENCE", "PAIRED_MIN", "RATIO_METHOD", "Estimate", "paired_ratio", "ratio_estimate",
+           "unpaired_ratio", "pass_times"]
 
 CONFIDENCE = 0.95
 # Six ratios: their [min, max] covers the median with 1 - 2 * 0.5**6 = 96.9%; five only 93.75%.
@@ -120,8 +120,21 @@ def unpaired_ratio(numerator: Sequence[float], denominator: Sequence[float]) -> 
     return Estimate(value, ci, UNPAIRED, len(logs))
 
 
+# Which estimator the tie rule and the verdict use (benchmarks/answer_stability.py measured each:
+# see its docstring): "unpaired" always, "paired" where PAIRED_MIN passes pair up, "auto" the same.
+RATIO_METHOD = "unpaired"
+
+
 def ratio_estimate(numerator: Sequence[float], numerator_passes: Sequence[int | None] | None,
-                   denominator: Sequence[float], denominator_passes: Sequence[int | None] | None) -> Estimate:
-    """Paired where the two were timed in PAIRED_MIN passes together, else unpaired."""
-    paired = paired_ratio(pass_times(numerator, numerator_passes), pass_times(denominator, denominator_passes))
-    return paired if paired is not None else unpaired_ratio(numerator, denominator)
+                   denominator: Sequence[float], denominator_passes: Sequence[int | None] | None,
+                   method: str | None = None) -> Estimate:
+    """The ratio of two configurations' times by ``method`` (default RATIO_METHOD): "paired"
+    where they were timed in PAIRED_MIN passes together (else unpaired), or "unpaired"."""
+    method = method or RATIO_METHOD
+    if method not in ("paired", "unpaired", "auto"):
+        raise ValueError(f"method must be paired, unpaired or auto, got {method!r}")
+    if method != "unpaired":
+        paired = paired_ratio(pass_times(numerator, numerator_passes), pass_times(denominator, denominator_passes))
+        if paired is not None:
+            return paired
+    return unpaired_ratio(numerator, denominator)

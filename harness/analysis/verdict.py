@@ -46,11 +46,13 @@ def headline_group(runs: Sequence[RunResult]) -> tuple[str, str, int] | None:
 
 
 def candidates(runs: Sequence[RunResult]) -> list[RunResult]:
-    """The runs that compete for the answer: correct, not drifted, of the headline group."""
+    """The runs that compete for the answer: correct, not drifted, of the headline group; a
+    parallel model at one worker is serial with overhead, measured for its curve, not a contender."""
     group = headline_group(runs)
     if group is None:
         return []
-    return [r for r in runs if _usable(r) and (r.workload, r.scaling, r.n) == group]
+    return [r for r in runs if _usable(r) and (r.workload, r.scaling, r.n) == group
+            and (r.workers > 1 or is_baseline(r.backend))]
 
 
 def _baseline_run(runs: Sequence[RunResult], group, python: str | None) -> RunResult | None:
