@@ -204,7 +204,8 @@ def test_schema_3_suite_without_the_new_fields_still_builds(tmp_path):
 
 def test_a_range_sweep_with_busy_times_but_no_chunksize_axis_gets_no_chunk_figures():
     from harness.report.plots import plot_context
-    from harness.report.plots_map import balance_figure, chunksize_figure, transfer_figure
+    from harness.report.plots_map import balance_figure, chunksize_figure
+    from harness.report.plots_memory import transfer_figure
 
     suite = map_suite(chunksizes=("static",))
     ctx = plot_context(suite)
@@ -215,7 +216,8 @@ def test_a_range_sweep_with_busy_times_but_no_chunksize_axis_gets_no_chunk_figur
 def test_map_figures_hold_at_128_cores_and_256_workers(tmp_path):
     from harness.report.axes import to_png
     from harness.report.plots import plot_context
-    from harness.report.plots_map import balance_figure, chunksize_figure, memory_figure, transfer_figure
+    from harness.report.plots_map import balance_figure, chunksize_figure
+    from harness.report.plots_memory import memory_figure, transfer_figure
 
     suite = map_suite(cpus=128, workers=(1, 2, 4, 8, 16, 32, 64, 128, 256), sizes=(10**6,),
                       chunksizes=("static", 1, 64, 4096, "auto"))

@@ -60,8 +60,9 @@ def _answer(verdict: Verdict, several: bool) -> str:
     against = _against(verdict, several)
     if not verdict.tied:
         interval = f" [{format_interval_s(*best.ci_s)}]" if best.ci_s else ""
-        return (f"Fastest: {_name(best, several)}, {format_seconds(best.median_s)}{interval}, {_speed(best)} {against}"
-                f"{_interval(best.speedup_ci, lambda v: f'{v:.2f}')} at {size}.")
+        speedup = _interval(best.speedup_ci, lambda v: f'{v:.2f}')
+        line = f"Fastest: {_name(best, several)}, {format_seconds(best.median_s)}{interval}, {_speed(best)} {against}"
+        return f"{line}{speedup} at {size}." if len(line + speedup) + len(size) < LINE_WIDTH - 4 else f"{line} at {size}."
     members = [best, *verdict.tied]
     if rec is not None and is_baseline(rec.backend):
         listed = ", ".join(f"{_name(c, several)} {_speed(c)}" for c in members[:_LISTED_TIED] if c is not rec)
@@ -178,7 +179,13 @@ def answer_lines(verdict: Verdict, runs: Sequence[RunResult], *, logical_cpus: i
     tail = ([chunk] if chunk else []) + ([noise_line(noise)] if noise is not None and not noise.blurred else [])
     room = max(0, MAX_LINES - len(head) - len(answer) - len(tail))
     reasons = [r.text for r in verdict.reasons[:min(MAX_REASONS, room)]]
-    return (head + answer + reasons + tail)[:MAX_LINES]
+    return [_fit(line) for line in (head + answer + reasons + tail)[:MAX_LINES]]
+
+
+def _fit(line: str) -> str:
+    """A line within LINE_WIDTH: each line is written to fit; a user's long backend or workload
+    name can still push one over, and the short answer stays short."""
+    return line if len(line) <= LINE_WIDTH else line[:LINE_WIDTH - 1] + "…"
 
 
 # What a warning is about, by the phrase each kind of warning carries (harness.analysis.stability,

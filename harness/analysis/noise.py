@@ -83,14 +83,21 @@ def host_noise(runs: Sequence[RunResult], capacity: Capacity | None = None,
                      tuple(NoiseSource(s.name, round(s.spread, 4)) for s in sources))
 
 
-def noise_line(noise: HostNoise) -> str:
-    """The answer's line on the host: how much it varied and what it can still resolve."""
+def noise_line(noise: HostNoise, width: int = 120) -> str:
+    """The answer's line on the host: how much it varied and what it can still resolve (the other
+    sources' readings too, where they fit in ``width`` characters)."""
     worst = max(noise.sources, key=lambda s: s.spread)
     others = [s for s in noise.sources if s is not worst]
-    also = f" ({', '.join(f'{s.name} ±{s.spread:.0%}' for s in others)})" if others else ""
-    if noise.blurred:
-        resolve = (f"; differences under ~{noise.resolvable:.0%} cannot be told apart here"
-                   if noise.resolvable is not None else "")
-        return f"This host's speed varied ±{noise.spread:.0%} during the sweep ({worst.name}{also}){resolve}."
-    resolve = f"; it resolves differences down to ~{noise.resolvable:.0%}" if noise.resolvable is not None else ""
-    return f"Host noise: ±{noise.spread:.0%} ({worst.name}{also}){resolve}."
+    line = ""
+    for also in ([f"; {', '.join(f'{s.name} ±{s.spread:.0%}' for s in others)}"] if others else []) + [""]:
+        if noise.blurred:
+            resolve = (f"; differences under ~{noise.resolvable:.0%} cannot be told apart here"
+                       if noise.resolvable is not None else "")
+            line = f"This host's speed varied ±{noise.spread:.0%} during the sweep ({worst.name}{also}){resolve}."
+        else:
+            resolve = (f"; it resolves differences down to ~{noise.resolvable:.0%}" if noise.resolvable is not None
+                       else "")
+            line = f"Host noise: ±{noise.spread:.0%} ({worst.name}{also}){resolve}."
+        if len(line) <= width:
+            break
+    return line

@@ -18,7 +18,8 @@ from harness.execution.backends import backend_class
 from harness.execution.map_results import worker_load
 from harness.execution.measure import Measured
 from harness.execution.plan import RunContext
-from harness.results.model import CpuLoad, RunResult, WorkerSpan
+from harness.results.measures import CpuLoad, WorkerSpan
+from harness.results.model import RunResult
 from harness.results.repeats import Repeat
 from harness.results.samples import mean_per_core, memory_use
 from harness.results.timeline import compact_timeline

@@ -63,10 +63,8 @@ def page_context(suite: Suite, plots, verdict, recommendations, comparison, file
     from harness.analysis.answer import warning_summary
     from harness.analysis.explain import reasons_note
     from harness.report.html import figure_view, table_view
-    from harness.report.tables import (
-        break_even_frame, chunksize_frame, display_runs, environment_frame, lock_frame, matrix_frame, ratings_frame,
-        reasons_frame, runs_frame, sorted_runs,
-    )
+    from harness.report.tables import break_even_frame, display_runs, environment_frame, runs_frame, sorted_runs
+    from harness.report.tables_verdict import chunksize_frame, lock_frame, matrix_frame, ratings_frame, reasons_frame
 
     workloads = ", ".join(sorted({r.workload for r in suite.runs})) or str(suite.config.get("workload", ""))
     results = display_runs(runs_frame(suite))

@@ -62,7 +62,7 @@ def _frame_table(frame) -> list[str]:
 
 def _matrix_section(suite: Suite) -> list[str]:
     """The build x model table, ftscalingbench's verdicts and the Lock table, when there are any."""
-    from harness.report.tables import lock_frame, matrix_frame, ratings_frame
+    from harness.report.tables_verdict import lock_frame, matrix_frame, ratings_frame
 
     lines: list[str] = []
     for heading, frame in (("Build × model (speedup vs serial on the same interpreter)", matrix_frame(suite)),

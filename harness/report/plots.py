@@ -105,8 +105,8 @@ PLOT_SPECS: tuple[FigureSpec, ...] = (
     FigureSpec("worker-timeline", "Worker timelines", "plots_load", "gantt_figure"),
     FigureSpec("load-balance", "Load balance per worker", "plots_map", "balance_figure"),
     FigureSpec("cpu-utilisation", "CPU utilisation per configuration", "plots_load", "utilisation_figure"),
-    FigureSpec("memory", "Memory per model", "plots_map", "memory_figure"),
-    FigureSpec("transfer", "Transfer time vs the gap over ideal", "plots_map", "transfer_figure", wide=False),
+    FigureSpec("memory", "Memory per model", "plots_memory", "memory_figure"),
+    FigureSpec("transfer", "Transfer time vs the gap over ideal", "plots_memory", "transfer_figure", wide=False),
 )
 
 

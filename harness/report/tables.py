@@ -10,16 +10,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from harness.chunksizes import STATIC, is_static
+from harness.chunksizes import is_static
 from harness.results.facts import Interpreter
 from harness.results.model import RunResult, Suite
 from harness.analysis.chunking import chunk_order
 from harness.report.series import backend_order, break_even_sizes, plotted_runs, series_order
 
 __all__ = [
-    "MAP_COLUMNS", "REPEAT_COLUMNS", "break_even_frame", "chunk_text", "chunksize_frame", "display_runs",
-    "environment_frame", "has_map_fields", "interpreter_names", "lock_frame", "matrix_frame", "ratings_frame",
-    "reasons_frame", "repeats_frame", "runs_frame", "sorted_runs",
+    "MAP_COLUMNS", "REPEAT_COLUMNS", "break_even_frame", "chunk_text", "display_runs", "environment_frame",
+    "has_map_fields", "interpreter_names", "repeats_frame", "runs_frame", "seconds_text", "sorted_runs",
 ]
 
 
@@ -114,7 +113,7 @@ def repeats_frame(suite: Suite):
     return frame
 
 
-def _seconds(value: float | None) -> str:
+def seconds_text(value: float | None) -> str:
     from harness.text import format_seconds
 
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else format_seconds(value)
@@ -171,8 +170,8 @@ def display_runs(frame):
     for column in ("workload", "scaling"):
         if frame[column].nunique() > 1:
             out[column] = frame[column]
-    out["median"] = frame["median_s"].map(_seconds)
-    out["IQR"] = frame["iqr_s"].map(_seconds)
+    out["median"] = frame["median_s"].map(seconds_text)
+    out["IQR"] = frame["iqr_s"].map(seconds_text)
 
     # Fewer than 6 repeats cannot reach 95%: say what the interval actually covers, once in
     # the header when every row shares it, else in each cell.
@@ -181,7 +180,7 @@ def display_runs(frame):
     header = "median CI" if shared is None else f"median CI ({shared:.0%})"
 
     def ci(row) -> str:
-        text = _interval(row.ci_lo_s, row.ci_hi_s, _seconds)
+        text = _interval(row.ci_lo_s, row.ci_hi_s, seconds_text)
         if shared is None and text != "–" and not _missing(row.ci_confidence) and row.ci_confidence < 0.95:
             text += f" ({row.ci_confidence:.0%})"
         return text
@@ -193,13 +192,13 @@ def display_runs(frame):
     out["efficiency"] = frame["efficiency"].map(lambda e: "–" if _missing(e) else f"{e:.0%}")
     out["CPU util."] = frame["cpu_utilization"].map(lambda u: "–" if _missing(u) else f"{u:.0%}")
     out["busy cores"] = frame["busy_cores"].map(lambda b: "–" if _missing(b) else f"{b:.1f}")
-    out["start-up"] = frame["startup_s"].map(_seconds)
+    out["start-up"] = frame["startup_s"].map(seconds_text)
     out["peak memory"] = frame["peak_rss_bytes"].map(lambda b: "–" if _missing(b) else f"{b / 2**20:,.1f} MiB")
     # Schema 4: the harness and all its workers together, by the metric named (USS, PSS or RSS).
     out["total memory"] = [("–" if _missing(row.memory_peak_bytes) else
                             f"{row.memory_peak_bytes / 2**20:,.1f} MiB {str(row.memory_metric).upper()}")
                            for row in frame.itertuples()]
-    out["serialisation"] = frame["serialisation_s"].map(_seconds)
+    out["serialisation"] = frame["serialisation_s"].map(seconds_text)
     out["result"] = frame["result_ok"].map(_result)
     out["status"] = frame["status"]
     out["error"] = frame["error"].map(lambda e: "" if _missing(e) else str(e))
@@ -287,100 +286,3 @@ def interpreter_names(suite: Suite) -> list[str]:
                 kind += f", re-enabled by importing {entry.gil_enabled_by}"
         names.append(f"{entry.label} ({kind})")
     return names
-
-
-def matrix_frame(suite: Suite):
-    """The build x model table: speedup per model and worker count (rows) per interpreter (columns)."""
-    import pandas as pd
-
-    from harness.analysis.matrix import model_matrix
-
-    labels, rows = model_matrix(suite.runs)
-    if len(labels) < 2 or not rows:
-        return None
-    return pd.DataFrame([{"model": r.series, "workers": r.workers,
-                          **{f"Python {p}": "–" if s is None else f"{s:.2f}×" for p, s in zip(labels, r.speedups)}}
-                         for r in rows])
-
-
-def ratings_frame(suite: Suite):
-    """ftscalingbench's verdict per interpreter and model at its largest worker count."""
-    import pandas as pd
-
-    from harness.analysis.matrix import scaling_ratings
-
-    # A question of builds: a sweep of one GIL interpreter has its answer in the speedup figure.
-    several = len({r.python for r in suite.runs}) > 1
-    ratings = scaling_ratings(suite.runs) if several or any(r.free_threaded_build for r in suite.runs) else []
-    if not ratings:
-        return None
-    return pd.DataFrame([{"python": r.python, "model": r.series, "workers": r.workers,
-                          "speedup": f"{r.speedup:.2f}×", "weak-scaling verdict": r.rating} for r in ratings])
-
-
-def lock_frame(suite: Suite):
-    """The Lock's cost next to the lost updates: each no-lock model beside its locked twin."""
-    import pandas as pd
-
-    from harness.analysis.speedup import lock_costs
-
-    pairs = [p for p in lock_costs(suite.runs) if p.workers > 1]
-    if not pairs:
-        return None
-
-    def result(run) -> str:
-        return "exact" if run.result_ok else "LOST UPDATES" if run.result_ok is False else "–"
-
-    return pd.DataFrame([{"python": p.python, "workers": p.workers, "n": f"{p.n:,}",
-                          "with Lock": f"{p.locked.series}: {_seconds(p.locked.median_s)}, {result(p.locked)}",
-                          "without": f"{p.unlocked.series}: {_seconds(p.unlocked.median_s)}, {result(p.unlocked)}",
-                          "Lock cost": f"{p.cost:+.0%}"} for p in pairs])
-
-
-def reasons_frame(suite: Suite):
-    """Every schema-4 run that lost to serial or won less than its ideal, with the reasons found
-    (harness.analysis.explain) and their figures; None when there is none."""
-    import pandas as pd
-
-    from harness.analysis.explain import explain_runs
-
-    explained = explain_runs(sorted_runs(suite), suite.python.gil_enabled, suite.machine.logical_cpus)
-    if not explained:
-        return None
-    rows = []
-    for e in explained:
-        rows.append({"configuration": e.run.label + (f" ({e.run.python})" if e.run.python else ""),
-                     "speedup": f"{e.serial.median_s / e.run.median_s:.2f}×", "ideal": f"{e.ideal_speedup:.3g}×",
-                     "gap over ideal": _seconds(max(e.gap_s, 0.0)), "outcome": e.outcome,
-                     "reasons": ", ".join(e.kinds) or "–",
-                     "figures": "; ".join(r.text for r in e.reasons) or e.unexplained})
-    return pd.DataFrame(rows)
-
-
-def chunksize_frame(suite: Suite):
-    """Per backend and point swept over chunksizes: the best one, and auto and static against it."""
-    import pandas as pd
-
-    from harness.analysis.chunking import chunk_label, chunksize_choices
-
-    choices = chunksize_choices(sorted_runs(suite))
-    if not choices:
-        return None
-    several = len({r.python for r in suite.runs}) > 1
-
-    def against(choice, run) -> str:
-        if run is None:
-            return "–"
-        if run is choice.best:
-            return f"{chunk_label(run)}: {_seconds(run.median_s)}, the best"
-        return f"{chunk_label(run)}: {_seconds(run.median_s)} ({choice.excess(run):+.0%})"
-
-    rows = []
-    for c in choices:
-        row = {"python": c.python} if several else {}
-        row.update({"backend": c.backend, "workers": c.workers, "n": f"{c.n:,}",
-                    "chunksizes": ", ".join(str(r.chunksize or STATIC) for r in c.runs),
-                    "best": f"{chunk_label(c.best)}: {_seconds(c.best.median_s)}",
-                    "auto": against(c, c.auto), "static": against(c, c.static)})
-        rows.append(row)
-    return pd.DataFrame(rows)

@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from harness.results.model import MemoryUse
+from harness.results.measures import MemoryUse
 
 __all__ = ["MAX_MEMORY_SAMPLES", "METRICS", "CpuSamples", "MemorySamples", "compact_memory", "mean_bytes",
            "mean_per_core", "memory_use"]
