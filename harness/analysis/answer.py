@@ -65,7 +65,8 @@ def _answer(verdict: Verdict, several: bool) -> str:
         return f"{line}{speedup} at {size}." if len(line + speedup) + len(size) < LINE_WIDTH - 4 else f"{line} at {size}."
     members = [best, *verdict.tied]
     if rec is not None and is_baseline(rec.backend):
-        listed = ", ".join(f"{_name(c, several)} {_speed(c)}" for c in members[:_LISTED_TIED] if c is not rec)
+        listed = ", ".join(f"{_name(c, several)} {_speed(c)}"
+                           for c in [m for m in members if not is_baseline(m.backend)][:_LISTED_TIED])
         return f"Nothing beat serial beyond noise at {size}: {listed} tie with it; use serial."
     line = ""
     for count in range(min(len(members), _LISTED_TIED), 0, -1):

@@ -60,8 +60,8 @@ def _sources(runs: Sequence[RunResult], capacity: Capacity | None) -> list[Noise
         found.append(NoiseSource("the reference loop", median(references)))
     if capacity is not None and capacity.block_capacities:
         blocks = list(capacity.block_capacities)
-        after = capacity.extra.get("capacity_after")
-        values = blocks + ([float(after)] if isinstance(after, (int, float)) else [])
+        after = capacity.capacity_after
+        values = blocks + ([float(after)] if after is not None else [])
         probe = spread(values)
         if probe is not None:
             found.append(NoiseSource("the capacity probe", probe))

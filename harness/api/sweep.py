@@ -169,6 +169,8 @@ class Sweep:
                 capacity = self._probe_capacity(environment, warnings)
         recorder = self._start_recording(environment, warnings, capacity)
         interrupted, error = self._measure(recorder)
+        if interrupted is None and capacity is not None and self.request.capacity:
+            self._capacity = self._probe_again(environment, capacity)
         suite = recorder.save(complete=interrupted is None)
         if interrupted is not None:
             from harness.results.journal import read_journal_entries
@@ -194,6 +196,17 @@ class Sweep:
                         block_capacities=tuple(round(c, 4) for c in probe.capacities),
                         summary=format_capacity(probe, cpus))
 
+    def _probe_again(self, environment: dict, capacity: "Capacity") -> "Capacity":
+        """The capacity probe once more after the sweep: how far the host moved while it ran."""
+        from harness.execution.capacity import CapacityError, probe_parallel_capacity
+
+        try:
+            with terminate_as_exception():
+                probe = probe_parallel_capacity(capacity.processes, blocks=SWEEP_CAPACITY_BLOCKS)
+        except (CapacityError, KeyboardInterrupt, Terminated):
+            return capacity
+        return dataclasses.replace(capacity, capacity_after=round(probe.capacity, 4))
+
     def _start_recording(self, environment: dict, warnings: list, capacity):
         """The Recorder, its first results.json written, reports/latest pointed; SweepError if unwritable."""
         from harness.api.assemble import build_suite, interpreter_entry
@@ -205,8 +218,11 @@ class Sweep:
         self.interpreters = [interpreter_entry(environment["python"], main.label, main.gil_mode)]
         self.interpreters += [interpreter_entry(o.probed, o.label, o.spec.gil) for o in self.others]
         environment["interpreters"] = self.interpreters
+        # The probe's reading, and after the sweep its second one too (read when each suite is built).
+        self._capacity = capacity
         recorder = Recorder(self.out, os.path.join(self.out, RESULTS_NAME), lambda runs, complete: build_suite(
-            config, runs, environment, created, warnings, complete=complete, capacity=capacity), self.journal.runs)
+            config, runs, environment, created, warnings, complete=complete, capacity=self._capacity),
+            self.journal.runs)
         try:
             os.makedirs(self.out, exist_ok=True)
             if self.request.resume:  # a killed run can leave half-written temporaries beside results.json

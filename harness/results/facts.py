@@ -149,6 +149,8 @@ class Capacity(_Facts):
     slice_s: float | None = None
     block_capacities: tuple[float, ...] | None = None
     summary: str | None = None
+    # Schema 5: the same probe run again after the sweep (None: not run, or an older file).
+    capacity_after: float | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
