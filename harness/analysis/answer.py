@@ -65,9 +65,15 @@ def _answer(verdict: Verdict, several: bool) -> str:
         return f"{line}{speedup} at {size}." if len(line + speedup) + len(size) < LINE_WIDTH - 4 else f"{line} at {size}."
     members = [best, *verdict.tied]
     if rec is not None and is_baseline(rec.backend):
-        listed = ", ".join(f"{_name(c, several)} {_speed(c)}"
-                           for c in [m for m in members if not is_baseline(m.backend)][:_LISTED_TIED])
-        return f"Nothing beat serial beyond noise at {size}: {listed} tie with it; use serial."
+        parallel = [m for m in members if not is_baseline(m.backend)]
+        line = ""
+        for count in range(min(len(parallel), _LISTED_TIED), 0, -1):
+            listed = ", ".join(f"{_name(c, several)} {_speed(c)}" for c in parallel[:count])
+            more = f" (+{len(parallel) - count} more)" if len(parallel) > count else ""
+            line = f"Nothing beat serial beyond noise at {size}: {listed}{more} tie with it; use serial."
+            if len(line) <= LINE_WIDTH:
+                break
+        return line
     line = ""
     for count in range(min(len(members), _LISTED_TIED), 0, -1):
         listed = ", ".join(f"{_name(c, several)} {_speed(c)}" for c in members[:count])
@@ -179,7 +185,14 @@ def answer_lines(verdict: Verdict, runs: Sequence[RunResult], *, logical_cpus: i
     chunk = _chunk_advice(verdict, runs)
     tail = ([chunk] if chunk else []) + ([noise_line(noise)] if noise is not None and not noise.blurred else [])
     room = max(0, MAX_LINES - len(head) - len(answer) - len(tail))
-    reasons = [r.text for r in verdict.reasons[:min(MAX_REASONS, room)]]
+    # Reasons about the configurations a reader weighs (a model at one worker is its curve's start),
+    # one per model: three lines on the same GIL would crowd out the others.
+    seen: set[str] = set()
+    reasons = []
+    for reason in verdict.reasons:
+        if reason.workers > 1 and reason.backend not in seen and len(reasons) < min(MAX_REASONS, room):
+            seen.add(reason.backend)
+            reasons.append(reason.text)
     return [_fit(line) for line in (head + answer + reasons + tail)[:MAX_LINES]]
 
 

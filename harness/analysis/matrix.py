@@ -14,6 +14,7 @@ from typing import Iterable, Sequence
 
 from harness.execution.backends import backend_trait, is_baseline, is_exact_by_design
 from harness.analysis.chunking import chunk_order
+from harness.analysis.ties import compare_times
 from harness.results.facts import Interpreter, interpreters_by_label
 from harness.results.model import RunResult
 
@@ -151,9 +152,14 @@ class ThreadsVsProcesses:
     threads_speedup: float
     processes: str
     processes_speedup: float
+    # The tie rule's decision on their times (harness.analysis.ties): None without the runs.
+    tied: bool | None = None
 
     @property
     def match(self) -> bool:
+        """Threads match processes: tied within noise, or faster; without the runs, within MATCH_TOLERANCE."""
+        if self.tied is not None:
+            return self.tied or self.threads_speedup >= self.processes_speedup
         return self.threads_speedup >= (1 - MATCH_TOLERANCE) * self.processes_speedup
 
 
@@ -170,7 +176,8 @@ def threads_vs_processes(runs: Sequence[RunResult]) -> list[ThreadsVsProcesses]:
             procs = [r for r in at if backend_kind(r.backend) == "process"]
             if threads and procs:
                 t, p = max(threads, key=lambda r: r.speedup), max(procs, key=lambda r: r.speedup)
-                out.append(ThreadsVsProcesses(label, workers, n, t.series, t.speedup, p.series, p.speedup))
+                tied = compare_times(p, t).tied if t.times_s and p.times_s else None
+                out.append(ThreadsVsProcesses(label, workers, n, t.series, t.speedup, p.series, p.speedup, tied))
                 break
     return out
 
@@ -240,8 +247,9 @@ def matrix_lines(runs: Sequence[RunResult], interpreters: Sequence[Interpreter |
         else:
             verdict = ("threads now match processes for this workload" if cmp.match
                        else "threads do not match processes for this workload")
-        lines.append(f"On Python {cmp.python}, {verdict} ({figures}; a match is within "
-                     f"{MATCH_TOLERANCE:.0%}).")
+        rule = ("a match is a tie within noise or better" if cmp.tied is not None
+                else f"a match is within {MATCH_TOLERANCE:.0%}")
+        lines.append(f"On Python {cmp.python}, {verdict} ({figures}; {rule}).")
     for cost in single_thread_costs(runs, interpreters):
         lines.append(f"Single-thread cost of the free-threaded build: serial on {cost.free_threaded} takes "
                      f"{cost.ratio:.2f}x the time of serial on {cost.gil_build} (same version, n={cost.n:,}).")

@@ -189,6 +189,8 @@ def render_plots(suite: Suite) -> list[Plot]:
                 if context.python is not None:
                     caption = _name_interpreter(figure, caption, context.python)
                     title = f"{title} ({context.python})"
+                # Small multiples need the page's width whatever the figure's usual size.
+                wide = spec.wide or figure.get_figwidth() >= 10
                 plots.append(Plot(name=spec.name + suffix, title=title, caption=caption, png=to_png(figure),
-                                  wide=spec.wide))
+                                  wide=wide))
     return plots
