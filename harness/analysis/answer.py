@@ -105,7 +105,7 @@ def _why(mine: Interpreter | None, base: Interpreter | None) -> str:
 def _interpreter_line(label: str, runs: Sequence[RunResult], verdict: Verdict, facts: dict) -> str | None:
     """What the build ``label`` costs and buys: its fastest run, its serial against the baseline's, its threads."""
     mine = [r for r in runs if r.python == label and r.status == "ok" and r.result_ok is not False and r.median_s
-            and r.n == verdict.best.n and r.scaling == "strong"]
+            and r.n == verdict.best.n and r.scaling == "strong" and (r.workers > 1 or is_baseline(r.backend))]
     if not mine:
         return None
     fastest = min(mine, key=lambda r: r.median_s)
