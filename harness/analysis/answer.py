@@ -65,22 +65,21 @@ def _answer(verdict: Verdict, several: bool) -> str:
         return f"{line}{speedup} at {size}." if len(line + speedup) + len(size) < LINE_WIDTH - 4 else f"{line} at {size}."
     members = [best, *verdict.tied]
     if rec is not None and is_baseline(rec.backend):
-        parallel = [m for m in members if not is_baseline(m.backend)]
-        line = ""
-        for count in range(min(len(parallel), _LISTED_TIED), 0, -1):
-            listed = ", ".join(f"{_name(c, several)} {_speed(c)}" for c in parallel[:count])
-            more = f" (+{len(parallel) - count} more)" if len(parallel) > count else ""
-            line = f"Nothing beat serial beyond noise at {size}: {listed}{more} tie with it; use serial."
-            if len(line) <= LINE_WIDTH:
-                break
-        return line
+        return _fitted_list([m for m in members if not is_baseline(m.backend)], several,
+                            f"Nothing beat serial beyond noise at {size}: {{}} tie with it; use serial.")
+    return _fitted_list(members, several, f"Fastest, tied within noise at {size} ({against} = 1x): {{}}; "
+                                          f"use {_name(rec, several)}.")
+
+
+def _fitted_list(choices: Sequence[Choice], several: bool, template: str) -> str:
+    """``template`` with as many of ``choices`` (name and speedup) as fit LINE_WIDTH, "+N more" for the rest."""
     line = ""
-    for count in range(min(len(members), _LISTED_TIED), 0, -1):
-        listed = ", ".join(f"{_name(c, several)} {_speed(c)}" for c in members[:count])
-        more = f" (+{len(members) - count} more)" if len(members) > count else ""
-        line = f"Fastest, tied within noise at {size} ({against} = 1x): {listed}{more}; use {_name(rec, several)}."
+    for count in range(min(len(choices), _LISTED_TIED), 0, -1):
+        listed = ", ".join(f"{_name(c, several)} {_speed(c)}" for c in choices[:count])
+        more = f" (+{len(choices) - count} more)" if len(choices) > count else ""
+        line = template.format(listed + more)
         if len(line) <= LINE_WIDTH:
-            return line
+            break
     return line
 
 

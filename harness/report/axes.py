@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 __all__ = [
-    "CPU_LINE_NOTE", "DPI", "GridSpacing", "RC", "finish_grid", "fixed_grid", "grid_shape", "grouped_positions",
+    "CPU_LINE_NOTE", "DPI", "GridSpacing", "RC", "finish_grid", "fixed_grid", "legend_below", "grid_shape", "grouped_positions",
     "mark_logical_cpus", "new_figure", "plain_log_axis", "to_png", "workers_axis",
 ]
 
@@ -176,3 +176,14 @@ def plain_log_axis(axis, ticks: Sequence[float] | None = None, span: tuple[float
         axis.set_major_locator(LogLocator(base=10, subs=subs))
     axis.set_minor_locator(NullLocator())
     axis.set_major_formatter(FuncFormatter(plain))
+
+
+def legend_below(fig, axes, columns: int = 4) -> None:
+    """One legend under every panel: each label once, from whichever panel drew it first."""
+    handles: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    if handles:
+        fig.legend(list(handles.values()), list(handles), loc="outside lower center",
+                   ncol=max(1, min(columns, len(handles))), frameon=False)

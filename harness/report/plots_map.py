@@ -15,7 +15,7 @@ from harness.chunksizes import is_static
 from harness.analysis.balance import worker_balance
 from harness.analysis.baseline import baseline_key, baseline_runs
 from harness.text import format_seconds
-from harness.report.axes import grid_shape, new_figure, plain_log_axis
+from harness.report.axes import grid_shape, legend_below, new_figure, plain_log_axis
 from harness.report.series import backend_colour, backend_marker, time_unit
 
 if TYPE_CHECKING:
@@ -36,16 +36,6 @@ def _spread(values: list, count: int) -> list:
     if len(values) <= count:
         return list(values)
     return [values[round(i * (len(values) - 1) / (count - 1))] for i in range(count)]
-
-
-def _legend_below(fig, axes, columns: int = 4) -> None:
-    handles: dict[str, object] = {}
-    for ax in axes:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, handle)
-    if handles:
-        fig.legend(list(handles.values()), list(handles), loc="outside lower center",
-                   ncol=max(1, min(columns, len(handles))), frameon=False)
 
 
 def _workers(count: int) -> str:
@@ -145,7 +135,7 @@ def chunksize_figure(ctx: "PlotContext"):
         ax.set_visible(False)
     axes[0].plot([], [], marker="o", markersize=11, markerfacecolor="none", markeredgecolor="0.3",
                  markeredgewidth=2, linestyle="none", label="best chunksize (circled)")
-    _legend_below(fig, axes[:len(workers)])
+    legend_below(fig, axes[:len(workers)])
     fig.suptitle(f"Time vs chunksize — n = {n:,}, {ctx.workload}", fontweight="bold")
     more = (f" Panels for {len(workers)} of the {len({c.workers for c in choices})} worker counts."
             if len({c.workers for c in choices}) > len(workers) else "")
@@ -242,7 +232,7 @@ def balance_figure(ctx: "PlotContext"):
         ax.grid(False, axis="x")
     for ax in axes[len(pairs):]:
         ax.set_visible(False)
-    _legend_below(fig, axes[:len(pairs)], columns=3)
+    legend_below(fig, axes[:len(pairs)], columns=3)
     n = pairs[0][0].n
     fig.suptitle(f"Load balance per worker: static vs dynamic chunking — n = {n:,}", fontweight="bold")
     shape = ("Above 32 workers each run's busy times are sorted, busiest first. " if profile else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harness.report.axes import grid_shape, new_figure, workers_axis
+from harness.report.axes import grid_shape, legend_below, new_figure, workers_axis
 
 if TYPE_CHECKING:
     from harness.report.plots import PlotContext
@@ -71,10 +71,5 @@ def _matrix(ctx: "PlotContext", field: str, ylabel: str):
         ax.set_ylabel(ylabel)
     for ax in axes[len(models):]:
         ax.set_visible(False)
-    handles = {}
-    for ax in axes[:len(models)]:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, handle)
-    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncol=min(4, len(handles)),
-               frameon=False)
+    legend_below(fig, axes[:len(models)])
     return fig

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable
 from harness.analysis.chunking import chunk_order
 from harness.chunksizes import is_static
 from harness.execution.backends import is_baseline
-from harness.report.axes import CPU_LINE_NOTE, grid_shape, mark_logical_cpus, new_figure, workers_axis
+from harness.report.axes import CPU_LINE_NOTE, grid_shape, legend_below, mark_logical_cpus, new_figure, workers_axis
 from harness.report.series import runs_at, time_unit
 
 if TYPE_CHECKING:
@@ -87,12 +87,7 @@ def by_backend_figure(ctx: "PlotContext", value: Callable, *, ylabel: str, title
         ax.set_visible(False)
     for ax in axes[::cols][:rows]:
         ax.set_ylabel(f"{ylabel} ({unit})" if unit else ylabel)
-    handles = {}
-    for ax in axes[:len(panels)]:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, handle)
-    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncol=min(6, len(handles)),
-               frameon=False)
+    legend_below(fig, axes[:len(panels)], columns=6)
     fig.suptitle(f"{title} — n = {n:,}, one panel per backend", fontweight="bold")
     note = (f" With {len(ctx.series)} lines (backends × chunksizes) one axes would not read, so each backend has "
             "its own panel, its chunksizes coloured alike in every panel.")
