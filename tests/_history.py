@@ -58,14 +58,19 @@ def real_results(folder) -> str:
 def scaled_results(template: str, path: str, commit: str | None, level: float = 1.0, seed: int = 0,
                    noise: float = 0.01, **suite_changes) -> str:
     """``template`` with every run's times (and so its median and speedup-bearing values) times
-    ``level``, each repeat jittered by up to ``noise``, the reference times as they were; written to ``path``."""
+    ``level``, each repeat jittered by up to ``noise``, and its reference times those of a quiet
+    machine (their median, jittered alike); written to ``path``."""
     suite = load_suite(template)
     rng = random.Random(seed)
     runs = []
     for run in suite.runs:
         times = tuple(sorted(t * level * (1 + rng.uniform(-noise, noise)) for t in run.times_s))
         median = sorted(times)[len(times) // 2]
+        references = run.reference_times_s
+        if references:
+            middle = sorted(references)[len(references) // 2]
+            references = tuple(middle * (1 + rng.uniform(-noise, noise)) for _ in references)
         runs.append(run.replace(times_s=times, median_s=median, min_s=times[0], max_s=times[-1],
-                                ci_s=(times[0], times[-1]), ci95_s=None))
+                                ci_s=(times[0], times[-1]), ci95_s=None, reference_times_s=references))
     save_suite(suite.replace(runs=tuple(runs), git_commit=commit, **suite_changes), path)
     return path
