@@ -44,13 +44,14 @@ def record(results, repo, k, tmp_path, **changes):
 
 
 def test_a_sweep_round_trips_with_its_commit_and_samples(url, results, repo, tmp_path):
+    sweep = record(results, repo, 2, tmp_path)
     with HistoryStore.open(url, create=True) as store:
-        added = store.add(record(results, repo, 2, tmp_path))
+        added = store.add(sweep)
         assert (added.points, added.already) == (2, False)
         histories = store.load()
         counts = store.counts()
     assert counts == {"commits": 1, "sweeps": 1, "series": 2, "points": 2}
-    suite = load_suite(results)
+    suite = load_suite(sweep.results_path)
     by_backend = {h.key.config.backend: h for h in histories}
     assert set(by_backend) == {"serial", "threads"}
     point = by_backend["threads"].points[0]

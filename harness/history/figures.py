@@ -17,12 +17,13 @@ from typing import Sequence
 
 from harness.history.regressions import StepReport
 from harness.history.store import SeriesHistory
-from harness.report.axes import grid_shape, new_figure, to_png
+from harness.report.axes import GridSpacing, fixed_grid, grid_shape, new_figure, to_png
 from harness.report.series import backend_colour, backend_marker
 
 __all__ = ["Group", "TrendFigure", "detail_figure", "group_histories", "overview_figure"]
 
 _MAX_TICK_LABELS = 40  # every commit's sha below the axis up to this many commits
+_MAX_OVERVIEW_POINTS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,27 +60,23 @@ def group_histories(histories: Sequence[SeriesHistory]) -> list[Group]:
 
 def _line(history: SeriesHistory, metric: str) -> tuple[list[int], list[float]]:
     """Per commit: its position and the median (of time) or the speedup, over its ok runs."""
-    xs, ys, bucket, position = [], [], [], None
-
-    def flush() -> None:
-        if bucket:
-            xs.append(position)
-            ys.append(statistics.median(bucket))
-
-    for point in history.points:
-        if point.commit.position != position:
-            flush()
-            bucket, position = [], point.commit.position
-        v = point.values
-        value = v.median_s if metric == "time" else v.speedup
-        if v.status == "ok" and value is not None:
-            bucket.append(value)
-    flush()
-    return xs, ys
+    column = 4 if metric == "time" else 7  # median_s, speedup in POINT_COLUMNS
+    xs: list[int] = []
+    ys: list[list[float]] = []
+    for commit, row in zip(history.commits, history.rows):
+        value = row[column]
+        if row[1] != "ok" or value is None:
+            continue
+        if xs and xs[-1] == commit.position:
+            ys[-1].append(value)  # several sweeps at one commit: rare, so medians only there
+        else:
+            xs.append(commit.position)
+            ys.append([value])
+    return xs, [values[0] if len(values) == 1 else statistics.median(values) for values in ys]
 
 
 def _commit_axis(ax, group: Group) -> None:
-    commits = {p.commit.position: p.commit for h in group.series for p in h.points}
+    commits = {c.position: c for h in group.series for c in h.commits}
     positions = sorted(commits)
     if len(positions) > _MAX_TICK_LABELS:
         positions = positions[:: max(1, len(positions) // 20)]
@@ -102,8 +99,10 @@ def _mark_steps(ax, steps: Sequence[StepReport], top: bool) -> None:
 
 def detail_figure(group: Group, steps: Sequence[StepReport], name: str) -> TrendFigure:
     """Time (top) and speedup (bottom) of every line of the group over commits, steps marked."""
-    fig = new_figure(10.5, 6.2)
-    time_ax, speed_ax = fig.subplots(2, 1, sharex=True)
+    # A fixed layout: constrained layout measures every tick label, a second per figure.
+    fig = new_figure(10.5, 6.4, constrained=False)
+    time_ax, speed_ax = fixed_grid(fig, 2, 1, GridSpacing(left=0.8, right=0.2, top=0.2, bottom=0.95, wgap=0.0,
+                                                          hgap=0.15), sharex=True)
     for history in group.series:
         c = history.key.config
         style = {"color": backend_colour(c.backend), "marker": backend_marker(c.backend), "markersize": 3,
@@ -128,23 +127,37 @@ def detail_figure(group: Group, steps: Sequence[StepReport], name: str) -> Trend
     return TrendFigure(name, group.title, caption, to_png(fig))
 
 
+def _thinned(xs: list[int], ys: list[float], most: int = _MAX_OVERVIEW_POINTS) -> tuple[list, list]:
+    """At most ``most`` points: the median of each run of consecutive commits, so a step stays a step."""
+    if len(xs) <= most:
+        return xs, ys
+    size = -(-len(xs) // most)
+    return ([xs[i] for i in range(0, len(xs), size)],
+            [statistics.median(ys[i:i + size]) for i in range(0, len(ys), size)])
+
+
 def overview_figure(groups: Sequence[Group], stepped: set[str], name: str, title: str) -> TrendFigure:
-    """Small multiples: per group, each line's median time relative to its first commit's."""
+    """Small multiples: per group, each line's median time relative to its first commit's.
+
+    A fixed grid (constrained layout costs seconds on 30 panels), each line thinned to at most
+    200 points (medians of consecutive commits): 300 lines of 1,000 commits draw in about a second.
+    """
     rows, cols = grid_shape(len(groups), 4)
-    fig = new_figure(11, 1.9 * rows + 0.4)
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    fig = new_figure(11, 1.7 * rows + 0.5, constrained=False)
+    axes = fixed_grid(fig, rows, cols, GridSpacing(left=0.45, right=0.15, top=0.3, bottom=0.35, wgap=0.45, hgap=0.45))
     for ax, group in zip(axes, groups):
         for history in group.series:
             xs, ys = _line(history, "time")
             if ys and ys[0] > 0:
-                ax.plot(xs, [y / ys[0] for y in ys], linewidth=0.8, color=backend_colour(history.key.config.backend))
+                xs, ys = _thinned(xs, [y / ys[0] for y in ys])
+                ax.plot(xs, ys, linewidth=0.8, color=backend_colour(history.key.config.backend))
         ax.set_title(group.title + ("  (steps)" if group.anchor in stepped else ""), fontsize=7,
                      color="#b42318" if group.anchor in stepped else "#1d2330")
         ax.tick_params(labelsize=6)
         ax.grid(alpha=0.3)
     for ax in axes[len(groups):]:
         ax.set_visible(False)
-    caption = ("Every configuration group at a glance: each line's median time over commits, relative to its first "
-               "measured commit (1.0). Groups with steps are titled in red and have a figure of their own.")
+    caption = ("Every configuration group at a glance: each line's median time over commits (by first-parent "
+               "position), relative to its first measured commit (1.0). Groups with steps are titled in red and "
+               "have a figure of their own.")
     return TrendFigure(name, title, caption, to_png(fig))
-

@@ -97,8 +97,9 @@ def _tip(series: MetricSeries, index: int, steps: list[StepReport], check: Regre
          alpha: float) -> StepReport | None:
     """The commit at ``index`` against its segment, by compare's rule (see the module docstring)."""
     start = max([series.commits.index(s.commit) for s in steps if series.commits.index(s.commit) < index], default=0)
-    baseline = [t for samples in series.samples[start:index] for t in samples]
-    current = list(series.samples[index])
+    offsets = series.samples.offsets
+    baseline = series.samples.values[offsets[start]:offsets[index]].tolist()
+    current = series.samples.row(index).tolist()
     if not baseline or not current or median(baseline) <= 0:
         return None
     before, after = median(baseline), median(current)

@@ -104,7 +104,7 @@ def build_history_report(store: HistoryStore, out: str, threshold: float, alpha:
     steps = find_steps(histories, threshold, alpha, only_open=False)
     sections = _sections(histories, steps)
     _write_figures(out, sections)
-    commits = sorted({p.commit for h in histories for p in h.points}, key=lambda c: c.position)
+    commits = sorted({c for h in histories for c in h.commits}, key=lambda c: c.position)
     context = {
         "title": "Benchmark history", "store": store.where, "branch": branch, "threshold": threshold * 100,
         "sections": sections, "regressions": [_step_row(s) for s in steps if s.open],

@@ -13,14 +13,21 @@ harness records more than wall time, so a history can say *which* property stepp
 * ``memory``: the peak total memory of the harness and its workers (one value). Worse is up.
 
 Only runs that finished (status ok) give samples; several sweeps at one commit pool theirs.
+Built with numpy from the store's columns: a 1,000-commit series is a few array operations.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from harness.history.records import CommitInfo, PointValues, SeriesKey
+from harness.history.records import CommitInfo, SeriesKey
 from harness.history.store import SeriesHistory
+
+if TYPE_CHECKING:  # numpy and the detector load only when a series is read
+    import numpy as np
+
+    from harness.history.steps import Samples
 
 __all__ = ["METRICS", "Metric", "MetricSeries", "metric_series"]
 
@@ -42,15 +49,14 @@ _BY_NAME = {m.name: m for m in METRICS}
 
 @dataclass(frozen=True, slots=True)
 class MetricSeries:
-    """One property of one series: per measured commit (oldest first) its samples.
-
-    ``normalized``: time samples divided by their reference times (unit "x reference").
-    """
+    """One property of one series: its measured commits (oldest first) and their samples, commit
+    ``i``'s being ``samples.row(i)``. ``normalized``: time samples divided by their reference
+    times (unit "x reference")."""
 
     key: SeriesKey
     metric: Metric
     commits: tuple[CommitInfo, ...]
-    samples: tuple[tuple[float, ...], ...]
+    samples: "Samples"
     normalized: bool = False
 
     @property
@@ -58,50 +64,83 @@ class MetricSeries:
         return "x reference" if self.normalized else self.metric.unit
 
 
-def _by_commit(history: SeriesHistory) -> list[tuple[CommitInfo, list[PointValues]]]:
-    grouped: list[tuple[CommitInfo, list[PointValues]]] = []
-    for point in history.points:
-        if grouped and grouped[-1][0].sha == point.commit.sha:
-            grouped[-1][1].append(point.values)
-        else:
-            grouped.append((point.commit, [point.values]))
-    return grouped
+class _Columns:
+    """One series' ok runs as arrays: per run its commit group and sample count, and every sample.
 
+    The rows are transposed once (``zip``) so that each column becomes an array in one call.
+    """
 
-def _speedups(v: PointValues) -> tuple[float, ...]:
-    if v.speedup is None or v.median_s is None:
-        return ()
-    serial = v.speedup * v.median_s
-    return tuple(serial / t for t in v.times_s if t > 0)
+    def __init__(self, history: SeriesHistory) -> None:
+        import numpy as np
 
+        pairs = [(c, row) for c, row in zip(history.commits, history.rows) if row[1] == "ok"]
+        self.rows = len(pairs)
+        if not pairs:
+            return
+        commits = [c for c, _ in pairs]
+        # Consecutive runs of one commit share one CommitInfo as the store loads them.
+        starts = [j == 0 or (commits[j] is not commits[j - 1] and commits[j].sha != commits[j - 1].sha)
+                  for j in range(len(commits))]
+        self.commits = tuple(c for c, start in zip(commits, starts) if start)
+        self.group = np.cumsum(starts) - 1
+        columns = list(zip(*(row for _, row in pairs)))
+        samples, references = columns[2], columns[3]
+        self.counts = np.fromiter(map(len, samples), dtype=np.int64, count=len(samples)) >> 3
+        self.times = np.frombuffer(b"".join(samples), dtype=float)
+        self.median, self.speedup = np.array(columns[4], dtype=float), np.array(columns[7], dtype=float)
+        self.busy, self.memory = np.array(columns[10], dtype=float), np.array(columns[11], dtype=float)
+        self.normalized = None not in references and all(map(lambda r, t: len(r) == len(t), references, samples))
+        if self.normalized:
+            self.references = np.frombuffer(b"".join(references), dtype=float)
+            self.normalized = bool((self.references > 0).all())
 
-def _samples(metric: str, v: PointValues, normalized: bool) -> tuple[float, ...]:
-    if v.status != "ok":
-        return ()
-    if metric == "time":
-        return tuple(t / r for t, r in zip(v.times_s, v.reference_s)) if normalized else v.times_s
-    if metric == "speedup":
-        return _speedups(v)
-    value = v.busy_cores if metric == "busy_cores" else v.memory_peak_bytes
-    return () if value is None else (float(value),)
+    def samples(self, values, point_ok, counts) -> tuple[tuple[CommitInfo, ...], "Samples"]:
+        """Per commit group the samples of its runs with ``point_ok``; groups left with none are dropped."""
+        import numpy as np
+
+        from harness.history.steps import Samples
+
+        keep = np.repeat(point_ok, counts)
+        groups = np.repeat(self.group, counts)[keep]
+        per_group = np.bincount(groups, minlength=len(self.commits))
+        present = np.flatnonzero(per_group)
+        offsets = np.concatenate([[0], np.cumsum(per_group[present])])
+        commits = self.commits if len(present) == len(self.commits) else tuple(self.commits[i] for i in present.tolist())
+        return commits, Samples(np.asarray(values)[keep], offsets)
+
+    @property
+    def baseline(self) -> bool:
+        """The baseline's own series: its speedup is 1 (or unknown) by definition."""
+        import numpy as np
+
+        return bool(np.all(np.isnan(self.speedup) | (self.speedup == 1.0)))
+
+    def metric(self, name: str):
+        import numpy as np
+
+        if name == "time":
+            values = self.times / self.references if self.normalized else self.times
+            return self.samples(values, np.ones(self.rows, dtype=bool), self.counts)
+        if name == "speedup":
+            serial = self.speedup * self.median
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values = np.repeat(serial, self.counts) / self.times
+            return self.samples(values, ~np.isnan(serial), self.counts)
+        values = self.busy if name == "busy_cores" else self.memory
+        return self.samples(values, ~np.isnan(values), np.ones(self.rows, dtype=np.int64))
 
 
 def metric_series(history: SeriesHistory, metrics: tuple[str, ...] = tuple(_BY_NAME)) -> list[MetricSeries]:
     """The series' properties that have samples at two commits or more."""
-    grouped = _by_commit(history)
-    ok = [v for _, values in grouped for v in values if v.status == "ok"]
-    normalized = bool(ok) and all(v.reference_s and min(v.reference_s) > 0 for v in ok)
+    columns = _Columns(history)
+    if not columns.rows:
+        return []
     out = []
     for name in metrics:
-        if name == "speedup" and all(v.speedup in (None, 1.0) for v in ok):
-            continue  # the baseline: its speedup is 1 by definition
-        commits, samples = [], []
-        for commit, values in grouped:
-            pooled = tuple(s for v in values for s in _samples(name, v, normalized and name == "time"))
-            if pooled:
-                commits.append(commit)
-                samples.append(pooled)
+        if name == "speedup" and columns.baseline:
+            continue
+        commits, samples = columns.metric(name)
         if len(commits) >= 2:
-            out.append(MetricSeries(history.key, _BY_NAME[name], tuple(commits), tuple(samples),
-                                    normalized and name == "time"))
+            out.append(MetricSeries(history.key, _BY_NAME[name], commits, samples,
+                                    columns.normalized and name == "time"))
     return out

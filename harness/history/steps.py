@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import statistics
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
@@ -39,7 +38,7 @@ from typing import Sequence
 import numpy as np
 import ruptures as rpt
 
-__all__ = ["DEFAULT_ALPHA", "DEFAULT_THRESHOLD", "DetectorSettings", "Step", "detect_steps", "prefix_l1_costs"]
+__all__ = ["DEFAULT_ALPHA", "DEFAULT_THRESHOLD", "DetectorSettings", "Samples", "Step", "detect_steps", "prefix_l1_costs"]
 
 DEFAULT_THRESHOLD = 0.10  # harness compare's 10%
 DEFAULT_ALPHA = 0.05
@@ -75,33 +74,37 @@ class Step:
 def prefix_l1_costs(values: Sequence[float]) -> list[float]:
     """``out[i] = sum(|v - median(values[:i+1])|)``: the L1 cost of every prefix, O(n log n).
 
-    Two heaps hold the lower and the upper half with their sums. For an even count the
-    cost about any point between the middle two is the sum of the upper half less the sum of
-    the lower; an odd count (the lower half holds the median) adds the median once.
+    Two heaps hold the lower half (negated, its top the median of an odd count) and the upper
+    half, with their sums. For an even count the cost about any point between the middle two is
+    the sum of the upper half less the sum of the lower; an odd count adds the median once.
+    Each value goes into the half that keeps them balanced, through the other half when it
+    belongs there (one heappushpop), so a step costs one or two heap operations.
     """
-    low: list[float] = []  # max-heap, negated
+    low: list[float] = []
     high: list[float] = []
+    out: list[float] = []
+    push, pushpop, append = heapq.heappush, heapq.heappushpop, out.append
     s_low = s_high = 0.0
-    out = []
+    balanced = True
     for v in values:
-        if not low or v <= -low[0]:
-            heapq.heappush(low, -v)
+        if balanced:  # the count becomes odd: the new median joins the lower half
+            if high and v > high[0]:
+                moved = pushpop(high, v)
+                s_high += v - moved
+                v = moved
+            push(low, -v)
             s_low += v
+            append(s_high - s_low - low[0])
         else:
-            heapq.heappush(high, v)
+            top = -low[0]
+            if v < top:
+                pushpop(low, -v)
+                s_low += v - top
+                v = top
+            push(high, v)
             s_high += v
-        if len(low) > len(high) + 1:
-            moved = -heapq.heappop(low)
-            s_low -= moved
-            heapq.heappush(high, moved)
-            s_high += moved
-        elif len(high) > len(low):
-            moved = heapq.heappop(high)
-            s_high -= moved
-            heapq.heappush(low, -moved)
-            s_low += moved
-        cost = s_high - s_low
-        out.append(cost - low[0] if len(low) > len(high) else cost)
+            append(s_high - s_low)
+        balanced = not balanced
     return out
 
 
@@ -140,16 +143,57 @@ def _robust_sigma(y: np.ndarray) -> float:
     return max(1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2), _SIGMA_FLOOR)
 
 
+@dataclass(frozen=True, slots=True)
+class Samples:
+    """Samples per commit, flattened: commit i's are ``values[offsets[i]:offsets[i + 1]]``.
+
+    What a history of hundreds of commits is handed over as: one array, no object per commit.
+    """
+
+    values: np.ndarray
+    offsets: np.ndarray
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[float]]) -> "Samples":
+        counts = [len(r) for r in rows]
+        flat = np.fromiter((v for r in rows for v in r), dtype=float, count=sum(counts))
+        return cls(flat, np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]))
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def row(self, i: int) -> np.ndarray:
+        return self.values[self.offsets[i]:self.offsets[i + 1]]
+
+    def take(self, indices: Sequence[int]) -> "Samples":
+        """The commits at ``indices``, in that order."""
+        rows = [self.row(i) for i in indices]
+        counts = [len(r) for r in rows]
+        values = np.concatenate(rows) if rows else np.empty(0)
+        return Samples(values, np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]))
+
+    def medians(self) -> np.ndarray:
+        """Each commit's median (every commit has a sample), vectorized even for unequal counts."""
+        counts = self.counts
+        if len(counts) and (counts == counts[0]).all():
+            return np.median(self.values.reshape(len(counts), counts[0]), axis=1)
+        groups = np.repeat(np.arange(len(counts)), counts)
+        ordered = self.values[np.lexsort((self.values, groups))]
+        starts = self.offsets[:-1]
+        return (ordered[starts + (counts - 1) // 2] + ordered[starts + counts // 2]) / 2.0
+
+
 class _Segments:
     """The commits' samples flattened once, so a segment's pooled median is one slice."""
 
-    def __init__(self, rows: list[np.ndarray]) -> None:
-        self.flat = np.concatenate(rows)
-        self.offsets = np.concatenate([[0], np.cumsum([len(r) for r in rows])])
-        lengths = {len(r) for r in rows}
-        # One call for a rectangular history (np.median per row costs ~60 us: 60 ms per 1,000 commits).
-        self.medians = (np.median(np.vstack(rows), axis=1) if len(lengths) == 1
-                        else np.array([statistics.median(r.tolist()) for r in rows]))
+    def __init__(self, samples: Samples) -> None:
+        self.flat = samples.values
+        self.offsets = samples.offsets
+        self.medians = samples.medians()
 
     def compare(self, a: int, b: int, c: int, d: int) -> tuple[float, float, float, float]:
         """before, after, change and p between the commits [a, b) and [c, d)."""
@@ -186,24 +230,27 @@ def _filter(segments: _Segments, bkps: list[int], n: int, threshold: float, alph
             return list(zip(bkps, evals))
 
 
-def detect_steps(samples_per_commit: Sequence[Sequence[float]], threshold: float = DEFAULT_THRESHOLD,
+def detect_steps(samples_per_commit: "Samples | Sequence[Sequence[float]]", threshold: float = DEFAULT_THRESHOLD,
                  alpha: float = DEFAULT_ALPHA, settings: DetectorSettings = DetectorSettings()) -> tuple[Step, ...]:
     """The steps of one history, oldest first (see the module docstring for the rule).
 
-    ``samples_per_commit`` holds, per commit in first-parent order, that commit's samples
-    (an empty sequence for a commit not measured). ValueError for a threshold or alpha out of range.
+    ``samples_per_commit`` holds, per commit in first-parent order, that commit's samples (an
+    empty one for a commit not measured), as :class:`Samples` or as a sequence of sequences.
+    ValueError for a threshold or alpha out of range.
     """
     if not threshold >= 0 or not 0 < alpha < 1:
         raise ValueError(f"need threshold >= 0 and 0 < alpha < 1, got {threshold!r}, {alpha!r}")
-    keep = [i for i, s in enumerate(samples_per_commit) if len(s) > 0]
-    rows = [np.asarray(samples_per_commit[i], dtype=float) for i in keep]
-    n = len(rows)
+    samples = samples_per_commit if isinstance(samples_per_commit, Samples) else Samples.of(samples_per_commit)
+    keep = np.flatnonzero(samples.counts > 0)
+    if len(keep) < len(samples):
+        samples = samples.take(keep)
+    n = len(samples)
     if n < 2 * settings.min_size:
         return ()
-    segments = _Segments(rows)
+    segments = _Segments(samples)
     meds = segments.medians
     y = np.log(meds) if np.all(meds > 0) else meds / max(float(np.median(np.abs(meds))), 1e-300)
     penalty = settings.penalty_c * _robust_sigma(y) * math.log(n)
     bkps = sorted(int(b) for b in _L1Binseg(settings.min_size).fit(y).predict(pen=penalty)[:-1])
     passed = _filter(segments, bkps, n, threshold, alpha, settings.blip)
-    return tuple(Step(keep[b], before, after, change, p) for b, (before, after, change, p) in passed)
+    return tuple(Step(int(keep[b]), before, after, change, p) for b, (before, after, change, p) in passed)
