@@ -65,3 +65,11 @@ def pg_url(pg_server, request):
         connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         connection.execute(f"CREATE SCHEMA {schema}")
     return f"{pg_server}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def history_url(request, tmp_path):
+    """A history store for one test, once on a SQLite file and once on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "history.sqlite")
+    return request.getfixturevalue("pg_url")

@@ -13,7 +13,9 @@ from harness.history.report import build_history_report
 from harness.history.store import HistoryStore
 
 from tests._history import make_repo, real_results, scaled_results
-from tests.test_browser import DESKTOP, PHONE, DevTools, console_errors, open_page, screenshot
+from tests.test_browser import (  # noqa: F401 - browser: the module's fixture, shared
+    DESKTOP, PHONE, DevTools, browser, console_errors, open_page, open_session, screenshot,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -46,10 +48,7 @@ def test_the_trend_page_renders_in_chromium(browser, page, tmp_path):
     uri = Path(path).as_uri()
     tools = DevTools(browser, tmp_path / "profile")
     try:
-        target = tools.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        for domain in ("Page", "Runtime", "Log"):
-            tools.send(f"{domain}.enable", session=session)
+        session = open_session(tools)
         desktop = open_page(tools, session, uri, DESKTOP, mobile=False)
         facts = json.loads(tools.send("Runtime.evaluate", {"expression": TREND_FACTS, "returnByValue": True},
                                       session)["result"]["value"])
@@ -75,14 +74,3 @@ def test_the_trend_page_renders_in_chromium(browser, page, tmp_path):
     assert os.path.exists(os.path.join(os.path.dirname(path), "trend-1-g0.png"))
     assert shot.stat().st_size > 10_000
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from tests.test_browser import find_browser
-
-    found = find_browser()
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("no Chromium found, but CI=true: the browser tests must run in CI (see .ci/run)")
-        pytest.skip("no Chromium on this machine (install the Debian package chromium)")
-    return found

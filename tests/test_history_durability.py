@@ -23,11 +23,9 @@ def files(tmp_path_factory):
     return repo, [scaled_results(template, str(folder / f"r{k}.json"), shas[k], seed=k) for k in range(3)]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        return str(tmp_path / "history.sqlite")
-    return request.getfixturevalue("pg_url")
+@pytest.fixture
+def url(history_url):
+    return history_url
 
 
 def add_args(repo, url, path) -> list:

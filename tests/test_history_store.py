@@ -30,11 +30,9 @@ def results(tmp_path_factory):
     return real_results(tmp_path_factory.mktemp("store-sweep"))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        return str(tmp_path / "history.sqlite")
-    return request.getfixturevalue("pg_url")
+@pytest.fixture
+def url(history_url):
+    return history_url
 
 
 def record(results, repo, k, tmp_path, **changes):

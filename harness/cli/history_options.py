@@ -53,13 +53,18 @@ def _add_add(sub) -> None:
     add.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
 
+def _sweep_parser(sub, name: str, help: str, description: str):
+    """A subcommand that passes the options it does not know on to harness run: no abbreviations,
+    so that harness run's --n is never read as one of its own options."""
+    return sub.add_parser(name, help=help, allow_abbrev=False, epilog=_SWEEP_EPILOG, description=description)
+
+
 def _add_run(sub) -> None:
-    run = sub.add_parser("run", help="measure a range of commits in temporary worktrees and add each to the store",
-                         allow_abbrev=False, epilog=_SWEEP_EPILOG,
-                         description="Check each commit of RANGE out into a temporary detached worktree, run the "
-                                     "sweep there (harness ab's machinery) and add it to the store at once. Commits "
-                                     "the store already holds for this machine and configuration are skipped, so an "
-                                     "interrupted run goes on where it stopped when run again.")
+    run = _sweep_parser(sub, "run", "measure a range of commits in temporary worktrees and add each to the store",
+                        "Check each commit of RANGE out into a temporary detached worktree, run the sweep there "
+                        "(harness ab's machinery) and add it to the store at once. Commits the store already holds "
+                        "for this machine and configuration are skipped, so an interrupted run goes on where it "
+                        "stopped when run again.")
     run.add_argument("range", metavar="A..B", help="the commits after A up to B in first-parent order, or one commit "
                                                    "and all its first-parent ancestors")
     run.add_argument("--step", type=int_at_least(1), default=1, metavar="K",
@@ -94,12 +99,11 @@ def _add_regressions_and_check(sub) -> None:
 
 
 def _add_find_and_report(sub) -> None:
-    find = sub.add_parser("find", help="bisect between two commits with alternated rounds: the first slower commit",
-                          allow_abbrev=False, epilog=_SWEEP_EPILOG,
-                          description="Measure GOOD against BAD in alternated rounds (harness ab's protocol); when BAD "
-                                      "is slower beyond --threshold, bisect the first-parent commits between them, "
-                                      "each midpoint measured against GOOD. The last line printed is the first bad "
-                                      "commit. Exit 0: found; 1: BAD is not slower than GOOD; 2: bad input.")
+    find = _sweep_parser(sub, "find", "bisect between two commits with alternated rounds: the first slower commit",
+                         "Measure GOOD against BAD in alternated rounds (harness ab's protocol); when BAD is slower "
+                         "beyond --threshold, bisect the first-parent commits between them, each midpoint measured "
+                         "against GOOD. The last line printed is the first bad commit. Exit 0: found; 1: BAD is not "
+                         "slower than GOOD; 2: bad input.")
     find.add_argument("good", metavar="GOOD", help="a commit that is not slow")
     find.add_argument("bad", metavar="BAD", help="a later commit that is slower")
     _repo(find)

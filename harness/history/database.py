@@ -135,6 +135,19 @@ def _check(db: Database, create: bool) -> None:
         _migrate(db)
 
 
+@contextmanager
+def _closed_on_error(db: Database, errors: type, says) -> Iterator[None]:
+    """Close the connection on any exception; the driver's ``errors`` become a HistoryError ``says(exc)``."""
+    try:
+        yield
+    except errors as exc:
+        db.close()
+        raise HistoryError(f"--db {db.where}: {says(exc)}") from None
+    except BaseException:
+        db.close()
+        raise
+
+
 def _open_sqlite(path: str, create: bool) -> Database:
     if not os.path.exists(path):
         if not create:
@@ -146,19 +159,13 @@ def _open_sqlite(path: str, create: bool) -> Database:
         raise HistoryError(f"--db {path}: a folder, not a database file (accepted: a file path or postgresql://...)")
     connection = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     db = Database(connection, "sqlite", path)
-    try:
+    with _closed_on_error(db, sqlite3.DatabaseError, lambda exc: f"not a readable history database ({exc})"):
         _check(db, create)
         connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = FULL")
         connection.execute("PRAGMA foreign_keys = ON")
-    except sqlite3.DatabaseError as exc:
-        connection.close()
-        raise HistoryError(f"--db {path}: not a readable history database ({exc})") from None
-    except BaseException:
-        connection.close()
-        raise
     return db
 
 
@@ -175,14 +182,8 @@ def _open_postgresql(url: str, create: bool) -> Database:
         first = (str(exc).strip().splitlines() or ["no reason given"])[0]
         raise HistoryError(f"--db {describe_url(url)}: cannot connect: {first}") from None
     db = Database(connection, "postgresql", describe_url(url))
-    try:
+    with _closed_on_error(db, psycopg.Error, lambda exc: str(exc).strip().splitlines()[0]):
         _check(db, create)
-    except psycopg.Error as exc:
-        connection.close()
-        raise HistoryError(f"--db {describe_url(url)}: {str(exc).strip().splitlines()[0]}") from None
-    except BaseException:
-        connection.close()
-        raise
     return db
 
 

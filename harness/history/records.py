@@ -92,13 +92,18 @@ class PointValues:
     busy_cores: float | None = None
     memory_peak_bytes: int | None = None
     error: str | None = None
+    # The cores the run's own processes kept busy: their CPU time over the wall time. busy_cores
+    # is the machine-wide figure, which other jobs on a shared machine raise.
+    cores_used: float | None = None
 
     @classmethod
     def of(cls, run: RunResult) -> "PointValues":
         reference = run.reference_times_s or ()
+        used = None if run.cpu_utilization is None else run.cpu_utilization * run.workers
         return cls(run.status, tuple(run.times_s), tuple(reference) if len(reference) == len(run.times_s) else (),
                    run.median_s, run.ci_s, run.speedup, run.speedup_ci95,
-                   run.cpu.busy_cores if run.cpu else None, run.memory.peak_bytes if run.memory else None, run.error)
+                   run.cpu.busy_cores if run.cpu else None, run.memory.peak_bytes if run.memory else None, run.error,
+                   used)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,10 @@ SCHEMA_VERSION history:
        branch, machine, harness version, results.json path and hash), points (one run: samples,
        reference samples, median and interval, speedup and interval, busy cores, memory peak,
        status, error).
-  2 -- commits gain their subject (the trend page's labels); points are indexed by series, so
-       that reading one series does not scan the table. Version-1 stores read with no subjects.
+  2 -- commits gain their subject (the trend page's labels); points gain cores_used (the CPU
+       time of the run's own processes over its wall time: busy cores that other jobs on the
+       machine do not inflate) and are indexed by series, so that reading one series does not
+       scan the table. Version-1 stores read with no subjects and no cores used.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ _V1 = (
 )
 _V2 = (
     "ALTER TABLE commits ADD COLUMN subject TEXT",
+    "ALTER TABLE points ADD COLUMN cores_used {real}",
     "CREATE INDEX points_by_series ON points (series_id)",
 )
 
@@ -58,7 +61,7 @@ _V2 = (
 # opens the store, the version in meta updated with them.
 MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (1, "the first schema", _V1),
-    (2, "commit subjects; points indexed by series", _V2),
+    (2, "commit subjects; the cores a run used; points indexed by series", _V2),
 )
 
 

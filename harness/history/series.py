@@ -8,8 +8,10 @@ harness records more than wall time, so a history can say *which* property stepp
   commit then does not pose as a step. Worse is up.
 * ``speedup``: serial's median over each repeat (speedup x median / repeat), so a commit has
   as many samples as repeats. Left out for the baseline itself (always 1). Worse is down.
-* ``busy_cores``: the cores the run kept busy (one value per run). Worse is down: the pool
-  stopped running in parallel.
+* ``busy_cores``: the cores the run kept busy (one value per run): the CPU time of the
+  harness and its workers over the wall time, so that other jobs on a shared machine do not
+  count (the machine-wide busy cores the run recorded, for runs stored without it). Worse is
+  down: the pool stopped running in parallel.
 * ``memory``: the peak total memory of the harness and its workers (one value). Worse is up.
 
 Only runs that finished (status ok) give samples; several sweeps at one commit pool theirs.
@@ -88,7 +90,8 @@ class _Columns:
         self.counts = np.fromiter(map(len, samples), dtype=np.int64, count=len(samples)) >> 3
         self.times = np.frombuffer(b"".join(samples), dtype=float)
         self.median, self.speedup = np.array(columns[4], dtype=float), np.array(columns[7], dtype=float)
-        self.busy, self.memory = np.array(columns[10], dtype=float), np.array(columns[11], dtype=float)
+        used, self.memory = np.array(columns[13], dtype=float), np.array(columns[11], dtype=float)
+        self.busy = used if not np.isnan(used).any() else np.array(columns[10], dtype=float)
         self.normalized = None not in references and all(map(lambda r, t: len(r) == len(t), references, samples))
         if self.normalized:
             self.references = np.frombuffer(b"".join(references), dtype=float)

@@ -47,7 +47,7 @@ class StoredPoint:
 
 # A point's stored columns, in this order, as SeriesHistory.rows holds them.
 POINT_COLUMNS = ("sweep_id", "status", "samples", "reference", "median_s", "ci_lo", "ci_hi", "speedup", "speedup_lo",
-                 "speedup_hi", "busy_cores", "memory_peak_bytes", "error")
+                 "speedup_hi", "busy_cores", "memory_peak_bytes", "error", "cores_used")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +71,9 @@ class SeriesHistory:
 
 
 def _values(row: tuple) -> PointValues:
-    _, status, samples, reference, median, lo, hi, speedup, slo, shi, busy, memory, error = row
+    _, status, samples, reference, median, lo, hi, speedup, slo, shi, busy, memory, error, used = row
     return PointValues(status, _unpack(samples), _unpack(reference), median, None if lo is None else (lo, hi), speedup,
-                       None if slo is None else (slo, shi), busy, None if memory is None else int(memory), error)
+                       None if slo is None else (slo, shi), busy, None if memory is None else int(memory), error, used)
 
 
 def _pack(values: Iterable[float]) -> bytes:
@@ -165,7 +165,7 @@ class HistoryStore:
             ci, sci = v.ci_s or (None, None), v.speedup_ci or (None, None)
             rows.append((sweep_id, self._series_id(machine_id, point, cache), v.status, _pack(v.times_s),
                          _pack(v.reference_s) if v.reference_s else None, v.median_s, ci[0], ci[1], v.speedup,
-                         sci[0], sci[1], v.busy_cores, v.memory_peak_bytes, v.error))
+                         sci[0], sci[1], v.busy_cores, v.memory_peak_bytes, v.error, v.cores_used))
         return rows
 
     def add(self, record: SweepRecord) -> AddResult:
@@ -186,8 +186,8 @@ class HistoryStore:
                  record.results_path, record.results_sha256))
             rows = self._point_rows(sweep_id, machine_id, record.points)
             insert = ("INSERT INTO points (sweep_id, series_id, status, samples, reference, median_s, ci_lo, ci_hi, "
-                      "speedup, speedup_lo, speedup_hi, busy_cores, memory_peak_bytes, error) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                      "speedup, speedup_lo, speedup_hi, busy_cores, memory_peak_bytes, error, cores_used) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             half = len(rows) // 2
             self.db.executemany(insert, rows[:half])
             pause_point("history-mid")
