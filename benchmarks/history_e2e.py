@@ -142,8 +142,8 @@ def find(folder: str, shas: list[str], args) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--n", default="1500000")
-    parser.add_argument("--repeat", default="5")
+    parser.add_argument("--n", default="600000")
+    parser.add_argument("--repeat", default="7")
     parser.add_argument("--find", action="store_true", help="also bisect with history find")
     parser.add_argument("--keep", default=None, metavar="DIR", help="keep the repositories and stores under DIR")
     args = parser.parse_args(argv)
