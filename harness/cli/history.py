@@ -151,8 +151,6 @@ def command_history(args, extra: list[str]) -> int:
     handlers = {"regressions": _regressions, "check": _check, "report": _report}
     try:
         return handlers[command](args)
-    except BrokenPipeError:
-        raise
     except KeyboardInterrupt:
         sys.stderr.write(f"harness history {command}: interrupted\n")
         return exit_codes.SIGINT

@@ -24,6 +24,7 @@ __all__ = ["Group", "TrendFigure", "detail_figure", "group_histories", "overview
 
 _MAX_TICK_LABELS = 40  # every commit's sha below the axis up to this many commits
 _MAX_OVERVIEW_POINTS = 200
+_MAX_MARKED_COMMITS = 100  # a marker per commit up to this many; beyond, lines only (and faster)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +104,11 @@ def detail_figure(group: Group, steps: Sequence[StepReport], name: str) -> Trend
     fig = new_figure(10.5, 6.4, constrained=False)
     time_ax, speed_ax = fixed_grid(fig, 2, 1, GridSpacing(left=0.8, right=0.2, top=0.2, bottom=0.95, wgap=0.0,
                                                           hgap=0.15), sharex=True)
+    many = max(len(h.commits) for h in group.series) > _MAX_MARKED_COMMITS
     for history in group.series:
         c = history.key.config
-        style = {"color": backend_colour(c.backend), "marker": backend_marker(c.backend), "markersize": 3,
-                 "linewidth": 1.2, "label": c.short_label.rsplit(" n=", 1)[0]}
+        style = {"color": backend_colour(c.backend), "marker": None if many else backend_marker(c.backend),
+                 "markersize": 3, "linewidth": 1.2, "label": c.short_label.rsplit(" n=", 1)[0]}
         time_ax.plot(*_line(history, "time"), **style)
         xs, ys = _line(history, "speedup")
         if xs and any(y != 1.0 for y in ys):
