@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: bench test test-all baseline compare compare-baseline report venv clean bench-sampler bench-pyperf \
-        bench-gate bench-ab bench-scale bench-bookkeeping bench-reproducibility bench-map benchmarks python-ft python-gil
+        bench-gate bench-ab bench-scale bench-bookkeeping bench-reproducibility bench-map benchmarks python-ft python-gil \
+        bench-history bench-history-detection bench-history-e2e bench-history-scale
 
 venv: $(STAMP)
 
@@ -93,6 +94,20 @@ bench-bookkeeping: $(STAMP)
 ## 1 MiB payloads (pickling) and memory per model; reports under reports/bench-map/.
 bench-map: $(STAMP)
 	$(BIN)/python benchmarks/map_axes.py $(MAP_ARGS)
+
+## harness history: detection quality (1,200 synthetic histories against asv, which it installs into its own
+## throwaway venv, and github-action-benchmark's rule), end to end on a 30-commit repository (3 runs, and
+## history find), and 1,000 commits x 300 configurations in SQLite. HISTORY_ARGS go to the end-to-end script.
+bench-history: bench-history-detection bench-history-e2e bench-history-scale
+
+bench-history-detection: $(STAMP)
+	$(BIN)/python benchmarks/history_detection.py
+
+bench-history-e2e: $(STAMP)
+	$(BIN)/python benchmarks/history_e2e.py --runs 3 --find $(HISTORY_ARGS)
+
+bench-history-scale: $(STAMP)
+	$(BIN)/python benchmarks/history_scale.py
 
 bench-reproducibility: $(STAMP)
 	$(BIN)/python benchmarks/reproducibility.py

@@ -152,6 +152,15 @@ def open_page(tools: DevTools, session: str, url: str, size: tuple[int, int], mo
     return json.loads(result["result"]["value"])
 
 
+def open_session(tools: DevTools) -> str:
+    """A blank tab with the Page, Runtime and Log events on; its session id."""
+    target = tools.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+    session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+    for domain in ("Page", "Runtime", "Log"):
+        tools.send(f"{domain}.enable", session=session)
+    return session
+
+
 def screenshot(tools: DevTools, session: str, path: Path) -> None:
     shot = tools.send("Page.captureScreenshot", {"format": "png"}, session)
     path.write_bytes(base64.b64decode(shot["data"]))
@@ -197,11 +206,7 @@ def report(tmp_path_factory) -> Path:
 def test_report_renders_in_chromium(browser, report, tmp_path):
     tools = DevTools(browser, tmp_path / "profile")
     try:
-        target = tools.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        for domain in ("Page", "Runtime", "Log"):
-            tools.send(f"{domain}.enable", session=session)
-
+        session = open_session(tools)
         desktop = open_page(tools, session, report.as_uri(), DESKTOP, mobile=False)
         errors = console_errors(tools.events)
         desktop_shot = tmp_path / "browser-screenshot.png"

@@ -43,11 +43,18 @@ def _print_capacity(processes: int, cpus: int | None) -> int:
     return exit_codes.OK
 
 
+def _passes_sweep_options(args) -> bool:
+    """harness ab, history run and history find pass the options they do not know on to harness run."""
+    from harness.cli.history_options import SWEEP_COMMANDS
+
+    return args.command == "ab" or (args.command == "history" and args.history_command in SWEEP_COMMANDS)
+
+
 def _dispatch(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     # Known options only: harness ab passes the options it does not know on to harness run.
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "ab":
+    if extra and not _passes_sweep_options(args):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
@@ -68,6 +75,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         from harness.cli.ab import command_ab
 
         return command_ab(args, extra)
+    if args.command == "history":
+        from harness.cli.history import command_history
+
+        return command_history(args, extra)
     if args.command == "list":
         from harness.cli.report import command_list
 

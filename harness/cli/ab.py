@@ -19,11 +19,12 @@ from harness.cli.errors import print_error
 from harness.compare.ab import SIDES, AbRunError, GitError, SideRunner, Worktree
 from harness.execution.signals import Terminated, terminate_as_exception
 
-__all__ = ["command_ab"]
+__all__ = ["AbUsageError", "command_ab", "gate_sweep"]
 
 # harness run options that make no sense for a round (--out, --quiet are ab's own; --no-report
 # and --reference it adds itself).
-_REFUSED = {"resume": "--resume (each round is a fresh run into the output folder)"}
+_REFUSED = {"resume": "--resume (each round is a fresh run into the output folder)",
+            "history": "--history (harness history run files each commit's sweep itself)"}
 # Unless --repeat is given: a fixed count, so that every round measures alike and a round's
 # length does not depend on how noisy the machine was then (--repeat auto would); the gate's
 # measured record (README) is for 5 repeats a round.
@@ -116,13 +117,10 @@ def _given(tokens: list[str], option: str, first: list[str], second: list[str]) 
     return getattr(one, dest) == getattr(two, dest)
 
 
-def _plan(args, tokens: list[str]) -> AbPlan:
-    from harness.compare.ab import repository_root, resolve_commit
-
-    if not 0 < args.alpha < 1:
-        raise AbUsageError(f"--alpha {args.alpha}: accepted: a probability 0 < P < 1")
-    if args.setup_python and not args.setup:
-        raise AbUsageError("--setup-python: only with --setup CMD (the command that makes that Python)")
+def gate_sweep(tokens: list[str]) -> tuple[object, tuple[str, ...], tuple[str, ...]]:
+    """The sweep options as harness run parses them (AbUsageError otherwise), the sweep as every
+    round runs it (``--repeat 5``, ``--interleave`` and ``--reference`` added unless given), and
+    the modules it imports from the worktree. ``harness history run`` and ``find`` measure alike."""
     namespace = _parse_sweep(tokens)
     sweep = list(tokens)
     if not _given(tokens, "--repeat", ["--repeat", "1"], ["--repeat", "2"]):
@@ -133,6 +131,17 @@ def _plan(args, tokens: list[str]) -> AbPlan:
         sweep.append("--interleave")
     if namespace.reference_n is None:
         sweep.append("--reference")  # the drift reference is what makes rounds comparable
+    return namespace, tuple(sweep), _workload_modules(namespace)
+
+
+def _plan(args, tokens: list[str]) -> AbPlan:
+    from harness.compare.ab import repository_root, resolve_commit
+
+    if not 0 < args.alpha < 1:
+        raise AbUsageError(f"--alpha {args.alpha}: accepted: a probability 0 < P < 1")
+    if args.setup_python and not args.setup:
+        raise AbUsageError("--setup-python: only with --setup CMD (the command that makes that Python)")
+    _, sweep, modules = gate_sweep(tokens)
     repo, prefix = repository_root(args.repo)
     commits = {"base": (args.base, resolve_commit(repo, args.base, "BASE")),
                "head": (args.head, resolve_commit(repo, args.head, "HEAD"))}
@@ -140,7 +149,7 @@ def _plan(args, tokens: list[str]) -> AbPlan:
     out = os.path.abspath(args.out or _default_out())
     _check_out_folder(out)
     _check_markdown(args.markdown)
-    return AbPlan(repo, prefix, commits, tuple(sweep), _workload_modules(namespace), out)
+    return AbPlan(repo, prefix, commits, sweep, modules, out)
 
 
 def _side_python(tree: Worktree, args, plan: AbPlan) -> str:
@@ -162,7 +171,7 @@ def _side_python(tree: Worktree, args, plan: AbPlan) -> str:
 
 def _prepare_side(tree: Worktree, args, plan: AbPlan) -> SideRunner:
     """Set the side up and check that it can run its sweep: harness importable, workload in the commit."""
-    from harness.compare.ab.rounds import module_in_tree, probe_module
+    from harness.compare.ab.rounds import check_workload_modules, probe_module
 
     if not os.path.isdir(os.path.join(tree.path, plan.prefix)):
         raise AbUsageError(f"{tree.side} ({tree.ref} at {tree.short}): the folder {plan.prefix.rstrip('/')} is not in "
@@ -175,13 +184,7 @@ def _prepare_side(tree: Worktree, args, plan: AbPlan) -> SideRunner:
             raise AbUsageError(f"{runner.describe()}: {runner.python} cannot import {' or '.join(missing)}; "
                                "install harness's dependencies into that environment in --setup (or make it "
                                "with --system-site-packages)")
-    for module in plan.modules:
-        where = probe_module(runner, module)
-        if not module_in_tree(where, runner.tree.path):
-            found = f"it would be imported from {where}" if where else "it is not there"
-            raise AbUsageError(f"{runner.describe()}: the workload module {module!r} is not in that commit "
-                               f"({found}); accepted: a module importable from {plan.prefix or 'the top folder'} "
-                               "of the repository at both refs")
+    check_workload_modules(runner, plan.modules, "at both refs")
     return runner
 
 
@@ -195,35 +198,21 @@ def _write_sides(plan: AbPlan, runners: dict[str, SideRunner], args) -> None:
     atomic_write_text(os.path.join(plan.out, "sides.json"), json.dumps(record, indent=2) + "\n")
 
 
-def _run_rounds(runners: dict[str, SideRunner], plan: AbPlan, rounds: int, on_progress) -> dict[str, list[str]]:
-    from harness.compare.ab.rounds import round_order
-
-    folders: dict[str, list[str]] = {side: [] for side in SIDES}
-    total, done = 2 * rounds, 0
-    for number in range(1, rounds + 1):
-        for side in round_order(number):
-            on_progress(done, total, f"round {number}/{rounds}: {side}")
-            folders[side].append(runners[side].run_round(plan.sweep, plan.out, number))
-            done += 1
-    on_progress(done, total, "judging")
-    return folders
-
-
 def _measure(plan: AbPlan, args, on_progress) -> tuple[dict[str, list[str]], dict[str, SideRunner]]:
     from harness.compare.ab import side_worktrees
+    from harness.compare.ab.rounds import run_rounds
 
     with side_worktrees(plan.repo, plan.commits) as trees:
         runners = {side: _prepare_side(trees[side], args, plan) for side in SIDES}
         _write_sides(plan, runners, args)
-        return _run_rounds(runners, plan, args.rounds, on_progress), runners
+        return run_rounds(runners, plan.sweep, plan.out, args.rounds, on_progress), runners
 
 
 def _judge(plan: AbPlan, args, folders: dict[str, list[str]], runners: dict[str, SideRunner]):
     from harness.compare.ab import judge_rounds
-    from harness.compare import read_side
-    from harness.results.storage import RESULTS_NAME
+    from harness.compare.ab.rounds import read_rounds
 
-    rounds = {side: [read_side(os.path.join(folder, RESULTS_NAME)) for folder in folders[side]] for side in SIDES}
+    rounds = read_rounds(folders)
     names = {}
     for side in SIDES:
         tree = runners[side].tree

@@ -12,6 +12,7 @@ import argparse
 from harness import exit_codes
 from harness._version import __version__
 from harness.cli.arguments import Parser, UsageError, int_at_least, positive_float
+from harness.cli.history_options import add_history_parser
 from harness.cli.run_options import add_run_parser, config_from_args
 
 __all__ = ["build_parser", "config_from_args", "UsageError"]
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_parser(sub)
     _add_report_and_compare_parsers(sub)
     _add_ab_parser(sub)
+    add_history_parser(sub)
     _add_list_and_env_parsers(sub)
     return parser
 

@@ -109,7 +109,19 @@ def command_run(args, config_from_args) -> int:
     finally:
         if progress:
             progress.stop()
-    return _exit_now_if_threads_abandoned(_finish(outcome, args.quiet, args.verbose))
+    code = _finish(outcome, args.quiet, args.verbose)
+    if args.history and outcome.interrupted_by is None:
+        code = _add_to_history(args, outcome, code)
+    return _exit_now_if_threads_abandoned(code)
+
+
+def _add_to_history(args, outcome, code: int) -> int:
+    """--history: the finished sweep into the store; its bad input (a dirty tree) is exit 2."""
+    from harness.cli.history import add_sweeps
+    from harness.results.storage import RESULTS_NAME
+
+    added = add_sweeps(args.history, [os.path.join(outcome.out, RESULTS_NAME)], quiet=args.quiet)
+    return added if added != exit_codes.OK else code
 
 
 def _notice(text: str) -> None:

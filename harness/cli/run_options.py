@@ -7,6 +7,7 @@ import argparse
 
 from harness.chunksizes import STATIC
 from harness.cli.arguments import int_at_least, positive_float, repeat_count
+from harness.cli.history_options import DEFAULT_DB
 from harness.config import (
     DEFAULT_REFERENCE_N,
     MIN_REFERENCE_N,
@@ -124,6 +125,10 @@ def _add_run_measurement_options(run) -> None:
     run.add_argument("--out", default=None, metavar="DIR",
                      help="output folder (default: reports/<UTC timestamp>/, mirrored to reports/latest/)")
     run.add_argument("--no-report", action="store_true", help="write results.json only, no HTML/PNG report")
+    run.add_argument("--history", nargs="?", const=DEFAULT_DB, default=None, metavar="DB",
+                     help="when the sweep ends, add its results.json to this history store under the checked-out "
+                          f"commit, as harness history add does (default DB: {DEFAULT_DB}); a dirty working tree is "
+                          "refused (exit 2): commit first")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
     run.add_argument("--verbose", action="store_true",
                      help="after the table, every line of the verdict (each model's reasons, lock costs, chunksize "

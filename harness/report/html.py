@@ -47,15 +47,17 @@ def figure_view(plot) -> dict[str, Any]:
     }
 
 
-def render_html(context: dict[str, Any]) -> str:
-    """The page for ``context`` (see build.py for its keys)."""
+def render_html(context: dict[str, Any], template: str = "report.html", folders: Sequence[str] = ()) -> str:
+    """The page for ``context`` (see build.py for its keys); another ``template`` may be looked
+    up in ``folders`` first (harness history's trend page), with this package's templates
+    (the shared style.html) after them."""
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        loader=jinja2.FileSystemLoader([*folders, TEMPLATE_DIR]),
         autoescape=True,  # every value is escaped unless the template says otherwise (it never does)
         undefined=jinja2.StrictUndefined,  # a misspelt key fails the build instead of printing nothing
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.get_template("report.html").render(**context)
+    return env.get_template(template).render(**context)

@@ -7,7 +7,9 @@ K-th time this process reaches point NAME it creates FILE and sleeps until it is
 Without those variables a point costs one dict look-up.
 
 Points (see storage.py): ``journal-before`` and ``journal-mid`` (half a line written),
-``save-before`` and ``save-mid`` (half of the temporary file written).
+``save-before`` and ``save-mid`` (half of the temporary file written); and in ``harness history add``
+(harness/history/store.py): ``history-before`` (before the transaction), ``history-mid`` (half of
+the sweep's runs inserted) and ``history-commit`` (all inserted, not yet committed).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import time
 
 __all__ = ["POINTS", "pause_point"]
 
-POINTS = ("journal-before", "journal-mid", "save-before", "save-mid")
+POINTS = ("journal-before", "journal-mid", "save-before", "save-mid", "history-before", "history-mid", "history-commit")
 
 _ENV_AT, _ENV_MARKER = "HARNESS_PAUSE_AT", "HARNESS_PAUSE_MARKER"
 _reached: dict[str, int] = {}

@@ -12,14 +12,14 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Mapping, Sequence
 
 from harness.compare.ab.processes import run_in_group
 from harness.compare.ab.worktrees import Worktree
 
 __all__ = [
-    "SIDES", "AbRunError", "SideRunner", "module_in_tree", "probe_module", "round_folder", "round_order",
-    "run_setup",
+    "SIDES", "AbRunError", "SideRunner", "check_workload_modules", "module_in_tree", "probe_module", "read_rounds",
+    "round_folder", "round_order", "run_rounds", "run_setup",
 ]
 
 SIDES = ("base", "head")
@@ -130,3 +130,37 @@ def module_in_tree(where: str | None, folder: str) -> bool:
     root = os.path.realpath(folder)
     return os.path.realpath(where) == root or os.path.realpath(where).startswith(root + os.sep)
 
+
+
+def check_workload_modules(runner: SideRunner, modules: Sequence[str], where: str) -> None:
+    """AbRunError unless every module the sweep imports (``--workload``, ``--items``) comes from
+    the side's own worktree; ``where`` says which commits must have it ('at both refs')."""
+    for module in modules:
+        found = probe_module(runner, module)
+        if not module_in_tree(found, runner.tree.path):
+            place = f"it would be imported from {found}" if found else "it is not there"
+            raise AbRunError(f"{runner.describe()}: the workload module {module!r} is not in that commit ({place}); "
+                             f"accepted: a module importable from {runner.prefix or 'the top folder'} of the "
+                             f"repository {where}")
+
+
+def run_rounds(runners: Mapping[str, SideRunner], sweep: Sequence[str], out: str, rounds: int,
+               on_progress: Callable[[int, int, str], None]) -> dict[str, list[str]]:
+    """``rounds`` alternated rounds (:func:`round_order`) of both sides; each side's round folders."""
+    folders: dict[str, list[str]] = {side: [] for side in SIDES}
+    total, done = 2 * rounds, 0
+    for number in range(1, rounds + 1):
+        for side in round_order(number):
+            on_progress(done, total, f"round {number}/{rounds}: {side}")
+            folders[side].append(runners[side].run_round(sweep, out, number))
+            done += 1
+    on_progress(done, total, "judging")
+    return folders
+
+
+def read_rounds(folders: Mapping[str, Sequence[str]]):
+    """Each side's rounds read back as compare Sides, in round order."""
+    from harness.compare import read_side
+    from harness.results.storage import RESULTS_NAME
+
+    return {side: [read_side(os.path.join(folder, RESULTS_NAME)) for folder in folders[side]] for side in SIDES}

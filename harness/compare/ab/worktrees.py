@@ -18,7 +18,7 @@ from typing import Iterator
 
 from harness.compare.ab.processes import held_signals
 
-__all__ = ["GitError", "Worktree", "repository_root", "resolve_commit", "side_worktrees"]
+__all__ = ["GitError", "Worktree", "git", "repository_root", "resolve_commit", "side_worktrees"]
 
 
 class GitError(ValueError):
@@ -39,7 +39,8 @@ class Worktree:
         return self.commit[:10]
 
 
-def _git(repo: str, *args: str) -> subprocess.CompletedProcess:
+def git(repo: str, *args: str) -> subprocess.CompletedProcess:
+    """``git -C repo ARGS``, its output captured as text; GitError when git is not installed."""
     try:
         return subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True, timeout=120)
     except FileNotFoundError:
@@ -56,7 +57,7 @@ def repository_root(path: str) -> tuple[str, str]:
     ('' at the top, else 'sub/dir/'); GitError if there is no repository."""
     if not os.path.isdir(path):
         raise GitError(f"--repo {path}: no such folder (accepted: a folder inside a git repository)")
-    done = _git(path, "rev-parse", "--show-toplevel", "--show-prefix")
+    done = git(path, "rev-parse", "--show-toplevel", "--show-prefix")
     lines = done.stdout.splitlines()
     if done.returncode != 0 or not lines:
         raise GitError(f"--repo {path}: not a git repository (accepted: a folder inside a git repository)")
@@ -67,7 +68,7 @@ def resolve_commit(repo: str, ref: str, side: str) -> str:
     """The full commit id ``ref`` names in ``repo``; GitError naming the side otherwise."""
     if not ref or ref.startswith("-"):
         raise GitError(f"{side} {ref!r}: not a git ref (accepted: a branch, tag or commit of {repo})")
-    done = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    done = git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     if done.returncode != 0:
         raise GitError(f"{side} {ref!r}: unknown ref in {repo} (accepted: a branch, tag or commit there; "
                        "BASE and HEAD come before the sweep options)")
@@ -75,16 +76,16 @@ def resolve_commit(repo: str, ref: str, side: str) -> str:
 
 
 def _add(repo: str, path: str, commit: str) -> None:
-    done = _git(repo, "worktree", "add", "--detach", "--quiet", path, commit)
+    done = git(repo, "worktree", "add", "--detach", "--quiet", path, commit)
     if done.returncode != 0:
         raise GitError(f"git worktree add {commit[:10]} failed: {_last_line(done.stderr)}")
 
 
 def _remove(repo: str, paths: list[str], parent: str) -> None:
     for path in paths:
-        _git(repo, "worktree", "remove", "--force", path)
+        git(repo, "worktree", "remove", "--force", path)
     shutil.rmtree(parent, ignore_errors=True)
-    _git(repo, "worktree", "prune")
+    git(repo, "worktree", "prune")
 
 
 @contextmanager

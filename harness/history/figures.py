@@ -1,0 +1,165 @@
+"""The trend page's figures: per configuration group, time and speedup over commits, steps marked.
+
+A configuration group is one workload at one size and scaling, in one interpreter on one
+machine; its lines are the backends at their worker counts and chunk sizes. Each group with a
+step gets a figure of its own (time above, speedup below, every step a vertical line at the
+commit where it happened, labelled with the commit's sha and subject); every group, stepped or
+not, is also a panel of its section's small multiples, so a store of hundreds of
+configurations is one PNG per section plus one per group that stepped. matplotlib (Agg) is
+imported only when a figure is drawn.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import Sequence
+
+from harness.history.regressions import StepReport
+from harness.history.store import SeriesHistory
+from harness.report.axes import GridSpacing, fixed_grid, grid_shape, new_figure, to_png
+from harness.report.series import backend_colour, backend_marker
+
+__all__ = ["Group", "TrendFigure", "detail_figure", "group_histories", "overview_figure"]
+
+_MAX_TICK_LABELS = 40  # every commit's sha below the axis up to this many commits
+_MAX_OVERVIEW_POINTS = 200
+_MAX_MARKED_COMMITS = 100  # a marker per commit up to this many; beyond, lines only (and faster)
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """The series of one workload, size and scaling in one interpreter on one machine."""
+
+    title: str
+    anchor: str
+    series: tuple[SeriesHistory, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TrendFigure:
+    """A rendered figure: ``name`` is its PNG's file stem."""
+
+    name: str
+    title: str
+    caption: str
+    png: bytes
+
+
+def group_histories(histories: Sequence[SeriesHistory]) -> list[Group]:
+    """The histories of one section (machine and interpreter) grouped by workload, size and scaling."""
+    grouped: dict[tuple, list[SeriesHistory]] = {}
+    for history in histories:
+        c = history.key.config
+        grouped.setdefault((c.workload, c.n, c.scaling), []).append(history)
+    groups = []
+    for number, ((workload, n, scaling), members) in enumerate(sorted(grouped.items(), key=lambda kv: str(kv[0]))):
+        members.sort(key=lambda h: (h.key.config.backend != "serial", h.key.config.short_label))
+        groups.append(Group(f"{workload}, n={n:,}, {scaling} scaling", f"g{number}", tuple(members)))
+    return groups
+
+
+def _line(history: SeriesHistory, metric: str) -> tuple[list[int], list[float]]:
+    """Per commit: its position and the median (of time) or the speedup, over its ok runs."""
+    column = 4 if metric == "time" else 7  # median_s, speedup in POINT_COLUMNS
+    xs: list[int] = []
+    ys: list[list[float]] = []
+    for commit, row in zip(history.commits, history.rows):
+        value = row[column]
+        if row[1] != "ok" or value is None:
+            continue
+        if xs and xs[-1] == commit.position:
+            ys[-1].append(value)  # several sweeps at one commit: rare, so medians only there
+        else:
+            xs.append(commit.position)
+            ys.append([value])
+    return xs, [values[0] if len(values) == 1 else statistics.median(values) for values in ys]
+
+
+def _commit_axis(ax, group: Group) -> None:
+    commits = {c.position: c for h in group.series for c in h.commits}
+    positions = sorted(commits)
+    if len(positions) > _MAX_TICK_LABELS:
+        positions = positions[:: max(1, len(positions) // 20)]
+    ax.set_xticks(positions)
+    ax.set_xticklabels([commits[p].sha[:7] for p in positions], rotation=90, fontsize=6, family="monospace")
+    ax.set_xlabel("commit (first-parent order)")
+
+
+def _mark_steps(ax, steps: Sequence[StepReport], top: bool) -> None:
+    labelled = set()
+    for step in steps:
+        x = step.commit.position - 0.5 if step.contiguous else (step.commit.position + step.previous.position) / 2
+        ax.axvline(x, color="#b42318" if step.worse else "#067647", linestyle="--", linewidth=1.1, alpha=0.8)
+        if top and step.commit.sha not in labelled:
+            labelled.add(step.commit.sha)
+            text = f"{step.commit.sha[:7]} {(step.commit.subject or '')[:28]}"
+            ax.annotate(text, (x, 1.0), xycoords=("data", "axes fraction"), rotation=90, fontsize=6.5,
+                        va="top", ha="right", color="#5b6472")
+
+
+def detail_figure(group: Group, steps: Sequence[StepReport], name: str) -> TrendFigure:
+    """Time (top) and speedup (bottom) of every line of the group over commits, steps marked."""
+    # A fixed layout: constrained layout measures every tick label, a second per figure.
+    fig = new_figure(10.5, 6.4, constrained=False)
+    time_ax, speed_ax = fixed_grid(fig, 2, 1, GridSpacing(left=0.8, right=0.2, top=0.2, bottom=0.95, wgap=0.0,
+                                                          hgap=0.15), sharex=True)
+    many = max(len(h.commits) for h in group.series) > _MAX_MARKED_COMMITS
+    for history in group.series:
+        c = history.key.config
+        style = {"color": backend_colour(c.backend), "marker": None if many else backend_marker(c.backend),
+                 "markersize": 3, "linewidth": 1.2, "label": c.short_label.rsplit(" n=", 1)[0]}
+        time_ax.plot(*_line(history, "time"), **style)
+        xs, ys = _line(history, "speedup")
+        if xs and any(y != 1.0 for y in ys):
+            speed_ax.plot(xs, ys, **style)
+    time_ax.set_ylabel("median time (s)")
+    speed_ax.set_ylabel("speedup vs serial")
+    time_ax.legend(fontsize=7, loc="upper left", ncols=3)
+    for ax in (time_ax, speed_ax):
+        ax.grid(alpha=0.3)
+    _mark_steps(time_ax, [s for s in steps if s.metric.name == "time"], top=True)
+    _mark_steps(speed_ax, [s for s in steps if s.metric.name in ("speedup", "busy_cores")], top=False)
+    _commit_axis(speed_ax, group)
+    others = sorted({f"{s.metric.title} at {s.commit.sha[:7]}" for s in steps if s.metric.name in ("busy_cores", "memory")})
+    caption = (f"{len(steps)} step(s): red dashed lines make the property worse, green better; the line falls "
+               "between the last commit before the step and the first after it.")
+    if others:
+        caption += " Also stepped: " + ", ".join(others) + "."
+    return TrendFigure(name, group.title, caption, to_png(fig))
+
+
+def _thinned(xs: list[int], ys: list[float], most: int = _MAX_OVERVIEW_POINTS) -> tuple[list, list]:
+    """At most ``most`` points: the median of each run of consecutive commits, so a step stays a step."""
+    if len(xs) <= most:
+        return xs, ys
+    size = -(-len(xs) // most)
+    return ([xs[i] for i in range(0, len(xs), size)],
+            [statistics.median(ys[i:i + size]) for i in range(0, len(ys), size)])
+
+
+def overview_figure(groups: Sequence[Group], stepped: set[str], name: str, title: str) -> TrendFigure:
+    """Small multiples: per group, each line's median time relative to its first commit's.
+
+    A fixed grid (constrained layout costs seconds on 30 panels), each line thinned to at most
+    200 points (medians of consecutive commits): 300 lines of 1,000 commits draw in about a second.
+    """
+    rows, cols = grid_shape(len(groups), 4)
+    fig = new_figure(11, 1.7 * rows + 0.5, constrained=False)
+    axes = fixed_grid(fig, rows, cols, GridSpacing(left=0.45, right=0.15, top=0.3, bottom=0.35, wgap=0.45, hgap=0.45))
+    for ax, group in zip(axes, groups):
+        for history in group.series:
+            xs, ys = _line(history, "time")
+            if ys and ys[0] > 0:
+                xs, ys = _thinned(xs, [y / ys[0] for y in ys])
+                ax.plot(xs, ys, linewidth=0.8, color=backend_colour(history.key.config.backend))
+        ax.set_title(group.title + ("  (steps)" if group.anchor in stepped else ""), fontsize=7,
+                     color="#b42318" if group.anchor in stepped else "#1d2330")
+        ax.tick_params(labelsize=6)
+        ax.grid(alpha=0.3)
+    for ax in axes[len(groups):]:
+        ax.set_visible(False)
+    caption = ("Every configuration group at a glance: each line's median time over commits (by first-parent "
+               "position), relative to its first measured commit (1.0). Groups with steps are titled in red and "
+               "have a figure of their own.")
+    return TrendFigure(name, title, caption, to_png(fig))

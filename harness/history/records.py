@@ -1,0 +1,144 @@
+"""The history store's values: what identifies a series, a commit, and what one run adds.
+
+A series is one configuration (:class:`~harness.results.key.RunKey`) in one interpreter on one
+machine. Histories of different machines or interpreters never share a series: the
+:class:`MachineKey` (CPU model, logical CPUs, OS and architecture) and the
+:class:`InterpreterKey` (the run's interpreter label: version, build and GIL mode, as in
+``3.13.15t:gil=1``) are part of the :class:`SeriesKey`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.results.facts import Machine, interpreters_by_label
+from harness.results.key import RunKey
+from harness.results.model import RunResult, Suite
+
+__all__ = ["CommitInfo", "InterpreterKey", "MachineKey", "Point", "PointValues", "SeriesKey", "SweepRecord",
+           "points_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class MachineKey:
+    """The machine's fingerprint: runs on machines that differ here never share a series."""
+
+    cpu_model: str
+    logical_cpus: int
+    system: str
+    arch: str
+
+    @classmethod
+    def of(cls, machine: Machine) -> "MachineKey":
+        return cls(machine.cpu_model or "unknown CPU", int(machine.logical_cpus or 0), machine.system or "unknown OS",
+                   machine.machine or "unknown arch")
+
+    @property
+    def label(self) -> str:
+        """'AMD EPYC 7B13, 2 CPUs, Linux x86_64'."""
+        return f"{self.cpu_model}, {self.logical_cpus} CPUs, {self.system} {self.arch}"
+
+
+@dataclass(frozen=True, slots=True)
+class InterpreterKey:
+    """The interpreter a run ran in: its label (version, build and GIL mode) and what it means."""
+
+    label: str
+    implementation: str | None = None
+    free_threaded_build: bool | None = None
+    gil_mode: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesKey:
+    """One history: a configuration in one interpreter on one machine."""
+
+    machine: MachineKey
+    interpreter: InterpreterKey
+    config: RunKey
+
+    @property
+    def label(self) -> str:
+        """'pool w2 n=20000 strong [3.11.7] on AMD EPYC 7B13, 2 CPUs, Linux x86_64'."""
+        return f"{self.config.without_python().label} [{self.interpreter.label}] on {self.machine.label}"
+
+
+@dataclass(frozen=True, slots=True)
+class CommitInfo:
+    """A commit as the history orders it: ``position`` counts its first-parent ancestors (itself included)."""
+
+    sha: str
+    position: int
+    author_date: str
+    subject: str | None = None
+
+    @property
+    def short(self) -> str:
+        return self.sha[:10]
+
+
+@dataclass(frozen=True, slots=True)
+class PointValues:
+    """What one run of a configuration measured, as the store keeps it: samples and summaries."""
+
+    status: str
+    times_s: tuple[float, ...] = ()
+    reference_s: tuple[float, ...] = ()
+    median_s: float | None = None
+    ci_s: tuple[float, float] | None = None
+    speedup: float | None = None
+    speedup_ci: tuple[float, float] | None = None
+    busy_cores: float | None = None
+    memory_peak_bytes: int | None = None
+    error: str | None = None
+    # The cores the run's own processes kept busy: their CPU time over the wall time. busy_cores
+    # is the machine-wide figure, which other jobs on a shared machine raise.
+    cores_used: float | None = None
+
+    @classmethod
+    def of(cls, run: RunResult) -> "PointValues":
+        reference = run.reference_times_s or ()
+        used = None if run.cpu_utilization is None else run.cpu_utilization * run.workers
+        return cls(run.status, tuple(run.times_s), tuple(reference) if len(reference) == len(run.times_s) else (),
+                   run.median_s, run.ci_s, run.speedup, run.speedup_ci95,
+                   run.cpu.busy_cores if run.cpu else None, run.memory.peak_bytes if run.memory else None, run.error,
+                   used)
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One run of a sweep, filed under its interpreter and configuration."""
+
+    interpreter: InterpreterKey
+    config: RunKey
+    values: PointValues
+
+
+@dataclass(frozen=True, slots=True)
+class SweepRecord:
+    """One results.json at one commit, ready to add: where it came from and every run in it."""
+
+    commit: CommitInfo
+    machine: MachineKey
+    harness_version: str
+    created: str
+    results_path: str
+    results_sha256: str
+    points: tuple[Point, ...]
+    branch: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _interpreter(run: RunResult, suite: Suite) -> InterpreterKey:
+    label = run.python or suite.python.version or "unknown"
+    known = interpreters_by_label(suite.interpreters).get(label)
+    if known is not None:
+        return InterpreterKey(label, known.implementation, known.free_threaded_build, known.gil_mode)
+    return InterpreterKey(label, suite.python.implementation, run.free_threaded_build, run.gil_mode)
+
+
+def points_of(suite: Suite) -> tuple[Point, ...]:
+    """Every run of the sweep as a Point; a run skipped by design (status skipped) is left out."""
+    return tuple(Point(_interpreter(run, suite), run.key, PointValues.of(run))
+                 for run in suite.runs if run.status != "skipped")
