@@ -14,7 +14,7 @@ from harness.chunksizes import series_name
 from harness.results.facts import Capacity, Interpreter, Machine, PythonFacts, facts_from
 from harness.results.key import RunKey
 
-__all__ = ["STATUSES", "WorkerSpan", "CpuLoad", "MemoryUse", "RunResult", "Suite"]
+__all__ = ["STATUSES", "WorkerSpan", "CpuLoad", "MemoryUse", "LoopLag", "RunResult", "Suite"]
 
 STATUSES = ("ok", "failed", "timeout", "skipped")
 
@@ -116,6 +116,64 @@ class MemoryUse:
 
 
 @dataclass(frozen=True, slots=True)
+class LoopLag:
+    """How late an asyncio event loop's heartbeat ticked while the work ran (schema 6).
+
+    A heartbeat coroutine asks to wake every few milliseconds; each tick's delay is how much
+    later than asked it woke, which is how long any other coroutine (a request handler) would
+    have waited then. ``p50_s`` and ``p99_s`` are the nearest-rank percentiles of one repeat's
+    delays (of a run: the median over its timed repeats), ``max_s`` the worst delay seen, and
+    ``ticks`` how many delays were read (of a run: in all its timed repeats). A loop that a
+    computation blocked has few ticks, one of them as late as the computation was long.
+    """
+
+    p50_s: float
+    p99_s: float
+    max_s: float
+    ticks: int
+
+    def __post_init__(self) -> None:
+        for name in ("p50_s", "p99_s", "max_s"):
+            _check_time(f"loop_lag.{name}", getattr(self, name), allow_none=False)
+        if not self.p50_s <= self.p99_s <= self.max_s:
+            raise ValueError(f"loop_lag: need p50_s <= p99_s <= max_s, got {self.p50_s}, {self.p99_s}, {self.max_s}")
+        if isinstance(self.ticks, bool) or not isinstance(self.ticks, int) or self.ticks < 1:
+            raise ValueError(f"loop_lag.ticks must be an integer >= 1, got {self.ticks!r}")
+
+    @classmethod
+    def of_delays(cls, delays) -> "LoopLag | None":
+        """One repeat's lag from its ticks' delays in seconds; None without a tick."""
+        from harness.stats import nearest_rank
+
+        values = [max(float(d), 0.0) for d in delays]
+        if not values:
+            return None
+        return cls(p50_s=round(nearest_rank(values, 0.5), 6), p99_s=round(nearest_rank(values, 0.99), 6),
+                   max_s=round(max(values), 6), ticks=len(values))
+
+    @classmethod
+    def combine(cls, lags) -> "LoopLag | None":
+        """A run's lag from its repeats': the median repeat's percentiles (one odd repeat does
+        not move them), the worst tick of all and every tick counted; None without any."""
+        from harness.stats import median
+
+        known = [lag for lag in lags if lag is not None]
+        if not known:
+            return None
+        p50, p99 = median([lag.p50_s for lag in known]), median([lag.p99_s for lag in known])
+        worst = max(lag.max_s for lag in known)
+        return cls(p50_s=round(min(p50, p99), 6), p99_s=round(min(p99, worst), 6), max_s=worst,
+                   ticks=sum(lag.ticks for lag in known))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "LoopLag":
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True, slots=True)
 class RunResult:
     """One configuration (backend x workers x n x scaling x workload), all its timed repeats."""
 
@@ -191,6 +249,9 @@ class RunResult:
     serialisation_s: float | None = None
     # Total USS (or PSS) of the harness and all its workers during the timed repeats.
     memory: MemoryUse | None = None
+    # The asyncio offload models: their event loop's lag while the work ran (schema 6); null
+    # for every other backend, and in older files.
+    loop_lag: LoopLag | None = None
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -243,6 +304,7 @@ class RunResult:
         data["worker_items"] = None if self.worker_items is None else list(self.worker_items)
         data["worker_busy_s"] = None if self.worker_busy_s is None else list(self.worker_busy_s)
         data["memory"] = self.memory.to_dict() if self.memory else None
+        data["loop_lag"] = self.loop_lag.to_dict() if self.loop_lag else None
         data["warnings"] = list(self.warnings)
         return data
 
@@ -265,6 +327,7 @@ class RunResult:
             if data.get(name) is not None:
                 kwargs[name] = tuple(data[name])
         kwargs["memory"] = MemoryUse.from_dict(data["memory"]) if data.get("memory") else None
+        kwargs["loop_lag"] = LoopLag.from_dict(data["loop_lag"]) if data.get("loop_lag") else None
         kwargs["warnings"] = tuple(data.get("warnings") or ())
         return cls(**kwargs)
 

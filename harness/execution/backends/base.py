@@ -116,6 +116,8 @@ class Backend(abc.ABC):
     - ``in_default_sweep``: it runs when ``--backends`` is not given;
     - ``style``: (colour, marker) in every figure, or None for one picked from the name;
     - ``pickles_items()``: items and results cross to its workers by pickle;
+    - ``last_loop_lag()``: the event-loop lag its last ``run`` measured, for a model that
+      runs its work from an asyncio event loop (``results.model.LoopLag``), else None;
     - ``options_from(config)``: its own constructor keywords from a RunConfig;
     - ``availability()``: None, or why it cannot run here (``harness list`` shows it).
 
@@ -190,6 +192,11 @@ class Backend(abc.ABC):
 
     def close(self, kill: bool = False) -> None:
         """Release everything; ``kill`` means at once, without waiting for work."""
+
+    def last_loop_lag(self):
+        """The ``LoopLag`` of the last ``run()``: how late an event loop's heartbeat ticked while
+        the work ran (asyncio offload models); None for a backend without an event loop."""
+        return None
 
     # For backends built on a concurrent.futures-style executor (see collect_futures).
     timeout_text: ClassVar[str] = "timed out; workers killed"
