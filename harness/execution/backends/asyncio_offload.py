@@ -160,6 +160,7 @@ class AsyncioInterpreterBackend(_OnTheLoop, ThreadExecutorBackend):
     name = "asyncio-interpreter"
     in_default_sweep = False
     thread_based = False  # each worker thread runs its own interpreter, with its own GIL
+    interpreter_per_worker = True
     style = ("#c49c94", "h")
     description = ("loop.run_in_executor with concurrent.futures.InterpreterPoolExecutor (Python 3.14+) from a "
                    "running event loop; the loop's lag recorded")

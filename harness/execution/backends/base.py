@@ -107,6 +107,8 @@ class Backend(abc.ABC):
     - ``has_startup``: ``start()`` builds something reused across repeats (timed as startup_s);
     - ``uses_start_method``: it honours ``--start-method``;
     - ``thread_based``: its workers are threads sharing this interpreter's GIL;
+    - ``interpreter_per_worker``: each worker is an isolated subinterpreter with its own GIL
+      (PEP 684), in one process: parallel like processes, what crosses to it pickled;
     - ``exact_by_design``: False for a lesson in lost updates (a wrong total is then expected,
       not a failure), with ``locked_twin`` naming the same model with its Lock;
     - ``can_chunk``: it hands chunks of any size to whichever worker is free (``--chunksize``);
@@ -140,6 +142,8 @@ class Backend(abc.ABC):
     # Workers are threads of this interpreter sharing its GIL, if it has one: on a GIL build
     # pure-Python work does not scale, and the GIL, not the cores, explains it.
     thread_based: ClassVar[bool] = False
+    # Each worker is an isolated subinterpreter with a GIL of its own, all in one process.
+    interpreter_per_worker: ClassVar[bool] = False
     # False for a lesson in lost updates (shared state without its Lock): a wrong total is its
     # expected outcome, not a failure of the sweep; locked_twin names the same model with the Lock.
     exact_by_design: ClassVar[bool] = True

@@ -54,6 +54,7 @@ class InterpretersBackend(Backend):
     kind = "process"
     has_startup = True
     stdlib_only = True
+    interpreter_per_worker = True
     timeout_text = "timed out; the interpreter pool's process was killed"
 
     @classmethod
@@ -87,9 +88,9 @@ class InterpretersBackend(Backend):
     def run(self, ref, tasks, deadline, fn=None):
         if self._host is None:
             raise WorkerFailure("the interpreter pool is not running (closed after an earlier failure)")
-        payloads = [pickle.dumps((ref, task), pickle.HIGHEST_PROTOCOL) for task in tasks]
+        payloads = [pickle.dumps(("chunk", ref, task), pickle.HIGHEST_PROTOCOL) for task in tasks]
         try:
-            replies = self._host.run(payloads, deadline)
+            replies = self._host.run(ref, payloads, deadline)
         except HostTimeout:
             self.close(kill=True)
             raise RunTimeout(self.timeout_text) from None

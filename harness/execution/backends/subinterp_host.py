@@ -77,12 +77,15 @@ def main(rfd: int, wfd: int) -> None:
         request = None if frame is None else pickle.loads(frame)
         if request is None or request[0] == "close":
             break
+        _, ref, payloads = request
         try:
-            outcome = pool.call_many(request[1])
+            failure = pool.load(ref)
+            outcome = pool.call_many(payloads) if failure is None else None
         except PoolError as exc:
-            _send(wfd, ("failed", str(exc)))
-            continue
-        _send(wfd, ("failed", outcome.failure) if outcome.failure is not None else ("ok", list(outcome.replies)))
+            failure = str(exc)
+        if failure is None:
+            failure = outcome.failure
+        _send(wfd, ("failed", failure) if failure is not None else ("ok", list(outcome.replies)))
     pool.close()
     sys.stdout.flush()
     os._exit(0)
@@ -120,13 +123,14 @@ class HostedPool:
             raise HostError(value)
         self.pool_startup_s = value
 
-    def run(self, payloads: list[bytes], deadline: float) -> list[bytes]:
-        """Every payload's reply, in order; HostError with the first failure, HostTimeout past
-        ``deadline`` (the host is then killed)."""
+    def run(self, ref, payloads: list[bytes], deadline: float) -> list[bytes]:
+        """Every payload's reply, in order (the workload ``ref`` imported in each interpreter
+        first); HostError with the first failure, HostTimeout past ``deadline`` (the host is
+        then killed)."""
         if self._proc is None:
             raise HostError("the interpreter pool's process is not running (closed after an earlier failure)")
         try:
-            _send(self._to, ("run", payloads))
+            _send(self._to, ("run", ref, payloads))
         except OSError:
             pass  # it died: reading its answer says how
         kind, value = self._answer(deadline, "by the deadline")

@@ -101,6 +101,7 @@ class InterpreterPool:
         self.workers = workers
         self.sys_path = list(sys.path if sys_path is None else sys_path)
         self._threads: list[_Worker] = []
+        self._loaded: set = set()
         self.broken: str | None = None
 
     def start(self) -> float:
@@ -117,6 +118,26 @@ class InterpreterPool:
             self.close()
             raise PoolError("; ".join(errors))
         return time.perf_counter() - t0
+
+    def load(self, ref) -> str | None:
+        """Import the workload ``ref`` in every interpreter, one after another, the first time
+        it is asked for; None, or the first interpreter's failure (the pool is then broken).
+
+        One after another: on 3.12.1 two interpreters refusing a single-phase-init extension
+        at the same moment corrupt the heap (double free, SIGABRT); one refusal is clean.
+        """
+        if ref in self._loaded:
+            return None
+        request = pickle.dumps(("load", ref), pickle.HIGHEST_PROTOCOL)
+        for worker in self._threads:
+            write_frame(worker.task_w, request)
+            reply = read_frame(worker.reply_r)
+            if reply is None or reply[:1] == FAILED:
+                text = reply[1:].decode("utf-8", "replace") if reply is not None else "its loop ended"
+                self.broken = f"the workload could not be loaded ({text})"
+                return f"interpreter {worker.index}: {text}"
+        self._loaded.add(ref)
+        return None
 
     def call_many(self, payloads: list[bytes]) -> Replies:
         """Each payload to whichever interpreter is free; fails fast on the first failure (the
@@ -136,7 +157,8 @@ class InterpreterPool:
                 worker, index = busy.pop(fd)
                 reply = read_frame(fd)
                 if reply is None or reply[:1] == FAILED:
-                    worker.join(timeout=1)
+                    if reply is None:  # the loop ended: its thread says why once it is done
+                        worker.join(timeout=1)
                     text = (reply[1:].decode("utf-8", "replace") if reply is not None
                             else f"interpreter {worker.index}: {worker.error or 'its loop ended'}")
                     self.broken = f"an earlier call failed ({text})"

@@ -44,12 +44,27 @@ def refusal_line(text: str) -> str:
             f"run this workload with processes or threads ({found.group(0)})" + text[found.end():])
 
 
+def _load(ref) -> bytes:
+    """Import the workload here now: OK, or FAILED with the line naming why it cannot load."""
+    from harness.execution.backends.worker import load_cached
+
+    try:
+        load_cached(ref)
+    except BaseException as exc:  # noqa: BLE001 - an import may raise anything, SystemExit included
+        return FAILED + refusal_line(describe_exception(exc)).encode("utf-8", "replace")
+    return OK
+
+
 def handle(payload: bytes) -> bytes:
-    """One chunk: ``payload`` is pickle of (ref, Chunk); the reply is OK + the pickled TaskResult
-    (its pid and peak memory the host process's), or FAILED + one line."""
+    """One request: ``payload`` is pickle of ("load", ref) or ("chunk", ref, Chunk). A chunk's
+    reply is OK + the pickled TaskResult (its pid and peak memory the host process's), a
+    load's is OK alone; a failure's is FAILED + one line."""
     where = "a chunk"
     try:
-        ref, chunk = pickle.loads(payload)
+        request = pickle.loads(payload)
+        if request[0] == "load":
+            return _load(request[1])
+        _, ref, chunk = request
         where = chunk.where
         result = run_task(ref, chunk)  # thread_time: this interpreter's own thread's CPU
         result = dataclasses.replace(result, pid=os.getpid(), peak_rss=peak_rss_bytes())
