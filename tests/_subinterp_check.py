@@ -1,7 +1,7 @@
 """Run by another interpreter (3.12+) for tests/test_interpreters_backend.py: the interpreters
 backend driven directly, with real subinterpreters, printing one JSON object of what it saw.
 
-usage: PYTHON tests/_subinterp_check.py FAULTS_FOLDER (the repository root on PYTHONPATH)
+usage: PYTHON tests/_subinterp_check.py FAULTS_FOLDER [--faults] (the repository root on PYTHONPATH)
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _fault(backend_cls, ref, tasks, limit):
     return error, waited, _host_alive(pid)
 
 
-def main(folder):
+def main(folder, faults):
     sys.path.insert(0, folder)
     from harness.execution.backends.interpreters import InterpretersBackend
     from harness.execution.partition import make_chunks, make_tasks
@@ -65,12 +65,20 @@ def main(folder):
         out[f"map_{size}"] = [v for r in results for v in r.value] == expected
     backend.close()
     out["host_gone_after_close"] = not _host_alive(host)
+    if faults:
+        _faults(out)
+    print(json.dumps(out))
+
+
+def _faults(out):
+    from harness.execution.backends.interpreters import InterpretersBackend
+    from harness.execution.partition import make_tasks
+
     tasks = make_tasks(10, 2, "strong")
     out["raises"] = _fault(InterpretersBackend, "interp_faults:boom", tasks, 60)
     out["forever"] = _fault(InterpretersBackend, "interp_faults:forever", tasks, 1.0)
     out["refused"] = _fault(InterpretersBackend, "interp_refuses:work", tasks, 60)
-    print(json.dumps(out))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], "--faults" in sys.argv[2:])

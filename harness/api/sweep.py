@@ -96,6 +96,7 @@ class Sweep:
         from harness.execution.backends import DEFAULT_BACKENDS, availability, backend_trait
 
         self._not_here: dict[str, str] = {}
+        self._host_runs = True
         for name in self.config.backends:
             reason = availability(name)
             if reason and self.config.pythons and backend_trait(name, "stdlib_only", False):
@@ -159,8 +160,10 @@ class Sweep:
                 raise SweepError(f"--backends: {name} is not available here: {reason}; nor under any --python "
                                  "interpreter given (see harness list)")
             self._on_notice(f"{name} runs only under --python: not available in this interpreter ({reason})")
-        if self._not_here:
-            mine = tuple(b for b in self.host.config.backends if b not in self._not_here)
+        mine = tuple(b for b in self.host.config.backends if b not in self._not_here)
+        if not mine:
+            self._host_runs = False  # everything chosen runs elsewhere: this part has nothing to do
+        elif self._not_here:
             self.host = dataclasses.replace(self.host, config=dataclasses.replace(self.host.config, backends=mine))
         return placed
 
@@ -246,7 +249,8 @@ class Sweep:
                     # Memory as PSS (SWEEP_METRIC says why).
                     sampler = CpuSampler(self.config.sample_interval_s, memory=SWEEP_METRIC) \
                         if self.request.sampling else None
-                    self.host.run(sampler, skip, self.journal.repeats, events)
+                    if self._host_runs:
+                        self.host.run(sampler, skip, self.journal.repeats, events)
                     for index, other in enumerate(self.others, start=1):
                         other.run(sampler, skip, self.journal.repeats, events,
                                   on_facts=lambda facts, i=index: self._on_facts(i, facts))
