@@ -8,7 +8,6 @@ whose interpreter is missing skips and says which.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import subprocess
@@ -17,12 +16,12 @@ import time
 
 import pytest
 
-from harness.environment.pythons import find_built_python
 from harness.execution.backends import DEFAULT_BACKENDS, STDLIB_BACKENDS, availability, backend_class
 from harness.execution.backends import interpreters
 from harness.execution.backends.interpreters import InterpretersBackend
 from harness.execution.backends.subinterp_serve import refusal_line
 from tests._pace import scaled
+from tests._pythons import OLDER, PYTHONS, version_of
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HAS_312 = sys.version_info >= (3, 12)
@@ -32,23 +31,6 @@ REFUSES = ("import _curses  # single-phase init: an isolated interpreter refuses
            "def work(lo, hi):\n    return hi - lo\n")
 
 
-def _version(path: str) -> tuple[int, int] | None:
-    try:
-        out = subprocess.run([path, "-c", "import sys; print(*sys.version_info[:2])"], capture_output=True,
-                             text=True, timeout=30).stdout.split()
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return (int(out[0]), int(out[1])) if len(out) == 2 else None
-
-
-def _pythons_312_plus() -> list[str]:
-    candidates = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[2-9]*/bin/python3")))
-    candidates += [p for p in (find_built_python("gil")[0], find_built_python("ft")[0]) if p]
-    return [p for p in candidates if (_version(p) or (0, 0)) >= (3, 12)]
-
-
-PYTHONS = _pythons_312_plus()
-OLDER = [p for p in sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[01]*/bin/python3")))]
 needs_312 = pytest.mark.skipif(not PYTHONS, reason="no Python 3.12+ on this machine (pyenv, make python-gil/ft)")
 
 
@@ -145,7 +127,7 @@ def test_real_subinterpreters_exact_and_their_faults(python, tmp_path):
 
 def _pick(*wanted_versions) -> str | None:
     for python in PYTHONS:
-        if _version(python) in wanted_versions:
+        if version_of(python) in wanted_versions:
             return python
     return None
 
