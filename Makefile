@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: bench test test-all baseline compare compare-baseline report venv clean bench-sampler bench-pyperf \
-        bench-gate bench-ab bench-scale bench-bookkeeping bench-reproducibility bench-map benchmarks python-ft python-gil
+        bench-gate bench-ab bench-scale bench-bookkeeping bench-reproducibility bench-map bench-models benchmarks python-ft python-gil
 
 venv: $(STAMP)
 
@@ -93,6 +93,12 @@ bench-bookkeeping: $(STAMP)
 ## 1 MiB payloads (pickling) and memory per model; reports under reports/bench-map/.
 bench-map: $(STAMP)
 	$(BIN)/python benchmarks/map_axes.py $(MAP_ARGS)
+
+## Every model of issue 21: subinterpreters (3.12, 3.13, the gil and ft builds) against threads and
+## processes at n=10M, a user's uneven map workload under them, and the asyncio models' loop lag;
+## reports under reports/bench-models/ (MODELS_ARGS='--only lag --repeat 3').
+bench-models: $(STAMP)
+	$(BIN)/python benchmarks/models.py $(MODELS_ARGS)
 
 bench-reproducibility: $(STAMP)
 	$(BIN)/python benchmarks/reproducibility.py
