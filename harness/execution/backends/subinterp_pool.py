@@ -79,12 +79,13 @@ class _Worker(threading.Thread):
             self.error = f"{type(exc).__name__}: {exc}"
         self.ready.set()
         if self.error is None:
-            # Returns when the pool closes the task pipe; serve closes its two ends itself.
+            # Returns when the pool closes the task pipe; serve closes its two ends itself, so
+            # they are not closed again here (their numbers may belong to a new pipe by then).
             ended = interpreter_exec(handle, _SERVE, {"_harness_rfd": self.task_r, "_harness_wfd": self.reply_w})
             if ended is not None:
                 self.error = f"its interpreter's loop ended: {ended}"
-        if self.error is not None:
-            _close_all(self.task_r, self.reply_w)
+        else:
+            _close_all(self.task_r, self.reply_w)  # serve never ran
         if handle is not None:
             try:
                 destroy_interpreter(handle)
