@@ -13,8 +13,11 @@ this machine has (``--python``: pyenv's 3.12 and 3.13, make python-gil's and mak
 3. lag: poly at a size serial takes about 1 s on the GIL build, and the same on the
    free-threaded build: p99 loop lag of asyncio-thread, asyncio-process and asyncio-inline
    (the mistake: the whole second).
+4. startup: the start-up of interpreters against process pools started with ``spawn`` (a
+   fresh interpreter each, as the host is), on the GIL build: fork's 20 ms copies a warm
+   parent, which no interpreter pool can.
 
-Usage: python benchmarks/models.py [--out reports/bench-models] [--only interpreters,map,lag] [--repeat 6]
+Usage: python benchmarks/models.py [--out reports/bench-models] [--only interpreters,map,lag,startup] [--repeat 6]
 
 Measured on the shared 2-vCPU VM this project is built on (other sessions' jobs running; load
 averages in the output), FIGURES PENDING.
@@ -129,12 +132,20 @@ def report_lag(data: dict) -> None:
         print(f"{python:>10}: serial {_ms(serial and serial['median_s'])}; " + "; ".join(parts))
 
 
+def report_startup(data: dict) -> None:
+    for python in dict.fromkeys(r["python"] for r in data["runs"]):
+        parts = [f"{b} {_ms(r['startup_s'])} ({r.get('start_method') or '-'})" for b in
+                 ("pool", "process-executor", "interpreters") if (r := _find(data["runs"], python, b))]
+        print(f"{python:>10}: start-up " + ", ".join(parts))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join("reports", "bench-models"))
-    parser.add_argument("--only", default="interpreters,map,lag")
+    parser.add_argument("--only", default="interpreters,map,lag,startup")
     parser.add_argument("--repeat", default="6")
     parser.add_argument("--lag-n", default="7000000", help="poly's n for the lag sweep (serial about 1 s)")
+    parser.add_argument("--map-repeat", default="3", help="the map sweep only checks exactness: fewer repeats")
     options = parser.parse_args()
     pythons = interpreters_here()
     print("interpreters: " + ", ".join(f"{k} ({v})" for k, v in pythons.items()))
@@ -148,12 +159,17 @@ def main() -> int:
     if "map" in wanted:
         report_map(sweep("map", options.out, [
             *flags, "--workload", "uneven_work:work", "--items", "uneven_work:items", "--n", "1500",
-            "--backends", "serial,processes,interpreters", "--workers", "2", "--chunksize", "auto,static", *repeat]))
+            "--backends", "serial,processes,interpreters", "--workers", "2", "--chunksize", "auto,static",
+            "--repeat", options.map_repeat]))
     if "lag" in wanted:
         lag_flags = [a for kind in ("gil", "ft") if kind in pythons for a in ("--python", pythons[kind])]
         report_lag(sweep("lag", options.out, [
             *lag_flags, "--backends", "serial,asyncio-inline,asyncio-thread,asyncio-process", "--workers", "2",
             "--n", options.lag_n, *repeat, "--timeout", "600"]))
+    if "startup" in wanted and "gil" in pythons:
+        report_startup(sweep("startup", options.out, [
+            "--python", pythons["gil"], "--backends", "serial,pool,process-executor,interpreters", "--workers", "2",
+            "--n", "1000000", "--start-method", "spawn", "--repeat", "3"]))
     return 0
 
 
