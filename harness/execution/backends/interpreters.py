@@ -19,6 +19,7 @@ workload imports fails it with a line naming that module. Stdlib only: ``--pytho
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 
@@ -37,6 +38,8 @@ def subinterpreters_unavailable() -> str | None:
         return f"{need}; this is {sys.implementation.name} {version}"
     if sys.version_info[:2] < SUBINTERPRETERS_MIN:
         return f"{need}; this is Python {version}"
+    if os.name != "posix":  # the pool's pipes are waited on with select(), which Windows has for sockets only
+        return f"{need} on a POSIX system; this is {os.name}"
     try:
         subinterpreter_module()
     except ImportError as exc:
