@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: bench test test-all baseline compare compare-baseline report venv clean bench-sampler bench-pyperf \
-        bench-gate bench-ab bench-scale bench-bookkeeping bench-reproducibility bench-map benchmarks python-ft python-gil \
+        bench-gate bench-ab bench-scale bench-bookkeeping bench-reproducibility bench-map bench-models benchmarks python-ft python-gil \
         bench-history bench-history-detection bench-history-e2e bench-history-scale
 
 venv: $(STAMP)
@@ -108,6 +108,12 @@ bench-history-e2e: $(STAMP)
 
 bench-history-scale: $(STAMP)
 	$(BIN)/python benchmarks/history_scale.py
+
+## Every model of issue 21: subinterpreters (3.12, 3.13, the gil and ft builds) against threads and
+## processes at n=10M, a user's uneven map workload under them, and the asyncio models' loop lag;
+## reports under reports/bench-models/ (MODELS_ARGS='--only lag --repeat 3').
+bench-models: $(STAMP)
+	$(BIN)/python benchmarks/models.py $(MODELS_ARGS)
 
 bench-reproducibility: $(STAMP)
 	$(BIN)/python benchmarks/reproducibility.py

@@ -15,7 +15,7 @@ from typing import Optional, Sequence, Tuple
 __all__ = [
     "AmdahlFit", "MedianCI", "Summary", "amdahl_fit", "amdahl_predict", "amdahl_speedup",
     "efficiency", "iqr", "karp_flatt", "mean", "median", "median_ci", "median_ci_coverage",
-    "quartiles", "speedup", "speedup_interval", "stdev", "summarize",
+    "nearest_rank", "quartiles", "speedup", "speedup_interval", "stdev", "summarize",
 ]
 
 
@@ -48,6 +48,16 @@ def _check_workers(workers: int) -> int:
 def median(xs: Sequence[float]) -> float:
     """Median of xs (mean of the two middle values for even length)."""
     return float(statistics.median(_values(xs)))
+
+
+def nearest_rank(xs: Sequence[float], q: float) -> float:
+    """The q-quantile (0 < q <= 1) by the nearest-rank rule: the smallest value with at least a
+    fraction q of the values at or below it. It is always one of the values (a p99 of two
+    ticks is the larger), never an interpolation between a fast tick and a blocked one."""
+    if not 0 < q <= 1:
+        raise ValueError(f"q must be within (0, 1], got {q!r}")
+    values = sorted(_values(xs, "values"))
+    return float(values[max(math.ceil(q * len(values)), 1) - 1])
 
 
 def mean(xs: Sequence[float]) -> float:

@@ -113,3 +113,103 @@ def test_figure_suptitle_is_the_text_of_suptitle():
     figure.suptitle("a title")
     title = _compat.figure_suptitle(figure)
     assert title is not None and title.get_text() == "a title", "matplotlib's Figure._suptitle is gone"
+
+
+# -- isolated subinterpreters: each private call, in every 3.12+ interpreter on this machine ----
+# The venv may be older (3.11 here), so each canary runs in those interpreters as a subprocess.
+
+def _subinterpreter_pythons() -> list[str]:
+    from tests._pythons import PYTHONS
+
+    return sorted(set(PYTHONS + ([sys.executable] if sys.version_info >= (3, 12) else [])))
+
+
+SUBINTERPRETER_PYTHONS = _subinterpreter_pythons()
+
+
+def _canary(python: str, body: str) -> None:
+    import os
+    import subprocess
+    import textwrap
+
+    from harness.execution.backends.subinterp_host import LIGHT_PACKAGE
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = LIGHT_PACKAGE + "from harness import _compat\nimport sys\n" + textwrap.dedent(body)
+    result = subprocess.run([python, "-c", code], env=dict(os.environ, PYTHONPATH=repo), capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, f"{python}: {result.stderr.strip().splitlines()[-1:]}"
+
+
+needs_subinterpreters = pytest.mark.skipif(not SUBINTERPRETER_PYTHONS, reason="no Python 3.12+ on this machine")
+each_python = pytest.mark.parametrize("python", SUBINTERPRETER_PYTHONS)
+
+
+@needs_subinterpreters
+@each_python
+def test_subinterpreter_module_is_the_one_for_the_version(python):
+    _canary(python, """
+        module = _compat.subinterpreter_module()
+        expected = {(3, 12): "_xxsubinterpreters", (3, 13): "_interpreters"}.get(sys.version_info[:2],
+                                                                                  "concurrent.interpreters")
+        assert module.__name__ == expected, module.__name__
+        needed = {(3, 12): ("create", "destroy", "run_string", "RunFailedError"),
+                  (3, 13): ("create", "destroy", "exec", "new_config", "get_config")}.get(
+                      sys.version_info[:2], ("create", "ExecutionFailed"))
+        missing = [name for name in needed if not hasattr(module, name)]
+        assert not missing, f"{expected} lost {missing}"
+    """)
+
+
+@needs_subinterpreters
+@each_python
+def test_new_isolated_interpreter_is_isolated(python):
+    # The behavioural proof of the isolated config (own GIL, check_multi_interp_extensions):
+    # a single-phase-init extension is refused there.
+    _canary(python, """
+        handle = _compat.new_isolated_interpreter()
+        failure = _compat.interpreter_exec(handle, "import _curses", {})
+        assert failure and "does not support loading in subinterpreters" in failure, failure
+        _compat.destroy_interpreter(handle)
+    """)
+
+
+@needs_subinterpreters
+@each_python
+def test_interpreter_exec_binds_shared_values_and_returns_the_failure_line(python):
+    _canary(python, """
+        handle = _compat.new_isolated_interpreter()
+        ok = _compat.interpreter_exec(handle, "assert payload == b'x' and n == 3 and word == 'w'",
+                                      {"payload": b"x", "n": 3, "word": "w"})
+        assert ok is None, ok
+        assert _compat.interpreter_exec(handle, "assert n == 3", {}) is None  # __main__ persists between runs
+        failure = _compat.interpreter_exec(handle, "raise ValueError('boom')", {})
+        assert failure == "ValueError: boom", failure
+        _compat.destroy_interpreter(handle)
+    """)
+
+
+@needs_subinterpreters
+@each_python
+def test_destroy_interpreter_destroys_it(python):
+    _canary(python, """
+        handle = _compat.new_isolated_interpreter()
+        _compat.destroy_interpreter(handle)
+        try:
+            _compat.interpreter_exec(handle, "pass", {})
+        except Exception as exc:  # the interpreter is gone: its id is refused
+            assert "interpreter" in str(exc).lower() or "closed" in str(exc).lower(), exc
+        else:
+            raise AssertionError("an interpreter ran code after destroy_interpreter")
+    """)
+
+
+@needs_subinterpreters
+@each_python
+def test_interpreter_has_own_gil(python):
+    _canary(python, """
+        handle = _compat.new_isolated_interpreter()
+        own = _compat.interpreter_has_own_gil(handle)
+        assert own is (True if sys.version_info[:2] == (3, 13) else None), own
+        _compat.destroy_interpreter(handle)
+    """)

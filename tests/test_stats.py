@@ -18,8 +18,19 @@ def test_exported_names():
     assert sorted(stats.__all__) == [
         "AmdahlFit", "MedianCI", "Summary", "amdahl_fit", "amdahl_predict", "amdahl_speedup",
         "efficiency", "iqr", "karp_flatt", "mean", "median", "median_ci",
-        "median_ci_coverage", "quartiles", "speedup", "speedup_interval", "stdev", "summarize",
+        "median_ci_coverage", "nearest_rank", "quartiles", "speedup", "speedup_interval", "stdev", "summarize",
     ]
+
+
+def test_nearest_rank_is_always_one_of_the_values():
+    assert stats.nearest_rank([3.0, 1.0, 2.0], 0.5) == 2.0
+    assert stats.nearest_rank([0.001, 1.0], 0.99) == 1.0  # a p99 of two ticks is the late one
+    assert stats.nearest_rank(list(range(1, 101)), 0.99) == 99.0
+    assert stats.nearest_rank([5.0], 1.0) == 5.0
+    with pytest.raises(ValueError):
+        stats.nearest_rank([1.0], 0)
+    with pytest.raises(ValueError):
+        stats.nearest_rank([], 0.5)
 
 
 def test_import_stays_light():

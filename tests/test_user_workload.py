@@ -3,7 +3,7 @@
 import json
 import textwrap
 
-from harness.execution.backends import STDLIB_BACKENDS
+from harness.execution.backends import STDLIB_BACKENDS, availability
 
 USER_MODULE = textwrap.dedent('''
     """A user's workload: sum of (i * 7) % 13 over [lo, hi), with its exact oracle."""
@@ -28,7 +28,9 @@ def _write_module(tmp_path):
 
 def test_user_workload_runs_exactly_under_every_stdlib_backend_and_spawn(cli, tmp_path):
     folder = _write_module(tmp_path)
-    backends = ",".join(b for b in STDLIB_BACKENDS if b != "shared-nolock")
+    # asyncio-process's pool is process-executor's (tests/test_asyncio_models.py runs it).
+    backends = ",".join(b for b in STDLIB_BACKENDS if b not in ("shared-nolock", "asyncio-process")
+                        and availability(b) is None)
     for method in ("fork", "spawn"):
         out = tmp_path / f"out-{method}"
         result = cli("run", "--workload", "myworkload:crunch", "--backends", backends, "--workers", "1,3",

@@ -169,6 +169,9 @@ def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_c
     if wrong:
         lines.append(f"{len(wrong)} configuration(s) computed a wrong result: " +
                      "; ".join(f"{r.label}: {r.error}" for r in wrong[:3]))
+    from harness.analysis.mechanisms import model_lines  # the event loop's lag, and the mechanisms
+
+    lines.extend(model_lines(runs))
     return lines
 
 

@@ -30,7 +30,32 @@ from harness.results.model import RunResult
 from harness.results.repeats import RepeatRecord
 from harness.workloads import Workload
 
-__all__ = ["InterpreterPart", "OtherInterpreter", "resolve_watching_gil"]
+__all__ = ["InterpreterPart", "OtherInterpreter", "resolve_watching_gil", "unavailable_there"]
+
+# What each named backend's availability() says in another interpreter (one JSON line).
+_AVAILABILITY = ("import json, sys; from harness.execution.backends import availability; "
+                 "print(json.dumps({name: availability(name) for name in sys.argv[1:]}))")
+
+
+def unavailable_there(spec: PythonSpec, names: Sequence[str]) -> dict[str, str]:
+    """The backends of ``names`` that cannot run in the interpreter of ``spec``, each with why
+    (its own ``availability()``, asked there: a subinterpreter pool needs 3.12+ there, not
+    here). Only backends that can be unavailable are asked about; ExternalPythonError."""
+    from harness.execution.backends import Backend, backend_class
+
+    conditional = [n for n in names if getattr(backend_class(n).availability, "__func__", None)
+                   is not Backend.availability.__func__]
+    if not conditional:
+        return {}
+    try:
+        done = subprocess.run([spec.path, "-c", _AVAILABILITY, *conditional], capture_output=True, text=True,
+                              timeout=120, env=python_environment(spec))
+        answers = json.loads(done.stdout) if done.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        answers = None
+    if not isinstance(answers, dict):
+        raise ExternalPythonError(f"{spec.path}: could not ask which backends run there")
+    return {name: reason for name, reason in answers.items() if reason}
 
 
 def resolve_watching_gil(config: RunConfig):

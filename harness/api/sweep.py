@@ -96,9 +96,13 @@ class Sweep:
     def _check_backends(self) -> None:
         from harness.execution.backends import DEFAULT_BACKENDS, availability, backend_trait
 
+        self._not_here: dict[str, str] = {}
+        self._host_runs = True
         for name in self.config.backends:
             reason = availability(name)
-            if reason:
+            if reason and self.config.pythons and backend_trait(name, "stdlib_only", False):
+                self._not_here[name] = reason  # it may run under a --python interpreter (_place_backends)
+            elif reason:
                 raise SweepError(f"--backends: {name} is not available here: {reason} (see harness list)")
         refusing = [name for name in self.config.backends if backend_trait(name, "refuses_maps")]
         if not self.workload.is_map or not refusing:
@@ -135,9 +139,34 @@ class Sweep:
                       for spec in map(parse_python_spec, self.config.pythons)]
             main = interpreter_label(platform.python_version(), free_threaded_build(), None)
             check_distinct([("this interpreter", main)] + [(o.spec.text, o.label) for o in others])
+            return self._place_backends(others)
         except ExternalPythonError as exc:
             raise SweepError(f"--python {exc}") from None
-        return others
+
+    def _place_backends(self, others: list[OtherInterpreter]) -> list[OtherInterpreter]:
+        """Each interpreter runs the chosen backends that can run there: one unavailable here
+        runs only under --python, and one that runs nowhere is refused with its reason."""
+        from harness.api.interpreters import unavailable_there
+
+        placed, somewhere = [], set()
+        for other in others:
+            missing = unavailable_there(other.spec, other.config.backends)
+            keep = tuple(b for b in other.config.backends if b not in missing)
+            for name, reason in missing.items():
+                self._on_notice(f"{name} left out on Python {other.label}: {reason}")
+            somewhere.update(keep)
+            placed.append(dataclasses.replace(other, config=dataclasses.replace(other.config, backends=keep)))
+        for name, reason in self._not_here.items():
+            if name not in somewhere:
+                raise SweepError(f"--backends: {name} is not available here: {reason}; nor under any --python "
+                                 "interpreter given (see harness list)")
+            self._on_notice(f"{name} runs only under --python: not available in this interpreter ({reason})")
+        mine = tuple(b for b in self.host.config.backends if b not in self._not_here)
+        if not mine:
+            self._host_runs = False  # everything chosen runs elsewhere: this part has nothing to do
+        elif self._not_here:
+            self.host = dataclasses.replace(self.host, config=dataclasses.replace(self.host.config, backends=mine))
+        return placed
 
     def _resolve_baseline(self) -> None:
         """--baseline-python as the label of one of the sweep's interpreters (a label, or a
@@ -252,7 +281,8 @@ class Sweep:
                     # Memory as PSS (SWEEP_METRIC says why).
                     sampler = CpuSampler(self.config.sample_interval_s, memory=SWEEP_METRIC) \
                         if self.request.sampling else None
-                    self.host.run(sampler, skip, self.journal.repeats, events)
+                    if self._host_runs:
+                        self.host.run(sampler, skip, self.journal.repeats, events)
                     for index, other in enumerate(self.others, start=1):
                         other.run(sampler, skip, self.journal.repeats, events,
                                   on_facts=lambda facts, i=index: self._on_facts(i, facts))

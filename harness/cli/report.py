@@ -69,7 +69,8 @@ def command_list(args) -> int:
         except ImportError:
             description = ""
         state = "available" if reason is None else f"unavailable: {reason}"
-        print(f"  {name:<17} {state:<12} {description}" if reason is None else f"  {name:<17} {state}")
+        width = max([17] + [len(n) for n in BACKEND_NAMES])
+        print(f"  {name:<{width}} {state:<12} {description}" if reason is None else f"  {name:<{width}} {state}")
     print("\nRange workloads (fn(lo, hi) -> int, additive, with an exact oracle):")
     for name, workload in BUILTIN_WORKLOADS.items():
         reason = workload.unavailable()

@@ -72,7 +72,7 @@ def _timed_repeat(backend, ref, tasks, deadline, fn, sampler, in_process: bool) 
     cpu = cpu1 - cpu0
     if not in_process:  # worker processes report their own CPU time
         cpu += sum(r.cpu_s or 0.0 for r in results)
-    return Repeat(t1 - t0, cpu, t0, tuple(results), samples)
+    return Repeat(t1 - t0, cpu, t0, tuple(results), samples, loop_lag=backend.last_loop_lag())
 
 
 def measure(ctx: RunContext, config: RunConfig, workload: Workload, sampler, wants_more: Callable[[Measured], bool],

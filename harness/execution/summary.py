@@ -18,7 +18,7 @@ from harness.execution.backends import backend_class
 from harness.execution.map_results import worker_load
 from harness.execution.measure import Measured
 from harness.execution.plan import RunContext
-from harness.results.measures import CpuLoad, WorkerSpan
+from harness.results.measures import CpuLoad, LoopLag, WorkerSpan
 from harness.results.model import RunResult
 from harness.results.repeats import Repeat
 from harness.results.samples import mean_per_core, memory_use
@@ -85,6 +85,7 @@ def summarize(ctx: RunContext, config: RunConfig, workload: Workload, measured: 
         gil_reenabled=reenabled,
         warnings=tuple(warnings),
         memory=memory_use([r.samples for r in repeats]),
+        loop_lag=LoopLag.combine([r.loop_lag for r in repeats]),
         **_load_and_transfer(ctx, representative),
     )
 

@@ -91,11 +91,27 @@ def page_context(suite: Suite, plots, verdict, recommendations, comparison, file
         "reasons_note": reasons_note(),
         "chunksizes": table_view(chunksize_frame(suite), numeric=["workers", "n"], wrap=("auto", "static")),
         "environment": table_view(environment_frame(suite), wrap=("value",)),
+        **_models_section(suite),
         "comparison": comparison,
         "repeat": suite.config.get("repeat", "?"),
         "harness_version": suite.harness_version,
         "files": files,
     }
+
+
+def _models_section(suite: Suite) -> dict[str, Any]:
+    """The event loop's lag per asyncio model, and start-up and memory per model beside a
+    subinterpreter pool (each None, and no section, without such runs)."""
+    from harness.report.html import table_view
+    from harness.report.models_tables import (LOOP_LAG_NOTE, STARTUP_MEMORY_NOTE, loop_lag_frame,
+                                              startup_memory_frame)
+
+    return {"loop_lag": table_view(loop_lag_frame(suite), numeric=["workers", "n", "median", "throughput", "speedup",
+                                                                   "lag p50", "lag p99", "lag max", "ticks"]),
+            "loop_lag_note": LOOP_LAG_NOTE, "startup_memory_note": STARTUP_MEMORY_NOTE,
+            "startup_memory": table_view(startup_memory_frame(suite), numeric=["workers", "n", "start-up",
+                                                                               "memory peak", "processes seen",
+                                                                               "speedup"])}
 
 
 def build_report(suite: Suite, out_dir: "str | os.PathLike", *, baseline: Suite | None = None) -> list[str]:

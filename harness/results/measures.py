@@ -7,7 +7,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-__all__ = ["CpuLoad", "MemoryUse", "WorkerSpan"]
+__all__ = ["CpuLoad", "LoopLag", "MemoryUse", "WorkerSpan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,4 +92,64 @@ class MemoryUse:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "MemoryUse":
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True, slots=True)
+class LoopLag:
+    """How late an asyncio event loop's heartbeat ticked while the work ran (schema 6).
+
+    A heartbeat coroutine asks to wake every few milliseconds; each tick's delay is how much
+    later than asked it woke, which is how long any other coroutine (a request handler) would
+    have waited then. ``p50_s`` and ``p99_s`` are the nearest-rank percentiles of one repeat's
+    delays (of a run: the median over its timed repeats), ``max_s`` the worst delay seen, and
+    ``ticks`` how many delays were read (of a run: in all its timed repeats). A loop that a
+    computation blocked has few ticks, one of them as late as the computation was long.
+    """
+
+    p50_s: float
+    p99_s: float
+    max_s: float
+    ticks: int
+
+    def __post_init__(self) -> None:
+        for name in ("p50_s", "p99_s", "max_s"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"loop_lag.{name} must be a finite number >= 0, got {value!r}")
+        if not self.p50_s <= self.p99_s <= self.max_s:
+            raise ValueError(f"loop_lag: need p50_s <= p99_s <= max_s, got {self.p50_s}, {self.p99_s}, {self.max_s}")
+        if isinstance(self.ticks, bool) or not isinstance(self.ticks, int) or self.ticks < 1:
+            raise ValueError(f"loop_lag.ticks must be an integer >= 1, got {self.ticks!r}")
+
+    @classmethod
+    def of_delays(cls, delays) -> "LoopLag | None":
+        """One repeat's lag from its ticks' delays in seconds; None without a tick."""
+        from harness.stats import nearest_rank
+
+        values = [max(float(d), 0.0) for d in delays]
+        if not values:
+            return None
+        return cls(p50_s=round(nearest_rank(values, 0.5), 6), p99_s=round(nearest_rank(values, 0.99), 6),
+                   max_s=round(max(values), 6), ticks=len(values))
+
+    @classmethod
+    def combine(cls, lags) -> "LoopLag | None":
+        """A run's lag from its repeats': the median repeat's percentiles (one odd repeat does
+        not move them), the worst tick of all and every tick counted; None without any."""
+        from harness.stats import median
+
+        known = [lag for lag in lags if lag is not None]
+        if not known:
+            return None
+        p50, p99 = median([lag.p50_s for lag in known]), median([lag.p99_s for lag in known])
+        worst = max(lag.max_s for lag in known)
+        return cls(p50_s=round(min(p50, p99), 6), p99_s=round(min(p99, worst), 6), max_s=worst,
+                   ticks=sum(lag.ticks for lag in known))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "LoopLag":
         return cls(**{f.name: data[f.name] for f in fields(cls)})

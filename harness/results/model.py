@@ -11,12 +11,12 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from harness.chunksizes import series_name
-from harness.results.measures import CpuLoad, MemoryUse, WorkerSpan
+from harness.results.measures import CpuLoad, LoopLag, MemoryUse, WorkerSpan
 from harness.results.facts import Capacity, Interpreter, Machine, PythonFacts, facts_from
 from harness.results.key import RunKey
 from harness.results.verdict import Verdict
 
-__all__ = ["STATUSES", "WorkerSpan", "CpuLoad", "MemoryUse", "RunResult", "Suite"]
+__all__ = ["STATUSES", "WorkerSpan", "CpuLoad", "MemoryUse", "LoopLag", "RunResult", "Suite"]
 
 STATUSES = ("ok", "failed", "timeout", "skipped")
 
@@ -123,6 +123,9 @@ class RunResult:
     # interpreter, or --baseline-python's): how much faster than that, with its interval.
     baseline_speedup: float | None = None
     baseline_speedup_ci95: tuple[float, float] | None = None
+    # The asyncio offload models: their event loop's lag while the work ran (schema 6); null
+    # for every other backend, and in older files.
+    loop_lag: LoopLag | None = None
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -178,6 +181,7 @@ class RunResult:
         data["worker_items"] = None if self.worker_items is None else list(self.worker_items)
         data["worker_busy_s"] = None if self.worker_busy_s is None else list(self.worker_busy_s)
         data["memory"] = self.memory.to_dict() if self.memory else None
+        data["loop_lag"] = self.loop_lag.to_dict() if self.loop_lag else None
         data["warnings"] = list(self.warnings)
         return data
 
@@ -200,6 +204,7 @@ class RunResult:
             if data.get(name) is not None:
                 kwargs[name] = tuple(data[name])
         kwargs["memory"] = MemoryUse.from_dict(data["memory"]) if data.get("memory") else None
+        kwargs["loop_lag"] = LoopLag.from_dict(data["loop_lag"]) if data.get("loop_lag") else None
         kwargs["warnings"] = tuple(data.get("warnings") or ())
         return cls(**kwargs)
 

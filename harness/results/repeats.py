@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, Sequence
 
 from harness.results.key import RunKey
+from harness.results.measures import LoopLag
 from harness.results.samples import CpuSamples, MemorySamples, compact_memory
 from harness.results.timeline import compact_timeline
 
@@ -104,6 +105,8 @@ class Repeat:
     # The interleaved pass that timed it (1, 2, ...; None one by one): repeats of two
     # configurations in the same pass ran seconds apart, so their ratio cancels a slow spell.
     pass_index: int | None = None
+    # An asyncio offload model's event-loop lag during this repeat (None for other backends).
+    loop_lag: LoopLag | None = None
 
     @property
     def total(self) -> int:
@@ -127,7 +130,8 @@ class Repeat:
                        "memory": None if memory is None else compact_memory(memory).to_dict()}
         return {"wall_s": self.wall_s, "cpu_s": self.cpu_s, "start": self.start,
                 "task_results": [r.to_dict() for r in self.task_results], "samples": samples,
-                "reference_s": self.reference_s, "check": self.check, "pass_index": self.pass_index}
+                "reference_s": self.reference_s, "check": self.check, "pass_index": self.pass_index,
+                "loop_lag": None if self.loop_lag is None else self.loop_lag.to_dict()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Repeat":
@@ -138,7 +142,8 @@ class Repeat:
             memory=MemorySamples.from_dict(raw["memory"]) if raw.get("memory") else None)  # older lines: none
         return cls(wall_s=float(data["wall_s"]), cpu_s=float(data["cpu_s"]), start=float(data["start"]),
                    task_results=tuple(TaskResult.from_journal(r) for r in data["task_results"]), samples=samples,
-                   reference_s=data.get("reference_s"), check=data.get("check"), pass_index=data.get("pass_index"))
+                   reference_s=data.get("reference_s"), check=data.get("check"), pass_index=data.get("pass_index"),
+                   loop_lag=LoopLag.from_dict(data["loop_lag"]) if data.get("loop_lag") else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,9 @@ SCHEMA_VERSION history:
        - in the config: baseline_python (--baseline-python).
        - per suite capacity: capacity_after (--capacity: the probe again after the sweep).
        Older files load with these null.
+  6 -- adds, compatibly: per run loop_lag (the asyncio offload models: p50_s, p99_s, max_s and
+       ticks of an event-loop heartbeat's delays while the work ran; null for other backends),
+       and the same per repeat in the journal. Older files load with loop_lag null.
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ __all__ = [
     "remove_stale_temporaries",
 ]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 RESULTS_NAME = "results.json"
 
 

@@ -107,6 +107,8 @@ class Backend(abc.ABC):
     - ``has_startup``: ``start()`` builds something reused across repeats (timed as startup_s);
     - ``uses_start_method``: it honours ``--start-method``;
     - ``thread_based``: its workers are threads sharing this interpreter's GIL;
+    - ``interpreter_per_worker``: each worker is an isolated subinterpreter with its own GIL
+      (PEP 684), in one process: parallel like processes, what crosses to it pickled;
     - ``exact_by_design``: False for a lesson in lost updates (a wrong total is then expected,
       not a failure), with ``locked_twin`` naming the same model with its Lock;
     - ``can_chunk``: it hands chunks of any size to whichever worker is free (``--chunksize``);
@@ -118,6 +120,8 @@ class Backend(abc.ABC):
       verdict's recommendation among configurations tied within noise;
     - ``style``: (colour, marker) in every figure, or None for one picked from the name;
     - ``pickles_items()``: items and results cross to its workers by pickle;
+    - ``last_loop_lag()``: the event-loop lag its last ``run`` measured, for a model that
+      runs its work from an asyncio event loop (``results.model.LoopLag``), else None;
     - ``options_from(config)``: its own constructor keywords from a RunConfig;
     - ``availability()``: None, or why it cannot run here (``harness list`` shows it).
 
@@ -140,6 +144,8 @@ class Backend(abc.ABC):
     # Workers are threads of this interpreter sharing its GIL, if it has one: on a GIL build
     # pure-Python work does not scale, and the GIL, not the cores, explains it.
     thread_based: ClassVar[bool] = False
+    # Each worker is an isolated subinterpreter with a GIL of its own, all in one process.
+    interpreter_per_worker: ClassVar[bool] = False
     # False for a lesson in lost updates (shared state without its Lock): a wrong total is its
     # expected outcome, not a failure of the sweep; locked_twin names the same model with the Lock.
     exact_by_design: ClassVar[bool] = True
@@ -196,6 +202,11 @@ class Backend(abc.ABC):
 
     def close(self, kill: bool = False) -> None:
         """Release everything; ``kill`` means at once, without waiting for work."""
+
+    def last_loop_lag(self):
+        """The ``LoopLag`` of the last ``run()``: how late an event loop's heartbeat ticked while
+        the work ran (asyncio offload models); None for a backend without an event loop."""
+        return None
 
     # For backends built on a concurrent.futures-style executor (see collect_futures).
     timeout_text: ClassVar[str] = "timed out; workers killed"

@@ -1,108 +1,109 @@
-"""interpreters: concurrent.futures.InterpreterPoolExecutor (Python 3.14+), one pool per configuration.
+"""interpreters: a pool of isolated subinterpreters, each with its own GIL (PEP 684), on
+CPython 3.12, 3.13 and 3.14+.
 
-Each worker is a thread of this process running its own subinterpreter, and each
-subinterpreter has its own GIL, so pure-Python work can use several cores without the
-cost of processes. Nothing is shared: the executor pickles the function and its arguments
-into the subinterpreter, which imports their modules afresh. So a task travels as
-``(ref, task)`` to ``harness.execution.backends.interpreters._interpreter_task``, which looks the
-workload up by name there; the function object the runner offers is not used. Each
-subinterpreter gets the parent's ``sys.path`` first, so user workloads on a path added at
-run time resolve the same way. Extension modules without subinterpreter support (numpy
-today) cannot be imported there; such a workload fails with the import error.
+N interpreters, each driven by its own thread, run pure-Python work on N cores inside one
+process: no GIL is shared, and nothing else is either. Each interpreter imports the workload
+afresh, by name; chunks and their results cross the boundary pickled, through a pipe.
 
-Faults: a task that raises (or calls sys.exit) fails the run with its text. A repeat past
-its deadline raises RunTimeout, but like any thread the hung worker cannot be killed: it is
-abandoned and recorded (``base.abandon_threads``) so that ``harness run`` does not wait on
-it at exit. A worker that calls os._exit ends the whole process.
+The pool lives in a child process of the harness (``subinterp_host``), started once per
+configuration (per pass, interleaved) and reused by its repeats; ``startup_s`` is that
+child's start plus its interpreters'. The child is what makes a deadline enforceable: a
+running subinterpreter cannot be stopped, but its process can be killed. The low-level
+modules differ per version (``_xxsubinterpreters`` on 3.12, ``_interpreters`` on 3.13, the
+public ``concurrent.interpreters`` on 3.14); ``harness._compat`` holds those calls.
 
-This module imports only the standard library, and nothing 3.14-only until start().
+Faults: a chunk that raises, or calls sys.exit, fails the run with its line; one past the
+deadline ends it as a timeout, with the host killed; a single-phase-init extension the
+workload imports fails it with a line naming that module. Stdlib only: ``--python`` runs it.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
+import os
+import pickle
 import sys
 
-from harness._compat import executor_threads
-from harness.execution.backends.base import Backend, WorkerFailure, abandon_threads
-from harness.execution.backends.worker import warm_up
+from harness._compat import SUBINTERPRETERS_MIN, subinterpreter_module
+from harness.execution.backends.base import Backend, RunTimeout, WorkerFailure
+from harness.execution.backends.subinterp_host import HostedPool, HostError, HostTimeout
 
-__all__ = ["InterpretersBackend"]
-
-_MIN_VERSION = (3, 14)
+__all__ = ["InterpretersBackend", "subinterpreters_unavailable"]
 
 
-def _interpreter_task(ref, task):
-    """Runs inside a subinterpreter: the task via ``worker.run_task``, failures as one line."""
-    from harness.execution.backends.worker import run_task
-
-    return run_task(ref, task)
-
-
-def _path_script(paths: list[str]) -> str:
-    """Source that puts the parent's sys.path entries first in a new interpreter."""
-    return f"import sys\nsys.path[:0] = [p for p in {paths!r} if p not in sys.path]\n"
+def subinterpreters_unavailable() -> str | None:
+    """None where isolated subinterpreters can run, else why not (one line)."""
+    version = sys.version.split()[0]
+    need = f"needs CPython {'.'.join(map(str, SUBINTERPRETERS_MIN))}+ (a GIL per interpreter, PEP 684)"
+    if sys.implementation.name != "cpython":
+        return f"{need}; this is {sys.implementation.name} {version}"
+    if sys.version_info[:2] < SUBINTERPRETERS_MIN:
+        return f"{need}; this is Python {version}"
+    if os.name != "posix":  # the pool's pipes are waited on with select(), which Windows has for sockets only
+        return f"{need} on a POSIX system; this is {os.name}"
+    try:
+        subinterpreter_module()
+    except ImportError as exc:
+        return f"{need}; this Python {version} has no subinterpreter module ({exc})"
+    return None
 
 
 class InterpretersBackend(Backend):
     name = "interpreters"
     plainness = 45
     style = ("#ad494a", "p")
-    description = ("concurrent.futures.InterpreterPoolExecutor: one subinterpreter (own GIL) per worker thread, "
-                   "Python 3.14+; pool started once per configuration, start-up recorded apart")
-    # Threads of this process: its process_time() already counts their CPU.
-    kind = "thread"
+    description = ("isolated subinterpreters, one GIL each (PEP 684), one thread per interpreter, in one child "
+                   "process; Python 3.12+; pool started once per configuration, start-up recorded apart")
+    # The work runs in the host process, whose tasks report their own CPU time (each
+    # interpreter's thread's) and whose memory the sampler reads with the harness's.
+    kind = "process"
+    has_startup = True
+    stdlib_only = True
+    interpreter_per_worker = True
+    timeout_text = "timed out; the interpreter pool's process was killed"
 
     @classmethod
-    def pickles_items(cls) -> bool:  # items cross into each subinterpreter pickled
+    def pickles_items(cls) -> bool:  # items and results cross into each interpreter pickled
         return True
-    has_startup = True
-    timeout_text = ("timed out; interpreters run in threads of this process and cannot be killed, "
-                    "so the hung one was abandoned")
 
     def __init__(self, workers, start_method=None):
         super().__init__(workers, start_method)
-        self._executor = None
+        self._host: HostedPool | None = None
 
     @classmethod
     def availability(cls):
-        if sys.version_info < _MIN_VERSION or not hasattr(cf, "InterpreterPoolExecutor"):
-            return ("needs Python 3.14+ (concurrent.futures.InterpreterPoolExecutor); "
-                    f"this is Python {sys.version.split()[0]}")
-        return None
+        return subinterpreters_unavailable()
 
-    def _make_executor(self) -> cf.Executor:
-        # The initializer is pickled into each new interpreter; the builtin exec travels
-        # by name, with the source and a fresh namespace as its arguments.
-        return cf.InterpreterPoolExecutor(
-            self.workers, thread_name_prefix="harness-interp",
-            initializer=exec, initargs=(_path_script(list(sys.path)), {}),
-        )
+    @property
+    def host_pid(self) -> int | None:
+        """The host process's pid while the pool runs (for tests: it must be gone after close)."""
+        return None if self._host is None else self._host.pid
 
     def start(self):
         reason = self.availability()
         if reason:
             raise WorkerFailure(f"interpreters: {reason}")
-        self._executor = self._make_executor()
-        # Worker threads, and their interpreters, start on submit: start them all now.
-        cf.wait([self._executor.submit(warm_up) for _ in range(self.workers)])
+        host = HostedPool(self.workers)
+        try:
+            host.start(list(sys.path))
+        except HostError as exc:
+            raise WorkerFailure(f"the interpreter pool did not start: {exc}") from None
+        self._host = host
 
     def run(self, ref, tasks, deadline, fn=None):
-        if self._executor is None:
+        if self._host is None:
             raise WorkerFailure("the interpreter pool is not running (closed after an earlier failure)")
-        return self.collect_futures([self._executor.submit(_interpreter_task, ref, task) for task in tasks], deadline)
-
-    def describe_failure(self, exc):
-        # The task wrapper raises RuntimeError with the worker's own one-line description.
-        text = " ".join(str(exc).split())
-        return text if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {text}"
+        payloads = [pickle.dumps(("chunk", ref, task), pickle.HIGHEST_PROTOCOL) for task in tasks]
+        try:
+            replies = self._host.run(ref, payloads, deadline)
+        except HostTimeout:
+            self.close(kill=True)
+            raise RunTimeout(self.timeout_text) from None
+        except HostError as exc:
+            self.close(kill=True)
+            raise WorkerFailure(str(exc)) from None
+        return [pickle.loads(reply) for reply in replies]
 
     def close(self, kill=False):
-        executor, self._executor = self._executor, None
-        if executor is None:
-            return
-        if kill:
-            # A hung interpreter's thread would hold up interpreter exit; harness run checks
-            # the abandoned threads and exits without waiting on them.
-            abandon_threads(executor_threads(executor))
-        executor.shutdown(wait=not kill, cancel_futures=True)
+        host, self._host = self._host, None
+        if host is not None:
+            host.kill() if kill else host.close()

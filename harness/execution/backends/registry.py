@@ -43,6 +43,10 @@ _BUILTIN = {
     "loky": "harness.execution.backends.loky_backend:LokyBackend",
     "dask": "harness.execution.backends.dask_backend:DaskBackend",
     "interpreters": "harness.execution.backends.interpreters:InterpretersBackend",
+    "asyncio-inline": "harness.execution.backends.asyncio_offload:AsyncioInlineBackend",
+    "asyncio-thread": "harness.execution.backends.asyncio_offload:AsyncioThreadBackend",
+    "asyncio-process": "harness.execution.backends.asyncio_offload:AsyncioProcessBackend",
+    "asyncio-interpreter": "harness.execution.backends.asyncio_offload:AsyncioInterpreterBackend",
 }
 # A name --backends can take in a comma list: lower case, digits, '-' and '_'; not "all".
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
