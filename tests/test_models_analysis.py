@@ -3,7 +3,8 @@ section for them, on literal RunResults."""
 
 from __future__ import annotations
 
-from harness.analysis.loop_lag import blocked, items_per_second, loop_lag_lines, switch_interval_lines
+from harness.analysis.loop_lag import (blocked, items_per_second, loop_lag_lines, loop_lag_summary,
+                                      switch_interval_lines)
 from harness.analysis.mechanisms import (crossing_lines, interpreter_memory_lines, model_lines, own_gil_lines)
 from harness.analysis.speedup import attach_speedups, verdict_lines
 from harness.results.model import LoopLag, MemoryUse, RunResult, Suite
@@ -41,6 +42,19 @@ def test_loop_lag_lines_compare_the_models_least_lag_first():
     assert line.endswith("asyncio-inline@1 (9.8 M items/s, 0.98x serial's throughput) blocked it: p99 1.01 s "
                          "(max 1.03 s), 99% of its 1.02 s, the whole computation, as CPU work called straight from a "
                          "coroutine does.")
+
+
+def test_the_short_answer_gives_each_models_p99_lag_on_one_line():
+    from harness.analysis.answer import LINE_WIDTH, MAX_LINES, answer_lines
+    from harness.analysis.verdict import build_verdict
+
+    runs = _loop_sweep()
+    line = loop_lag_summary(runs)
+    assert line == ("Event-loop lag p99 at n=10,000,000: asyncio-process@2 3.00 ms, asyncio-thread@2 52.0 ms, "
+                    "asyncio-inline@1 1.01 s (blocked).")
+    assert loop_lag_summary(runs[:1]) is None  # no model ran from a loop: no line
+    lines = answer_lines(build_verdict(runs), runs)
+    assert line in lines and len(lines) <= MAX_LINES and all(len(x) <= LINE_WIDTH for x in lines)
 
 
 def test_switch_interval_under_the_gil_and_without_it():

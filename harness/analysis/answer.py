@@ -6,7 +6,8 @@
    on what its build costs and buys;
 3. at most MAX_REASONS reasons why other models lost;
 4. the chunksize advice, where the answer's model was swept over chunksizes;
-5. the host's noise, last when it did not blur anything.
+5. the event loop's p99 lag per asyncio model, where some ran from a loop;
+6. the host's noise, last when it did not blur anything.
 
 Everything else the verdict knows (``speedup.verdict_lines``) is for ``--verbose`` and the
 report's sections. Pure: strings out.
@@ -17,6 +18,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from harness.analysis.chunking import chunksize_choices
+from harness.analysis.loop_lag import loop_lag_summary
 from harness.analysis.noise import noise_line
 from harness.analysis.ties import compare_times
 from harness.execution.backends import is_baseline, is_thread_based
@@ -182,7 +184,9 @@ def answer_lines(verdict: Verdict, runs: Sequence[RunResult], *, logical_cpus: i
         answer += [line for line in (_interpreter_line(lb, runs, verdict, facts) for lb in labels) if line]
     answer += _gil_reenabled(runs, interpreters)
     chunk = _chunk_advice(verdict, runs)
-    tail = ([chunk] if chunk else []) + ([noise_line(noise)] if noise is not None and not noise.blurred else [])
+    lag = loop_lag_summary(runs, verdict.baseline.python if verdict.baseline else None)
+    quiet_noise = [noise_line(noise)] if noise is not None and not noise.blurred else []
+    tail = ([chunk] if chunk else []) + ([lag] if lag else []) + quiet_noise
     room = max(0, MAX_LINES - len(head) - len(answer) - len(tail))
     # Reasons about the configurations a reader weighs (a model at one worker is its curve's start),
     # one per model: three lines on the same GIL would crowd out the others.

@@ -120,9 +120,14 @@ def unpaired_ratio(numerator: Sequence[float], denominator: Sequence[float]) -> 
     return Estimate(value, ci, UNPAIRED, len(logs))
 
 
-# Which estimator the tie rule and the verdict use (benchmarks/answer_stability.py measured each:
-# see its docstring): "unpaired" always, "paired" where PAIRED_MIN passes pair up, "auto" the same.
-RATIO_METHOD = "unpaired"
+# Which estimator the tie rule and the verdict use: "paired" where PAIRED_MIN passes pair up (else
+# unpaired), "unpaired" always, "auto" the same as paired. benchmarks/answer_stability.py measured
+# both on 5 back-to-back runs of two sweeps on a 2-vCPU VM: only the paired rule kept the answer
+# (each run's tied set held every other run's winner) in both; the unpaired one crowned a winner
+# that excluded another run's. Paired intervals were wider (median 32% and 49% of the point
+# against 22% and 38%) and covered another run's point more often in the sweep where both fell
+# short (65% against 50%): a slow spell that hits a pass hits both sides of its ratio.
+RATIO_METHOD = "paired"
 
 
 def ratio_estimate(numerator: Sequence[float], numerator_passes: Sequence[int | None] | None,

@@ -16,7 +16,7 @@ from harness.results.model import RunResult
 from harness.text import format_seconds
 
 __all__ = ["BLOCKED_SHARE", "DEFAULT_SWITCH_INTERVAL_S", "blocked", "items_per_second", "lag_runs",
-           "loop_lag_lines", "switch_interval_lines"]
+           "loop_lag_lines", "loop_lag_summary", "switch_interval_lines"]
 
 # A loop whose p99 delay is at least this share of the repeat was blocked by the work itself.
 BLOCKED_SHARE = 0.5
@@ -63,6 +63,33 @@ def _model_text(run: RunResult, first: bool) -> str:
             f"p50 {format_seconds(lag.p50_s)}){pickling}")
 
 
+def _fastest_per_model(runs: Sequence[RunResult]) -> dict[tuple, dict[str, RunResult]]:
+    """Per (interpreter, workload, n, scaling): each model that measured its loop, at its fastest run."""
+    groups: dict[tuple, dict[str, RunResult]] = {}
+    for run in lag_runs(runs):
+        group = groups.setdefault((run.python, run.workload, run.n, run.scaling), {})
+        best = group.get(run.series)
+        if best is None or run.median_s < best.median_s:
+            group[run.series] = run
+    return groups
+
+
+def loop_lag_summary(runs: Sequence[RunResult], python: str | None = None) -> str | None:
+    """The short answer's line on the event loop: each model's p99 lag, least first, for the
+    largest size measured on ``python`` (else the first interpreter that measured one):
+    "Event-loop lag p99 at n=...: asyncio-process@2 3.0 ms, asyncio-thread@2 52 ms, asyncio-inline@1
+    1.02 s (blocked)". None when no model ran from a loop."""
+    groups = _fastest_per_model(runs)
+    if not groups:
+        return None
+    mine = [key for key in groups if key[0] == python] or [key for key in groups if key[0] == next(iter(groups))[0]]
+    key = max(mine, key=lambda k: k[2])
+    ordered = sorted(groups[key].values(), key=lambda r: (blocked(r), r.loop_lag.p99_s))
+    texts = [f"{r.series}@{r.workers} {format_seconds(r.loop_lag.p99_s)}" + (" (blocked)" if blocked(r) else "")
+             for r in ordered]
+    return f"Event-loop lag p99 at n={key[2]:,}: " + ", ".join(texts) + "."
+
+
 def loop_lag_lines(runs: Sequence[RunResult]) -> list[str]:
     """Per interpreter and size, every model that ran from an event loop, least lag first:
     "Event-loop lag at n=...: asyncio-process@2 (...) kept the loop within p99 3.00 ms ...;
@@ -71,14 +98,8 @@ def loop_lag_lines(runs: Sequence[RunResult]) -> list[str]:
     Each model at its fastest worker count; a blocked loop's line says it was the whole
     computation. Lines only where some model measured its loop.
     """
-    measured = lag_runs(runs)
     several = len({r.python for r in runs}) > 1
-    groups: dict[tuple, dict[str, RunResult]] = {}
-    for run in measured:
-        group = groups.setdefault((run.python, run.workload, run.n, run.scaling), {})
-        best = group.get(run.series)
-        if best is None or run.median_s < best.median_s:
-            group[run.series] = run
+    groups = _fastest_per_model(runs)
     lines = []
     for (python, workload, n, _scaling), chosen in groups.items():
         ordered = sorted(chosen.values(), key=lambda r: (blocked(r), r.loop_lag.p99_s))
