@@ -50,7 +50,7 @@ def test_the_short_answer_gives_each_models_p99_lag_on_one_line():
 
     runs = _loop_sweep()
     line = loop_lag_summary(runs)
-    assert line == ("Event-loop lag p99 at n=10,000,000: asyncio-process@2 3.00 ms, asyncio-thread@2 52.0 ms, "
+    assert line == ("Event-loop lag p99: asyncio-process@2 3.00 ms, asyncio-thread@2 52.0 ms, "
                     "asyncio-inline@1 1.01 s (blocked).")
     assert loop_lag_summary(runs[:1]) is None  # no model ran from a loop: no line
     lines = answer_lines(build_verdict(runs), runs)

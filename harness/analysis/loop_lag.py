@@ -77,8 +77,8 @@ def _fastest_per_model(runs: Sequence[RunResult]) -> dict[tuple, dict[str, RunRe
 def loop_lag_summary(runs: Sequence[RunResult], python: str | None = None) -> str | None:
     """The short answer's line on the event loop: each model's p99 lag, least first, for the
     largest size measured on ``python`` (else the first interpreter that measured one):
-    "Event-loop lag p99 at n=...: asyncio-process@2 3.0 ms, asyncio-thread@2 52 ms, asyncio-inline@1
-    1.02 s (blocked)". None when no model ran from a loop."""
+    "Event-loop lag p99: asyncio-process@2 3.00 ms, asyncio-thread@2 52.0 ms, asyncio-inline@1 1.01 s
+    (blocked)". None when no model ran from a loop."""
     groups = _fastest_per_model(runs)
     if not groups:
         return None
@@ -87,7 +87,7 @@ def loop_lag_summary(runs: Sequence[RunResult], python: str | None = None) -> st
     ordered = sorted(groups[key].values(), key=lambda r: (blocked(r), r.loop_lag.p99_s))
     texts = [f"{r.series}@{r.workers} {format_seconds(r.loop_lag.p99_s)}" + (" (blocked)" if blocked(r) else "")
              for r in ordered]
-    return f"Event-loop lag p99 at n={key[2]:,}: " + ", ".join(texts) + "."
+    return "Event-loop lag p99: " + ", ".join(texts) + "."
 
 
 def loop_lag_lines(runs: Sequence[RunResult]) -> list[str]:
