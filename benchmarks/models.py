@@ -19,8 +19,8 @@ this machine has (``--python``: pyenv's 3.12 and 3.13, make python-gil's and mak
 
 Usage: python benchmarks/models.py [--out reports/bench-models] [--only interpreters,map,lag,startup] [--repeat 6]
 
-Measured on the shared 2-vCPU VM this project is built on (other sessions' jobs running; load
-averages in the output), FIGURES PENDING.
+Measured on the shared 2-vCPU VM this project is built on (load averages in the output): the
+figures are in the README's "Subinterpreters and asyncio offload".
 """
 
 from __future__ import annotations

@@ -234,3 +234,20 @@ def test_report_keeps_interpreters_apart(tmp_path):
     summary = (tmp_path / "summary.md").read_text()
     assert "| model | workers | Python 3.13.15t | Python 3.13.15 |" in summary
     assert "| threads | 2 | 1.94× | 0.91× |" in summary
+
+
+def test_build_model_on_one_baseline_shows_every_panels_lines():
+    """Every panel of the common-baseline figure reaches the sweep's highest point: a limit set
+    panel by panel once froze the shared axis at the first panel's top (serial: 1.0x)."""
+    from types import SimpleNamespace
+
+    from harness.report.plots_matrix import matrix_baseline_figure
+
+    runs = attach_speedups([_run("serial", 1, 1.0, python="3.11.7", free=False, gil=True),
+                            _run("threads", 2, 1.1, cpu=1.0, python="3.11.7", free=False, gil=True),
+                            _run("processes", 2, 0.52, python="3.11.7", free=False, gil=True),
+                            _run("serial", 1, 1.2), _run("threads", 2, 0.62), _run("processes", 2, 0.61)])
+    runs = [r.replace(baseline_speedup=1.0 / r.median_s) for r in runs]
+    fig, _caption = matrix_baseline_figure(SimpleNamespace(runs=tuple(runs)))
+    tops = [ax.get_ylim()[1] for ax in fig.axes if ax.get_visible() and ax.lines]
+    assert tops and all(top >= 1.0 / 0.52 for top in tops), tops

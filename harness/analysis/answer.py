@@ -76,13 +76,16 @@ def _answer(verdict: Verdict, several: bool) -> str:
 def _fitted_list(choices: Sequence[Choice], several: bool, template: str) -> str:
     """``template`` with as many of ``choices`` (name and speedup) as fit LINE_WIDTH, "+N more" for the rest."""
     line = ""
-    for count in range(min(len(choices), _LISTED_TIED), 0, -1):
-        listed = ", ".join(f"{_name(c, several)} {_speed(c)}" for c in choices[:count])
-        more = f" (+{len(choices) - count} more)" if len(choices) > count else ""
-        line = template.format(listed + more)
-        if len(line) <= LINE_WIDTH:
-            break
-    return line
+    # Interpreter labels make names long: past one listed, a shorter opening before "+N more".
+    for form in (template, template.replace("Fastest, tied within noise at", "Tied at")):
+        for count in range(min(len(choices), _LISTED_TIED), 0, -1):
+            listed = ", ".join(f"{_name(c, several)} {_speed(c)}" for c in choices[:count])
+            more = f" (+{len(choices) - count} more)" if len(choices) > count else ""
+            line = form.format(listed + more)
+            if len(line) <= LINE_WIDTH:
+                return line
+    # Still too long (long interpreter labels): the count alone, the names in --verbose and the report.
+    return template.replace("Fastest, tied within noise at", "Tied at").format(f"{len(choices)} configurations")
 
 
 def _build(entry: Interpreter | None) -> str:

@@ -95,8 +95,9 @@ def noise_line(noise: HostNoise, width: int = 120) -> str:
                        if noise.resolvable is not None else "")
             line = f"This host's speed varied ±{noise.spread:.0%} during the sweep ({worst.name}{also}){resolve}."
         else:
-            resolve = (f"; it resolves differences down to ~{noise.resolvable:.0%}" if noise.resolvable is not None
-                       else "")
+            # The spread can exceed what is resolved: repeats timed side by side share a slow spell.
+            resolve = (f"; side by side, differences down to ~{noise.resolvable:.0%} resolve"
+                       if noise.resolvable is not None else "")
             line = f"Host noise: ±{noise.spread:.0%} ({worst.name}{also}){resolve}."
         if len(line) <= width:
             break

@@ -246,9 +246,9 @@ def _report(plan: AbPlan, args, comparison) -> int:
 
 def _measure_and_judge(plan: AbPlan, args):
     """The rounds, with progress, then the comparison; exceptions go to :func:`command_ab`."""
-    from harness.cli.run import _progress
+    from harness.cli.progress import progress_bar
 
-    progress, on_progress = _progress(args.quiet)
+    progress, on_progress = progress_bar(args.quiet)
     with terminate_as_exception():
         try:
             if progress:

@@ -61,10 +61,10 @@ def _range_request(args, tokens: list[str]):
 
 def _with_progress(quiet: bool, work):
     """Run ``work(on_progress)`` under the rich bar (on a terminal), SIGTERM as an exception."""
-    from harness.cli.run import _progress
+    from harness.cli.progress import progress_bar
     from harness.execution.signals import terminate_as_exception
 
-    progress, on_progress = _progress(quiet)
+    progress, on_progress = progress_bar(quiet)
     with terminate_as_exception():
         if progress:
             progress.start()

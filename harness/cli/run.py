@@ -13,6 +13,7 @@ import sys
 from harness.config import ConfigError
 from harness import exit_codes
 from harness.cli.errors import print_error
+from harness.cli.progress import progress_bar
 from harness.execution.signals import Terminated
 
 __all__ = ["command_run", "summary_lines"]
@@ -46,24 +47,6 @@ def summary_lines(suite) -> list[str]:
     return lines
 
 
-def _progress(quiet: bool):
-    """A rich progress bar on a terminal; nothing when quiet or when stderr is not a terminal."""
-    if quiet or not sys.stderr.isatty():
-        return None, (lambda done, total, label: None)
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    progress = Progress(TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-    task = progress.add_task("starting", total=None)
-
-    def update(done: int, total: int, label: str) -> None:
-        # Drawn at once: a step shorter than the bar's refresh interval would never show its label.
-        progress.update(task, completed=done, total=total, description=label, refresh=True)
-
-    return progress, update
-
-
 def _exit_now_if_threads_abandoned(code: int) -> int:
     """Exit at once when a timed-out worker thread still runs; else return ``code``.
 
@@ -87,7 +70,7 @@ def _exit_now_if_threads_abandoned(code: int) -> int:
 def command_run(args, config_from_args) -> int:
     from harness.api import Sweep, SweepError, SweepRequest
 
-    progress, on_progress = _progress(args.quiet)
+    progress, on_progress = progress_bar(args.quiet)
     try:
         config = None if args.resume else config_from_args(args)
         request = SweepRequest(config=config, out=args.out, resume=args.resume, capacity=args.capacity,

@@ -53,6 +53,8 @@ def _matrix(ctx: "PlotContext", field: str, ylabel: str):
     fig = new_figure(11, 3.3 * panel_rows + 1.0)
     axes = fig.subplots(panel_rows, cols, squeeze=False, sharey=True).ravel()
     workers = sorted({r.workers for r in rows} | {1})
+    top = max([1.0] + [v for r in rows for v in r.speedups if v is not None]
+              + ([max(workers)] if field == "speedup" else []))
     for ax, model in zip(axes, models):
         mine = [r for r in rows if r.series == model]
         for index, label in enumerate(labels):
@@ -67,7 +69,9 @@ def _matrix(ctx: "PlotContext", field: str, ylabel: str):
         ax.axhline(1.0, color="0.75", linewidth=0.8, zorder=1)
         workers_axis(ax, workers)
         ax.set_title(model)
-        ax.set_ylim(bottom=0)
+        # One limit for every panel, set once the data is known: a limit set per panel stops the
+        # shared axis autoscaling, and the first panel's top would clip the others.
+        ax.set_ylim(0, top * 1.08)
         ax.set_ylabel(ylabel)
     for ax in axes[len(models):]:
         ax.set_visible(False)

@@ -27,16 +27,10 @@ import sys
 import time
 
 from harness.execution.backends.frames import FrameTimeout, read_frame, write_frame
+from harness.execution.backends.subinterp_boot import LIGHT_PACKAGE
 
 __all__ = ["LIGHT_PACKAGE", "HostedPool", "HostError", "HostTimeout", "main"]
 
-# Registers the harness package without running its __init__, which re-exports the whole
-# public API (the orchestrator, the report): the host and each interpreter need only the
-# stdlib part, and the full import took 0.34 s per interpreter against 0.18 s (3.13.0, a
-# loaded machine). Run before the first `import harness...` in a fresh interpreter.
-LIGHT_PACKAGE = ("import sys as _s, importlib.util as _u\n"
-                 "if 'harness' not in _s.modules:\n"
-                 "    _s.modules['harness'] = _u.module_from_spec(_u.find_spec('harness'))\n")
 # Started as `python -c`, since `-m` would run the package's __init__ first.
 _START = ("import sys\nsys.path.insert(0, sys.argv[1])\n" + LIGHT_PACKAGE +
           "from harness.execution.backends.subinterp_host import main\nmain(int(sys.argv[2]), int(sys.argv[3]))\n")

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from harness._compat import destroy_interpreter, interpreter_exec, new_isolated_interpreter
 from harness.execution.backends.frames import read_frame, write_frame
-from harness.execution.backends.subinterp_host import LIGHT_PACKAGE
+from harness.execution.backends.subinterp_boot import LIGHT_PACKAGE
 from harness.execution.backends.subinterp_serve import FAILED
 
 __all__ = ["InterpreterPool", "PoolError", "Replies"]
