@@ -18,6 +18,7 @@ out of the default sweep.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import concurrent.futures as cf
 import sys
@@ -63,8 +64,9 @@ class _OnTheLoop(Backend):
         finally:
             self._lag = beat.stop()
 
+    @abc.abstractmethod
     async def _offload(self, ref, tasks, deadline, fn) -> list:
-        raise NotImplementedError
+        """Each model's own part: how the chunks leave the loop and come back, in order."""
 
     async def _gather(self, awaitables, deadline) -> list:
         """Await every chunk by the deadline; the first failure fails the run."""
