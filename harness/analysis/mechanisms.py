@@ -117,7 +117,8 @@ def interpreter_memory_lines(runs: Sequence[RunResult]) -> list[str]:
             continue
         others = [r for r in _peers(run, runs) if r.memory is not None and r.memory.metric == run.memory.metric]
         threads = [r for r in others if is_thread_based(r.backend)]
-        procs = [r for r in others if r in _process_peers(run, runs)]
+        process_peers = _process_peers(run, runs)
+        procs = [r for r in others if r in process_peers]
         against = [_memory_text(min(group, key=lambda r: r.memory.peak_bytes)) for group in (threads, procs) if group]
         line = (f"Memory{_where(run, runs)} ({run.memory.metric.upper()}, the harness and its child processes): "
                 f"{_memory_text(run)}: "

@@ -19,7 +19,7 @@ from typing import Sequence
 from harness.analysis.explain import Explanation, chosen_explanations
 from harness.analysis.noise import host_noise
 from harness.analysis.speedup import best_run
-from harness.analysis.ties import compare_times, simplest, speedup_estimate, tied_with
+from harness.analysis.ties import Comparison, compare_times, simplest, speedup_estimate
 from harness.execution.backends import is_baseline, is_exact_by_design
 from harness.results.facts import Capacity, Interpreter
 from harness.results.model import RunResult
@@ -90,10 +90,9 @@ def _reason(explained: Explanation, several: bool) -> VerdictReason:
                          explained.kinds, explained.brief_line(where))
 
 
-def _resolvable(best: RunResult, pool: Sequence[RunResult]) -> float | None:
+def _resolvable(comparisons: Sequence[Comparison]) -> float | None:
     """The median half-width, relative, of the intervals best was compared by."""
-    widths = sorted(w / 2 for w in (compare_times(best, r).ratio.relative_width for r in pool if r is not best)
-                    if w is not None)
+    widths = sorted(w / 2 for w in (c.ratio.relative_width for c in comparisons) if w is not None)
     return widths[len(widths) // 2] if widths else None
 
 
@@ -116,16 +115,19 @@ def build_verdict(runs: Sequence[RunResult], *, logical_cpus: int | None = None,
         best, tied, resolvable = best_weak, [], None
     else:
         best = min(pool, key=lambda r: (r.median_s, r.workers)) if pool else None
-        tied = [c.other for c in tied_with(best, pool)] if best is not None else []
-        resolvable = _resolvable(best, pool) if best is not None else None
+        # Every candidate compared with best once: the tie rule and the noise it resolved read the same.
+        comparisons = [compare_times(best, r) for r in pool if r is not best] if best is not None else []
+        tied = [c.other for c in comparisons if c.tied]
+        resolvable = _resolvable(comparisons) if best is not None else None
     recommended = simplest([best] + tied) if best is not None else None
     contenders = {id(r) for r in [best, *tied] if r is not None}
     reasons = tuple(_reason(e, several) for e in chosen_explanations(runs, gil_enabled, logical_cpus)
                     if id(e.run) not in contenders)
+    choices = {id(r): choice_of(r, baseline_run) for r in [best, *tied] if r is not None}  # recommended among them
     verdict = Verdict(
-        best=None if best is None else choice_of(best, baseline_run),
-        tied=tuple(choice_of(r, baseline_run) for r in sorted(tied, key=lambda r: r.median_s)),
-        recommended=None if recommended is None else choice_of(recommended, baseline_run),
+        best=None if best is None else choices[id(best)],
+        tied=tuple(choices[id(r)] for r in sorted(tied, key=lambda r: r.median_s)),
+        recommended=None if recommended is None else choices[id(recommended)],
         baseline=baseline,
         host_noise=host_noise(runs, capacity, resolvable),
         reasons=reasons,

@@ -39,8 +39,7 @@ def _planned_keys(namespace) -> frozenset:
 def _sweep(tokens: list[str]):
     from harness.cli.ab import gate_sweep
 
-    namespace, sweep, modules = gate_sweep(tokens)
-    return namespace, sweep, modules
+    return gate_sweep(tokens)
 
 
 def _range_request(args, tokens: list[str]):
@@ -101,7 +100,8 @@ def command_run(args, tokens: list[str]) -> int:
         if not args.quiet and sys.stderr.isatty():
             sys.stderr.write(f"{len(todo)} commit(s) to measure, {len(skipped)} already in {store.where}\n")
         try:
-            outcome = _with_progress(args.quiet, lambda on_progress: measure_range(store, request, on_progress))
+            outcome = _with_progress(args.quiet, lambda on_progress: measure_range(store, request, on_progress,
+                                                                                   (todo, skipped)))
         except (KeyboardInterrupt, Terminated) as exc:
             left = len(pending_commits(store, request)[0])
             sys.stderr.write(f"harness history run: interrupted; the worktrees are removed, {left} commit(s) still to "

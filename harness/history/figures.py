@@ -18,9 +18,10 @@ from typing import Sequence
 from harness.history.regressions import StepReport
 from harness.history.store import SeriesHistory
 from harness.report.axes import GridSpacing, fixed_grid, grid_shape, new_figure, to_png
+from harness.report.plots import Plot
 from harness.report.series import backend_colour, backend_marker
 
-__all__ = ["Group", "TrendFigure", "detail_figure", "group_histories", "overview_figure"]
+__all__ = ["Group", "detail_figure", "group_histories", "overview_figure"]
 
 _MAX_TICK_LABELS = 40  # every commit's sha below the axis up to this many commits
 _MAX_OVERVIEW_POINTS = 200
@@ -34,16 +35,6 @@ class Group:
     title: str
     anchor: str
     series: tuple[SeriesHistory, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class TrendFigure:
-    """A rendered figure: ``name`` is its PNG's file stem."""
-
-    name: str
-    title: str
-    caption: str
-    png: bytes
 
 
 def group_histories(histories: Sequence[SeriesHistory]) -> list[Group]:
@@ -98,7 +89,7 @@ def _mark_steps(ax, steps: Sequence[StepReport], top: bool) -> None:
                         va="top", ha="right", color="#5b6472")
 
 
-def detail_figure(group: Group, steps: Sequence[StepReport], name: str) -> TrendFigure:
+def detail_figure(group: Group, steps: Sequence[StepReport], name: str) -> Plot:
     """Time (top) and speedup (bottom) of every line of the group over commits, steps marked."""
     # A fixed layout: constrained layout measures every tick label, a second per figure.
     fig = new_figure(10.5, 6.4, constrained=False)
@@ -126,7 +117,7 @@ def detail_figure(group: Group, steps: Sequence[StepReport], name: str) -> Trend
                "between the last commit before the step and the first after it.")
     if others:
         caption += " Also stepped: " + ", ".join(others) + "."
-    return TrendFigure(name, group.title, caption, to_png(fig))
+    return Plot(name, group.title, caption, to_png(fig), wide=True)
 
 
 def _thinned(xs: list[int], ys: list[float], most: int = _MAX_OVERVIEW_POINTS) -> tuple[list, list]:
@@ -138,7 +129,7 @@ def _thinned(xs: list[int], ys: list[float], most: int = _MAX_OVERVIEW_POINTS) -
             [statistics.median(ys[i:i + size]) for i in range(0, len(ys), size)])
 
 
-def overview_figure(groups: Sequence[Group], stepped: set[str], name: str, title: str) -> TrendFigure:
+def overview_figure(groups: Sequence[Group], stepped: set[str], name: str, title: str) -> Plot:
     """Small multiples: per group, each line's median time relative to its first commit's.
 
     A fixed grid (constrained layout costs seconds on 30 panels), each line thinned to at most
@@ -162,4 +153,4 @@ def overview_figure(groups: Sequence[Group], stepped: set[str], name: str, title
     caption = ("Every configuration group at a glance: each line's median time over commits (by first-parent "
                "position), relative to its first measured commit (1.0). Groups with steps are titled in red and "
                "have a figure of their own.")
-    return TrendFigure(name, title, caption, to_png(fig))
+    return Plot(name, title, caption, to_png(fig), wide=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from typing import Sequence
 
 from harness.history.commits import commit_info
 from harness.history.database import HistoryError
@@ -64,6 +63,4 @@ def sweep_record(path: str, repo: str, commit: str | None = None, branch: str | 
 
 def prepare_sweeps(request: IngestRequest) -> list[SweepRecord]:
     """Every file checked first: one bad file adds none of them."""
-    records: Sequence[SweepRecord] = [sweep_record(path, request.repo, request.commit, request.branch)
-                                      for path in request.paths]
-    return list(records)
+    return [sweep_record(path, request.repo, request.commit, request.branch) for path in request.paths]

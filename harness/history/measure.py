@@ -76,10 +76,12 @@ def _measure_one(store: HistoryStore, request: RangeRequest, commit: CommitInfo)
 
 
 def measure_range(store: HistoryStore, request: RangeRequest,
-                  on_progress: Callable[[int, int, str], None] = lambda done, total, label: None) -> RangeOutcome:
-    """Measure and store every pending commit, oldest first. AbRunError (a run that could not
-    run), GitError or HistoryError stop it; what was stored before stays stored."""
-    todo, skipped = pending_commits(store, request)
+                  on_progress: Callable[[int, int, str], None] = lambda done, total, label: None,
+                  pending=None) -> RangeOutcome:
+    """Measure and store every pending commit, oldest first (``pending``: pending_commits's
+    answer when the caller already asked it). AbRunError (a run that could not run), GitError
+    or HistoryError stop it; what was stored before stays stored."""
+    todo, skipped = pending if pending is not None else pending_commits(store, request)
     os.makedirs(request.out, exist_ok=True)
     measured = []
     for number, commit in enumerate(todo):

@@ -9,14 +9,13 @@ from disk offline; each file is written atomically.
 
 from __future__ import annotations
 
-import base64
 import os
-import struct
 from typing import Sequence
 
-from harness.history.figures import Group, TrendFigure, detail_figure, group_histories, overview_figure
+from harness.history.figures import Group, detail_figure, group_histories, overview_figure
 from harness.history.regressions import StepReport, find_steps
 from harness.history.store import HistoryStore, SeriesHistory
+from harness.report.html import figure_view
 from harness.results.storage import atomic_write_bytes
 
 __all__ = ["ALL_FIGURES_UP_TO", "build_history_report"]
@@ -26,13 +25,6 @@ HISTORY_TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "te
 # the groups that stepped (the small multiples show the rest).
 ALL_FIGURES_UP_TO = 8
 _PREFIXES = ("trend-", "overview-")
-
-
-def _figure_view(figure: TrendFigure) -> dict:
-    width, height = struct.unpack(">II", figure.png[16:24])
-    return {"title": figure.title, "caption": figure.caption, "file": f"{figure.name}.png", "width": width,
-            "height": height, "anchor": figure.name,
-            "src": "data:image/png;base64," + base64.b64encode(figure.png).decode("ascii")}
 
 
 def _value(value: float, unit: str) -> str:
@@ -46,7 +38,7 @@ def _value(value: float, unit: str) -> str:
 
 
 def _step_row(step: StepReport) -> dict:
-    where = step.commit.sha[:10] if step.contiguous else f"{step.previous.sha[:10]}..{step.commit.sha[:10]}"
+    where = step.commit.short if step.contiguous else f"{step.previous.short}..{step.commit.short}"
     return {"cls": "bad" if step.worse else "good", "series": step.series.config.without_python().label,
             "python": step.series.interpreter.label, "metric": step.metric.title,
             "kind": "regression" if step.worse else "improvement", "commit": where,
@@ -87,7 +79,7 @@ def _write_figures(out: str, sections: list[dict]) -> None:
         for figure in section["figures"]:
             atomic_write_bytes(os.path.join(out, f"{figure.name}.png"), figure.png)
             made.add(f"{figure.name}.png")
-        section["figures"] = [_figure_view(f) for f in section["figures"]]
+        section["figures"] = [figure_view(f) for f in section["figures"]]
     for entry in os.listdir(out):  # figures of an earlier page that this one no longer has
         if entry.endswith(".png") and entry.startswith(_PREFIXES) and entry not in made:
             os.unlink(os.path.join(out, entry))
@@ -109,7 +101,7 @@ def build_history_report(store: HistoryStore, out: str, threshold: float, alpha:
         "title": "Benchmark history", "store": store.where, "branch": branch, "threshold": threshold * 100,
         "sections": sections, "regressions": [_step_row(s) for s in steps if s.open],
         "closed": sum(1 for s in steps if not s.open),
-        "commits": [{"sha": c.sha[:10], "position": c.position, "date": c.author_date[:10],
+        "commits": [{"sha": c.short, "position": c.position, "date": c.author_date[:10],
                      "subject": c.subject or ""} for c in reversed(commits)],
         "harness_version": __version__,
     }

@@ -19,10 +19,9 @@ INTERPRETER_STYLES = (("#444444", "-", "s"), ("#d62728", "--", "o"), ("#1f77b4",
 def matrix_figure(ctx: "PlotContext"):
     """Speedup vs workers per model (panels), per interpreter (series), each against its own
     serial; None for one interpreter."""
-    drawn = _matrix(ctx, "speedup", "speedup vs serial (×)")
-    if drawn is None:
+    fig = _matrix(ctx, "speedup", "speedup vs serial (×)")
+    if fig is None:
         return None
-    fig = drawn
     fig.suptitle("Build × model: speedup per model on each interpreter", fontweight="bold")
     return fig, ("Each panel is one concurrency model; each line one interpreter, against its own serial run "
                  "at the same size. On a GIL build threads stay near 1×; on a free-threaded build they can "

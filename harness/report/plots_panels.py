@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from harness.analysis.chunking import chunk_order
-from harness.chunksizes import is_static
+from harness.chunksizes import chunk_suffix
 from harness.execution.backends import is_baseline
 from harness.report.axes import CPU_LINE_NOTE, grid_shape, legend_below, mark_logical_cpus, new_figure, workers_axis
 from harness.report.series import runs_at, time_unit
@@ -33,7 +33,7 @@ def too_many_series(ctx: "PlotContext") -> bool:
 
 
 def _chunk_name(run) -> str:
-    return "static" if is_static(run.chunksize) else f"cs={run.chunksize}"
+    return chunk_suffix(run.chunksize).strip() or "static"
 
 
 def _panels(ctx: "PlotContext", n: int):
@@ -56,8 +56,9 @@ def by_backend_figure(ctx: "PlotContext", value: Callable, *, ylabel: str, title
     panels, groups = _panels(ctx, n)
     if not panels:
         return None
-    chunks = sorted({name for _, lines in panels for name in lines},
-                    key=lambda name: chunk_order("static" if name == "static" else name[3:]))
+    # Ordered by the chunksize itself (16 after 4), not by its label.
+    sizes = {name: group[0].chunksize for _, lines in panels for name, group in lines.items()}
+    chunks = sorted(sizes, key=lambda name: chunk_order(sizes[name]))
     colour = {name: _CHUNK_COLOURS[i % len(_CHUNK_COLOURS)] for i, name in enumerate(chunks)}
     rows, cols = grid_shape(len(panels), 3)
     fig = new_figure(11, 3.1 * rows + 1.1)

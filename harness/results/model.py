@@ -169,9 +169,7 @@ class RunResult:
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["times_s"] = list(self.times_s)
-        data["ci_s"] = list(self.ci_s) if self.ci_s else None
-        data["ci95_s"] = list(self.ci95_s) if self.ci95_s else None
-        for name in _PAIRS[2:]:
+        for name in _PAIRS:
             value = getattr(self, name)
             data[name] = list(value) if value else None
         data["repeat_passes"] = None if self.repeat_passes is None else list(self.repeat_passes)

@@ -119,7 +119,6 @@ class AsyncioInlineBackend(_OnTheLoop):
 
 class AsyncioThreadBackend(_OnTheLoop, ThreadExecutorBackend):
     name = "asyncio-thread"
-    in_default_sweep = False
     style = ("#9edae5", "<")
     description = ("asyncio.to_thread from a running event loop, on a default executor of N threads; the loop's "
                    "lag recorded (under the GIL: the switch interval)")
@@ -134,7 +133,6 @@ class AsyncioThreadBackend(_OnTheLoop, ThreadExecutorBackend):
 
 class AsyncioProcessBackend(_OnTheLoop, ProcessExecutorBackend):
     name = "asyncio-process"
-    in_default_sweep = False
     style = ("#ffbb78", "X")
     description = ("loop.run_in_executor with a ProcessPoolExecutor from a running event loop; the loop's lag "
                    "recorded (it only pickles)")
@@ -160,7 +158,6 @@ def _path_script(paths: list[str]) -> str:
 
 class AsyncioInterpreterBackend(_OnTheLoop, ThreadExecutorBackend):
     name = "asyncio-interpreter"
-    in_default_sweep = False
     thread_based = False  # each worker thread runs its own interpreter, with its own GIL
     interpreter_per_worker = True
     style = ("#c49c94", "h")
