@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import statistics
 
 import pytest
 
@@ -12,6 +13,7 @@ from harness.history.database import HistoryError, open_database
 from harness.history.ingest import sweep_record
 from harness.history.records import MachineKey
 from harness.history.schema import SCHEMA_VERSION, statements
+from harness.history.series import metric_series
 from harness.history.store import HistoryStore
 from harness.results.facts import Machine
 from harness.results.storage import load_suite, save_suite
@@ -57,6 +59,9 @@ def test_a_sweep_round_trips_with_its_commit_and_samples(url, results, repo, tmp
     run = next(r for r in suite.runs if r.backend == "threads")
     assert len(point.values.times_s) == len(run.times_s) == 5
     assert point.values.reference_s == run.reference_times_s
+    serial = next(r for r in suite.runs if r.backend == "serial")
+    per_reference = statistics.median(t / r for t, r in zip(serial.times_s, serial.reference_times_s))
+    assert point.values.baseline_per_reference == pytest.approx(per_reference)
     assert point.values.busy_cores == pytest.approx(run.cpu.busy_cores)
     assert point.values.status == "ok"
     assert by_backend["threads"].key.machine == MachineKey.of(suite.machine)
@@ -98,7 +103,8 @@ def _version(url):
 
 
 def test_a_version_1_store_is_migrated_and_keeps_its_data(url, results, repo, tmp_path):
-    """Migration 1 -> 2: commit subjects (old commits have none) and the points index."""
+    """Migrations 1 -> 3: commit subjects (old commits have none) and the points index, then the
+    baseline per reference."""
     if url.endswith(".sqlite"):
         connection = sqlite3.connect(url, isolation_level=None)
         dialect, mark = "sqlite", "?"
@@ -113,12 +119,67 @@ def test_a_version_1_store_is_migrated_and_keeps_its_data(url, results, repo, tm
     connection.execute(f"INSERT INTO commits (sha, author_date, position) VALUES ({mark}, {mark}, {mark})",
                        (repo[1][0], "2024-01-01T00:00:00+00:00", 1))
     connection.close()
-    assert SCHEMA_VERSION == 2 and _version(url) == 2  # opening migrated it
+    assert SCHEMA_VERSION == 3 and _version(url) == 3  # opening migrated it
     with HistoryStore.open(url) as store:
         assert store.commit(repo[1][0]).subject is None
         store.add(record(results, repo, 1, tmp_path))  # the same commit: its subject is filled in now
         assert store.commit(repo[1][0]).subject == "commit 1"
         assert store.counts()["commits"] == 1
+
+
+def test_a_version_2_store_is_migrated_and_its_speedups_read_undivided(url, results, repo, tmp_path):
+    """Migration 2 -> 3: points stored before it have no baseline per reference, so their
+    series' speedup is serial's median over each repeat, as version 2 judged it."""
+    with HistoryStore.open(url, create=True) as store:
+        store.add(record(results, repo, 1, tmp_path))
+        store.db.execute("ALTER TABLE points DROP COLUMN baseline_per_reference")  # as version 2 made it
+        store.db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    with HistoryStore.open(url) as store:
+        store.add(record(results, repo, 2, tmp_path))
+        histories = store.load()
+    assert _version(url) == 3
+    threads = next(h for h in histories if h.key.config.backend == "threads")
+    old, new = (p.values for p in threads.points)
+    assert old.baseline_per_reference is None and new.baseline_per_reference is not None
+    speedup = next(m for m in metric_series(threads) if m.metric.name == "speedup")
+    first = speedup.samples.row(0)
+    assert statistics.median(first) == pytest.approx(old.speedup, rel=0.05)
+
+
+def _host_changed(template, path, commit, seed, threads_time=1.0, threads_reference=1.0) -> str:
+    """A sweep at ``commit`` whose threads run's repeats (and the reference loops beside them)
+    took ``threads_time`` (``threads_reference``) times as long; serial's did not change."""
+    scaled_results(template, path, commit, seed=seed)
+    suite = load_suite(path)
+    runs = tuple(r.replace(times_s=tuple(t * threads_time for t in r.times_s), median_s=r.median_s * threads_time,
+                           reference_times_s=tuple(t * threads_reference for t in r.reference_times_s))
+                 if r.backend == "threads" else r for r in suite.runs)
+    save_suite(suite.replace(runs=runs), path)
+    return path
+
+
+def test_the_speedup_is_divided_by_the_reference_loop_as_the_time_is(url, results, repo, tmp_path):
+    """A machine half as fast while threads ran (its reference loop, on threads' own workers,
+    took twice as long too) keeps threads' speedup; a lock that doubles threads' time alone
+    halves it."""
+    path, shas = repo
+    sweeps = [_host_changed(results, str(tmp_path / "quiet.json"), shas[0], 1),
+              _host_changed(results, str(tmp_path / "slow-host.json"), shas[1], 2, threads_time=2.0,
+                            threads_reference=2.0),
+              _host_changed(results, str(tmp_path / "lock.json"), shas[2], 3, threads_time=2.0)]
+    with HistoryStore.open(url, create=True) as store:
+        for sweep in sweeps:
+            store.add(sweep_record(sweep, path))
+        threads = next(h for h in store.load() if h.key.config.backend == "threads")
+    speedup = next(m for m in metric_series(threads) if m.metric.name == "speedup")
+    quiet, slow_host, lock = (statistics.median(speedup.samples.row(i)) for i in range(3))
+    assert slow_host == pytest.approx(quiet, rel=0.05)
+    assert lock == pytest.approx(quiet / 2, rel=0.05)
+    undivided = []  # what the wall times alone would have said
+    for sweep in sweeps[:2]:
+        runs = {r.backend: r for r in load_suite(sweep).runs}
+        undivided.append(runs["serial"].median_s / runs["threads"].median_s)
+    assert undivided[1] == pytest.approx(undivided[0] / 2, rel=0.05)
 
 
 def _fingerprint(path) -> tuple:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from harness.history.regressions import StepReport
-from harness.history.store import SeriesHistory
+from harness.history.store import COLUMN, SeriesHistory
 from harness.report.axes import GridSpacing, fixed_grid, grid_shape, new_figure, to_png
 from harness.report.plots import Plot
 from harness.report.series import backend_colour, backend_marker
@@ -52,7 +52,7 @@ def group_histories(histories: Sequence[SeriesHistory]) -> list[Group]:
 
 def _line(history: SeriesHistory, metric: str) -> tuple[list[int], list[float]]:
     """Per commit: its position and the median (of time) or the speedup, over its ok runs."""
-    column = 4 if metric == "time" else 7  # median_s, speedup in POINT_COLUMNS
+    column = COLUMN["median_s" if metric == "time" else "speedup"]
     xs: list[int] = []
     ys: list[list[float]] = []
     for commit, row in zip(history.commits, history.rows):

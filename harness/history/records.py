@@ -9,15 +9,17 @@ machine. Histories of different machines or interpreters never share a series: t
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.analysis.baseline import baseline_key, baseline_runs
 from harness.results.facts import Machine, interpreters_by_label
 from harness.results.key import RunKey
 from harness.results.model import RunResult, Suite
 
 __all__ = ["CommitInfo", "InterpreterKey", "MachineKey", "Point", "PointValues", "SeriesKey", "SweepRecord",
-           "points_of"]
+           "per_reference_median", "points_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +97,19 @@ class PointValues:
     # The cores the run's own processes kept busy: their CPU time over the wall time. busy_cores
     # is the machine-wide figure, which other jobs on a shared machine raise.
     cores_used: float | None = None
+    # The sweep's baseline (serial) run: the median of its repeats each divided by its reference
+    # loop. A speedup sample is then this over the run's own repeat per reference, so that host
+    # speed divides out of the speedup as it does out of the time. None without reference times.
+    baseline_per_reference: float | None = None
 
     @classmethod
-    def of(cls, run: RunResult) -> "PointValues":
+    def of(cls, run: RunResult, baseline: RunResult | None = None) -> "PointValues":
         reference = run.reference_times_s or ()
         used = None if run.cpu_utilization is None else run.cpu_utilization * run.workers
         return cls(run.status, tuple(run.times_s), tuple(reference) if len(reference) == len(run.times_s) else (),
                    run.median_s, run.ci_s, run.speedup, run.speedup_ci95,
                    run.cpu.busy_cores if run.cpu else None, run.memory.peak_bytes if run.memory else None, run.error,
-                   used)
+                   used, None if baseline is None else per_reference_median(baseline))
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +144,17 @@ def _interpreter(run: RunResult, suite: Suite) -> InterpreterKey:
     return InterpreterKey(label, suite.python.implementation, run.free_threaded_build, run.gil_mode)
 
 
+def per_reference_median(run: RunResult) -> float | None:
+    """The median of the run's repeats each divided by the reference loop timed beside it;
+    None unless every repeat has a positive reference time."""
+    references = run.reference_times_s or ()
+    if not run.times_s or len(references) != len(run.times_s) or min(references) <= 0:
+        return None
+    return statistics.median(t / r for t, r in zip(run.times_s, references))
+
+
 def points_of(suite: Suite) -> tuple[Point, ...]:
     """Every run of the sweep as a Point; a run skipped by design (status skipped) is left out."""
-    return tuple(Point(_interpreter(run, suite), run.key, PointValues.of(run))
+    baselines = baseline_runs(suite.runs)
+    return tuple(Point(_interpreter(run, suite), run.key, PointValues.of(run, baselines.get(baseline_key(run))))
                  for run in suite.runs if run.status != "skipped")

@@ -15,13 +15,18 @@ SCHEMA_VERSION history:
        time of the run's own processes over its wall time: busy cores that other jobs on the
        machine do not inflate) and are indexed by series, so that reading one series does not
        scan the table. Version-1 stores read with no subjects and no cores used.
+  3 -- points gain baseline_per_reference: the median, over its repeats, of the same sweep's
+       baseline (serial) run's time divided by its reference loop, so a series' speedup can be
+       judged on reference-normalised times as its time is (a machine that lost a core or half
+       its speed while one configuration ran does not pose as a speedup step). Older points
+       have none, and their series' speedups are judged undivided.
 """
 
 from __future__ import annotations
 
 __all__ = ["DIALECTS", "MIGRATIONS", "SCHEMA_VERSION", "statements"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 DIALECTS = {
     "sqlite": {"id": "INTEGER PRIMARY KEY", "int": "INTEGER", "real": "REAL", "blob": "BLOB"},
@@ -56,12 +61,14 @@ _V2 = (
     "ALTER TABLE points ADD COLUMN cores_used {real}",
     "CREATE INDEX points_by_series ON points (series_id)",
 )
+_V3 = ("ALTER TABLE points ADD COLUMN baseline_per_reference {real}",)
 
 # (version, what it does, its statements): applied in order, each in the transaction that
 # opens the store, the version in meta updated with them.
 MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (1, "the first schema", _V1),
     (2, "commit subjects; the cores a run used; points indexed by series", _V2),
+    (3, "the baseline's time per reference loop, beside each point", _V3),
 )
 
 

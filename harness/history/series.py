@@ -7,7 +7,12 @@ harness records more than wall time, so a history can say *which* property stepp
   reference time first, as ``harness compare`` does: a machine that ran slower for one
   commit then does not pose as a step. Worse is up.
 * ``speedup``: serial's median over each repeat (speedup x median / repeat), so a commit has
-  as many samples as repeats. Left out for the baseline itself (always 1). Worse is down.
+  as many samples as repeats. Where the time is divided by the reference loop, so is the
+  speedup: serial's median time per reference over each repeat's time per reference. The
+  reference loop runs on the run's own backend and workers, so a machine that lost a core, or
+  half its speed, while the pool ran (and not while serial did) does not pose as a speedup
+  step, while a lock that serialises the pool's work still does. Left out for the baseline
+  itself (always 1). Worse is down.
 * ``busy_cores``: the cores the run kept busy (one value per run): the CPU time of the
   harness and its workers over the wall time, so that other jobs on a shared machine do not
   count (the machine-wide busy cores the run recorded, for runs stored without it). Worse is
@@ -24,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from harness.history.records import CommitInfo, SeriesKey
-from harness.history.store import SeriesHistory
+from harness.history.store import COLUMN, SeriesHistory
 
 if TYPE_CHECKING:  # numpy and the detector load only when a series is read
     import numpy as np
@@ -86,12 +91,17 @@ class _Columns:
         self.commits = tuple(c for c, start in zip(commits, starts) if start)
         self.group = np.cumsum(starts) - 1
         columns = list(zip(*(row for _, row in pairs)))
-        samples, references = columns[2], columns[3]
+
+        def column(name: str) -> "np.ndarray":
+            return np.array(columns[COLUMN[name]], dtype=float)
+
+        samples, references = columns[COLUMN["samples"]], columns[COLUMN["reference"]]
         self.counts = np.fromiter(map(len, samples), dtype=np.int64, count=len(samples)) >> 3
         self.times = np.frombuffer(b"".join(samples), dtype=float)
-        self.median, self.speedup = np.array(columns[4], dtype=float), np.array(columns[7], dtype=float)
-        used, self.memory = np.array(columns[13], dtype=float), np.array(columns[11], dtype=float)
-        self.busy = used if not np.isnan(used).any() else np.array(columns[10], dtype=float)
+        self.median, self.speedup, self.memory = column("median_s"), column("speedup"), column("memory_peak_bytes")
+        self.baseline_per_reference = column("baseline_per_reference")
+        used = column("cores_used")
+        self.busy = used if not np.isnan(used).any() else column("busy_cores")
         self.normalized = None not in references and all(map(lambda r, t: len(r) == len(t), references, samples))
         if self.normalized:
             self.references = np.frombuffer(b"".join(references), dtype=float)
@@ -125,9 +135,12 @@ class _Columns:
             values = self.times / self.references if self.normalized else self.times
             return self.samples(values, np.ones(self.rows, dtype=bool), self.counts)
         if name == "speedup":
-            serial = self.speedup * self.median
+            if self.normalized and not np.isnan(self.baseline_per_reference).any():
+                serial, per_repeat = self.baseline_per_reference, self.times / self.references
+            else:  # no reference loop (or points stored before schema 3): undivided
+                serial, per_repeat = self.speedup * self.median, self.times
             with np.errstate(divide="ignore", invalid="ignore"):
-                values = np.repeat(serial, self.counts) / self.times
+                values = np.repeat(serial, self.counts) / per_repeat
             return self.samples(values, ~np.isnan(serial), self.counts)
         values = self.busy if name == "busy_cores" else self.memory
         return self.samples(values, ~np.isnan(values), np.ones(self.rows, dtype=np.int64))

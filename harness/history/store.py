@@ -23,7 +23,7 @@ from harness.history.records import CommitInfo, InterpreterKey, MachineKey, Poin
 from harness.results.key import RunKey
 from harness.results.pause_points import pause_point
 
-__all__ = ["POINT_COLUMNS", "AddResult", "HistoryStore", "SeriesHistory", "StoredPoint"]
+__all__ = ["COLUMN", "POINT_COLUMNS", "AddResult", "HistoryStore", "SeriesHistory", "StoredPoint"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,8 @@ class StoredPoint:
 
 # A point's stored columns, in this order, as SeriesHistory.rows holds them.
 POINT_COLUMNS = ("sweep_id", "status", "samples", "reference", "median_s", "ci_lo", "ci_hi", "speedup", "speedup_lo",
-                 "speedup_hi", "busy_cores", "memory_peak_bytes", "error", "cores_used")
+                 "speedup_hi", "busy_cores", "memory_peak_bytes", "error", "cores_used", "baseline_per_reference")
+COLUMN = {name: index for index, name in enumerate(POINT_COLUMNS)}  # a row's column by name
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +72,10 @@ class SeriesHistory:
 
 
 def _values(row: tuple) -> PointValues:
-    _, status, samples, reference, median, lo, hi, speedup, slo, shi, busy, memory, error, used = row
+    _, status, samples, reference, median, lo, hi, speedup, slo, shi, busy, memory, error, used, per_reference = row
     return PointValues(status, _unpack(samples), _unpack(reference), median, None if lo is None else (lo, hi), speedup,
-                       None if slo is None else (slo, shi), busy, None if memory is None else int(memory), error, used)
+                       None if slo is None else (slo, shi), busy, None if memory is None else int(memory), error, used,
+                       per_reference)
 
 
 def _pack(values: Iterable[float]) -> bytes:
@@ -165,7 +167,8 @@ class HistoryStore:
             ci, sci = v.ci_s or (None, None), v.speedup_ci or (None, None)
             rows.append((sweep_id, self._series_id(machine_id, point, cache), v.status, _pack(v.times_s),
                          _pack(v.reference_s) if v.reference_s else None, v.median_s, ci[0], ci[1], v.speedup,
-                         sci[0], sci[1], v.busy_cores, v.memory_peak_bytes, v.error, v.cores_used))
+                         sci[0], sci[1], v.busy_cores, v.memory_peak_bytes, v.error, v.cores_used,
+                         v.baseline_per_reference))
         return rows
 
     def add(self, record: SweepRecord) -> AddResult:
@@ -185,9 +188,8 @@ class HistoryStore:
                 (commit_id, record.branch, machine_id, record.harness_version, record.created, added,
                  record.results_path, record.results_sha256))
             rows = self._point_rows(sweep_id, machine_id, record.points)
-            insert = ("INSERT INTO points (sweep_id, series_id, status, samples, reference, median_s, ci_lo, ci_hi, "
-                      "speedup, speedup_lo, speedup_hi, busy_cores, memory_peak_bytes, error, cores_used) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            insert = (f"INSERT INTO points (sweep_id, series_id, {', '.join(POINT_COLUMNS[1:])}) "
+                      f"VALUES ({', '.join('?' for _ in range(len(POINT_COLUMNS) + 1))})")
             half = len(rows) // 2
             self.db.executemany(insert, rows[:half])
             pause_point("history-mid")
