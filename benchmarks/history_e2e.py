@@ -21,7 +21,7 @@ commit 10, measuring at most 5 commits besides the two endpoints.
 
     .venv/bin/python benchmarks/history_e2e.py --runs 3 --find      # make bench-history-e2e
 
-Measured on the 2-vCPU VM this project was built on (n=1500000, --repeat 5, serial + pool@2):
+Measured on the 2-vCPU VM this project was built on (n=600000, --repeat 7, serial + pool@2):
 see the README's "History across commits" for the figures of the last run.
 """
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from harness.execution.backends import is_thread_based
+from harness.execution.backends import backend_trait, is_thread_based
 from harness.results.model import RunResult
 from harness.text import format_seconds
 
@@ -31,8 +31,17 @@ def lag_runs(runs: Sequence[RunResult]) -> list[RunResult]:
 
 
 def blocked(run: RunResult) -> bool:
-    """The work ran in the loop's own thread: its p99 delay is a large share of the repeat."""
-    return run.loop_lag is not None and bool(run.median_s) and run.loop_lag.p99_s >= BLOCKED_SHARE * run.median_s
+    """The work ran in the loop's own thread: the backend says it computes inline (in the
+    calling thread, the loop's). Only for a backend this harness cannot describe (a results
+    file of another version, a plug-in not installed here) does the figure decide: a p99 delay
+    of at least ``BLOCKED_SHARE`` of the repeat. A thread offload under the GIL can starve the
+    loop nearly as long, but for another reason (see :func:`switch_interval_lines`)."""
+    if run.loop_lag is None:
+        return False
+    kind = backend_trait(run.backend, "kind", None)
+    if kind is not None:
+        return kind == "inline"
+    return bool(run.median_s) and run.loop_lag.p99_s >= BLOCKED_SHARE * run.median_s
 
 
 def items_per_second(run: RunResult) -> float | None:
