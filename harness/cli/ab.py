@@ -246,17 +246,11 @@ def _report(plan: AbPlan, args, comparison) -> int:
 
 def _measure_and_judge(plan: AbPlan, args):
     """The rounds, with progress, then the comparison; exceptions go to :func:`command_ab`."""
-    from harness.cli.progress import progress_bar
+    from harness.cli.progress import showing_progress
 
-    progress, on_progress = progress_bar(args.quiet)
     with terminate_as_exception():
-        try:
-            if progress:
-                progress.start()
+        with showing_progress(args.quiet) as on_progress:
             folders, runners = _measure(plan, args, on_progress)
-        finally:
-            if progress:
-                progress.stop()
         return _judge(plan, args, folders, runners)
 
 

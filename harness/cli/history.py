@@ -37,10 +37,9 @@ def format_steps(steps) -> list[str]:
         return ["no open steps"]
     lines = []
     for step in steps:
-        where = step.commit.short if step.contiguous else f"{step.previous.short}..{step.commit.short}"
         p = "-" if step.p_value is None else f"{step.p_value:.2g}"
-        kind = "regression" if step.worse else "improvement"
-        lines.append(f"{step.series.label}\n    {step.metric.title} {kind} at {where} (#{step.commit.position} "
+        lines.append(f"{step.series.label}\n    {step.metric.title} {step.kind} at {step.where} "
+                     f"(#{step.commit.position} "
                      f"{(step.commit.subject or '')[:50]}): {format_value(step.before, step.unit)} -> "
                      f"{format_value(step.after, step.unit)} ({step.change * 100:+.1f}%, p={p})")
     return lines

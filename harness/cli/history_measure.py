@@ -60,18 +60,11 @@ def _range_request(args, tokens: list[str]):
 
 def _with_progress(quiet: bool, work):
     """Run ``work(on_progress)`` under the rich bar (on a terminal), SIGTERM as an exception."""
-    from harness.cli.progress import progress_bar
+    from harness.cli.progress import showing_progress
     from harness.execution.signals import terminate_as_exception
 
-    progress, on_progress = progress_bar(quiet)
-    with terminate_as_exception():
-        if progress:
-            progress.start()
-        try:
-            return work(on_progress)
-        finally:
-            if progress:
-                progress.stop()
+    with terminate_as_exception(), showing_progress(quiet) as on_progress:
+        return work(on_progress)
 
 
 def _bad_input() -> tuple[type, ...]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 
-__all__ = ["progress_bar"]
+__all__ = ["progress_bar", "showing_progress"]
 
 
 def progress_bar(quiet: bool):
@@ -23,3 +24,17 @@ def progress_bar(quiet: bool):
         progress.update(task, completed=done, total=total, description=label, refresh=True)
 
     return progress, update
+
+
+@contextmanager
+def showing_progress(quiet: bool):
+    """``with showing_progress(quiet) as on_progress:``, the bar of :func:`progress_bar` shown
+    for the block and taken down however it ends."""
+    progress, update = progress_bar(quiet)
+    if progress:
+        progress.start()
+    try:
+        yield update
+    finally:
+        if progress:
+            progress.stop()

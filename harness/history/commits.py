@@ -28,9 +28,9 @@ def repository(path: str) -> str:
 def commit_info(repo: str, ref: str, what: str = "commit") -> CommitInfo:
     """The commit ``ref`` names in ``repo``; HistoryError naming ``what`` when there is none."""
     try:
-        sha = resolve_commit(repo, ref, what)
+        sha = resolve_commit(repo, ref, what, hint="a commit of this repository")
     except GitError as exc:
-        raise HistoryError(str(exc).replace("BASE and HEAD come before the sweep options", "a commit of this repository"))
+        raise HistoryError(str(exc)) from None
     shown = git(repo, "show", "-s", f"--format={_FORMAT}", sha)
     count = git(repo, "rev-list", "--first-parent", "--count", sha)
     if shown.returncode != 0 or count.returncode != 0:

@@ -55,6 +55,16 @@ class StepReport:
     def contiguous(self) -> bool:
         return self.commit.position - self.previous.position == 1
 
+    @property
+    def kind(self) -> str:
+        """'regression' or 'improvement'."""
+        return "regression" if self.worse else "improvement"
+
+    @property
+    def where(self) -> str:
+        """The step's commit, or the range it happened in when commits between were not measured."""
+        return self.commit.short if self.contiguous else f"{self.previous.short}..{self.commit.short}"
+
     def to_json(self) -> dict:
         """``harness history regressions --json``'s object for this step."""
         key = self.series
@@ -64,7 +74,7 @@ class StepReport:
             "commit": self.commit.sha, "previous_commit": self.previous.sha, "contiguous": self.contiguous,
             "position": self.commit.position, "subject": self.commit.subject,
             "before": self.before, "after": self.after, "change": self.change, "p_value": self.p_value,
-            "direction": self.direction, "kind": "regression" if self.worse else "improvement",
+            "direction": self.direction, "kind": self.kind,
             "open": self.open, "method": self.method,
         }
 

@@ -38,10 +38,9 @@ def _value(value: float, unit: str) -> str:
 
 
 def _step_row(step: StepReport) -> dict:
-    where = step.commit.short if step.contiguous else f"{step.previous.short}..{step.commit.short}"
     return {"cls": "bad" if step.worse else "good", "series": step.series.config.without_python().label,
             "python": step.series.interpreter.label, "metric": step.metric.title,
-            "kind": "regression" if step.worse else "improvement", "commit": where,
+            "kind": step.kind, "commit": step.where,
             "subject": step.commit.subject or "", "position": step.commit.position,
             "values": f"{_value(step.before, step.unit)} → {_value(step.after, step.unit)}",
             "change": f"{step.change * 100:+.1f}%", "p": "-" if step.p_value is None else f"{step.p_value:.2g}",

@@ -64,14 +64,17 @@ def repository_root(path: str) -> tuple[str, str]:
     return lines[0].strip(), (lines[1].strip() if len(lines) > 1 else "")
 
 
-def resolve_commit(repo: str, ref: str, side: str) -> str:
-    """The full commit id ``ref`` names in ``repo``; GitError naming the side otherwise."""
+AB_HINT = "BASE and HEAD come before the sweep options"
+
+
+def resolve_commit(repo: str, ref: str, side: str, hint: str = AB_HINT) -> str:
+    """The full commit id ``ref`` names in ``repo``; GitError naming the side (and ``hint``,
+    what the caller's command line expects) otherwise."""
     if not ref or ref.startswith("-"):
         raise GitError(f"{side} {ref!r}: not a git ref (accepted: a branch, tag or commit of {repo})")
     done = git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     if done.returncode != 0:
-        raise GitError(f"{side} {ref!r}: unknown ref in {repo} (accepted: a branch, tag or commit there; "
-                       "BASE and HEAD come before the sweep options)")
+        raise GitError(f"{side} {ref!r}: unknown ref in {repo} (accepted: a branch, tag or commit there; {hint})")
     return done.stdout.strip()
 
 

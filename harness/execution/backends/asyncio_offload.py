@@ -80,6 +80,11 @@ class _OnTheLoop(Backend):
         except Exception as exc:  # a dead worker process, an unpicklable item
             raise WorkerFailure(self.describe_failure(exc)) from None
 
+    async def _in_executor(self, call, tasks, deadline) -> list:
+        """``call(*args)`` for each chunk's args on this backend's executor, awaited by the deadline."""
+        loop = asyncio.get_running_loop()
+        return await self._gather([loop.run_in_executor(self._executor, call, *args) for args in tasks], deadline)
+
     def last_loop_lag(self):
         return self._lag
 
@@ -138,9 +143,7 @@ class AsyncioProcessBackend(_OnTheLoop, ProcessExecutorBackend):
                    "recorded (it only pickles)")
 
     async def _offload(self, ref, tasks, deadline, fn):
-        loop = asyncio.get_running_loop()
-        return await self._gather([loop.run_in_executor(self._executor, _executor_task, ref, task)
-                                   for task in tasks], deadline)
+        return await self._in_executor(_executor_task, [(ref, task) for task in tasks], deadline)
 
     def on_timeout(self):
         kill_processes(self._all_processes())  # nothing computes on; close() follows, off the loop
@@ -191,9 +194,7 @@ class AsyncioInterpreterBackend(_OnTheLoop, ThreadExecutorBackend):
         self._loop = asyncio.new_event_loop()
 
     async def _offload(self, ref, tasks, deadline, fn):
-        loop = asyncio.get_running_loop()
-        return await self._gather([loop.run_in_executor(self._executor, interpreter_task, ref, task)
-                                   for task in tasks], deadline)
+        return await self._in_executor(interpreter_task, [(ref, task) for task in tasks], deadline)
 
     def describe_failure(self, exc):
         # The task's TaskFailure comes back as an ExecutionFailed (or itself): its own line.
