@@ -134,3 +134,18 @@ def test_report_section_lists_the_lag_and_the_startup_and_memory():
     assert {"interpreters", "threads", "processes"} <= set(listed)
     page = render_html(context)
     assert 'id="loop-lag"' in page and 'id="startup-memory"' in page and "blocked by the work" in page
+
+
+def test_the_cli_verdict_and_the_figures_cap_at_the_cpus_the_sweep_could_use():
+    """Under ``taskset -c 0,1`` on a 4-CPU machine the sweep could use two CPUs: four workers are
+    more than it had, and the figures' ideal line stops at 2, as the speedups' ideal already did."""
+    from harness.cli.run import _conclusions
+    from harness.report.plots import plot_context
+
+    runs = attach_speedups([_run("serial", 1, 1.0), _run("processes", 4, 0.52)], 2)
+    suite = Suite(schema_version=6, harness_version="test", created="2026-01-01T00:00:00+00:00",
+                  machine={"logical_cpus": 4, "usable_cpus": 2}, python={"version": "3.13.15", "gil_enabled": True},
+                  config={"repeat": 3}, runs=tuple(runs))
+    assert suite.machine.cpus == 2
+    assert "It used more workers (4) than CPUs this process could use (2)." in _conclusions(suite)
+    assert plot_context(suite).logical_cpus == 2

@@ -122,7 +122,8 @@ def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_c
     """The verdict at the top of the report and the end of the CLI summary.
 
     ``gil_enabled`` is the harness's own interpreter's GIL (for runs that did not record one);
-    ``interpreters`` the suite's interpreter list, for the build x model lines; ``capacity``
+    ``logical_cpus`` the CPUs the sweep could use (``Machine.cpus``: affinity and cgroup quota
+    count, so ``taskset -c 0`` makes it 1); ``interpreters`` the suite's interpreter list, for the build x model lines; ``capacity``
     the suite's host-capacity probe (harness run --capacity), when it ran.
     """
     from harness.analysis.chunking import chunksize_lines
@@ -142,7 +143,7 @@ def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_c
         lines.append(f"Fastest: {best.series} with {best.workers} workers{where} at n={best.n}: "
                      f"{best.speedup:.2f}x faster than serial{eff}.")
         if logical_cpus and best.workers > logical_cpus:
-            lines.append(f"It used more workers ({best.workers}) than logical CPUs ({logical_cpus}).")
+            lines.append(f"It used more workers ({best.workers}) than CPUs this process could use ({logical_cpus}).")
         delivered = capacity_line(best, capacity)
         if delivered:
             lines.append(delivered)

@@ -151,7 +151,7 @@ def _conclusions(suite) -> list[str]:
     """The verdict, the recommendations and the warnings, as the summary prints them."""
     from harness.analysis.speedup import recommendations, verdict_lines
 
-    lines = verdict_lines(suite.runs, suite.python.gil_enabled, suite.machine.logical_cpus,
+    lines = verdict_lines(suite.runs, suite.python.gil_enabled, suite.machine.cpus,
                           suite.interpreters, suite.capacity)
     recommended = recommendations(suite.runs)
     if len(recommended) > 1:

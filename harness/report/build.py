@@ -134,7 +134,7 @@ def build_report(suite: Suite, out_dir: "str | os.PathLike", *, baseline: Suite 
     # The answer worked out again from the runs: older files get one, and this harness's rules.
     answer = suite_verdict(suite)
     suite = suite.replace(verdict=answer)
-    verdict = verdict_lines(suite.runs, suite.python.gil_enabled, suite.machine.logical_cpus, suite.interpreters,
+    verdict = verdict_lines(suite.runs, suite.python.gil_enabled, suite.machine.cpus, suite.interpreters,
                             suite.capacity)
     best = recommendations(suite.runs)
     comparison = comparison_section(baseline, suite) if baseline is not None else None

@@ -119,7 +119,7 @@ def plot_context(suite: Suite, python: str | None = None) -> PlotContext | None:
     if not runs:
         return None
     workload, scaling = primary_group(runs)
-    cpus = suite.machine.logical_cpus
+    cpus = suite.machine.cpus  # what caps a speedup here: taskset -c 0 makes the ideal 1
     configured = suite.config.get("backends") or ()
     lines = series_order(runs, configured)
     return PlotContext(

@@ -66,7 +66,7 @@ def reasons_frame(suite: Suite):
 
     from harness.analysis.explain import explain_runs
 
-    explained = explain_runs(sorted_runs(suite), suite.python.gil_enabled, suite.machine.logical_cpus)
+    explained = explain_runs(sorted_runs(suite), suite.python.gil_enabled, suite.machine.cpus)
     if not explained:
         return None
     rows = []
