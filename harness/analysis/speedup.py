@@ -123,8 +123,9 @@ def verdict_lines(runs: Sequence[RunResult], gil_enabled: bool | None, logical_c
 
     ``gil_enabled`` is the harness's own interpreter's GIL (for runs that did not record one);
     ``logical_cpus`` the CPUs the sweep could use (``Machine.cpus``: affinity and cgroup quota
-    count, so ``taskset -c 0`` makes it 1); ``interpreters`` the suite's interpreter list, for the build x model lines; ``capacity``
-    the suite's host-capacity probe (harness run --capacity), when it ran.
+    count, so ``taskset -c 0`` makes it 1); ``interpreters`` the suite's interpreter list, for
+    the build x model lines; ``capacity`` the suite's host-capacity probe (harness run
+    --capacity), when it ran.
     """
     from harness.analysis.chunking import chunksize_lines
     from harness.analysis.explain import reason_lines

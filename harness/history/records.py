@@ -103,13 +103,13 @@ class PointValues:
     baseline_per_reference: float | None = None
 
     @classmethod
-    def of(cls, run: RunResult, baseline: RunResult | None = None) -> "PointValues":
+    def of(cls, run: RunResult, baseline_per_reference: float | None = None) -> "PointValues":
         reference = run.reference_times_s or ()
         used = None if run.cpu_utilization is None else run.cpu_utilization * run.workers
         return cls(run.status, tuple(run.times_s), tuple(reference) if len(reference) == len(run.times_s) else (),
                    run.median_s, run.ci_s, run.speedup, run.speedup_ci95,
                    run.cpu.busy_cores if run.cpu else None, run.memory.peak_bytes if run.memory else None, run.error,
-                   used, None if baseline is None else per_reference_median(baseline))
+                   used, baseline_per_reference)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +155,7 @@ def per_reference_median(run: RunResult) -> float | None:
 
 def points_of(suite: Suite) -> tuple[Point, ...]:
     """Every run of the sweep as a Point; a run skipped by design (status skipped) is left out."""
-    baselines = baseline_runs(suite.runs)
-    return tuple(Point(_interpreter(run, suite), run.key, PointValues.of(run, baselines.get(baseline_key(run))))
+    # Each baseline's time per reference once, however many runs it is the baseline of.
+    per_reference = {key: per_reference_median(base) for key, base in baseline_runs(suite.runs).items()}
+    return tuple(Point(_interpreter(run, suite), run.key, PointValues.of(run, per_reference.get(baseline_key(run))))
                  for run in suite.runs if run.status != "skipped")
