@@ -114,8 +114,12 @@ def stability(suites, method: str) -> list[str]:
              f"noise ±{v.host_noise.spread:.0%}" if v.host_noise else f"  run {i + 1}: best {w}"
              for i, (w, s, v) in enumerate(zip(winners, sets, verdicts))]
     verdict = "the same winner every time" if same else (
-        "every tied set holds every run's winner" if held else "the answer did NOT hold")
-    return lines + [f"  answer ({method} estimator): {verdict}"]
+        "every tied set holds every run's winner" if held else "the winner did NOT hold")
+    # What the CLI leads with among tied configurations: the simplest (fewest workers, plainest model).
+    used = [v.recommended.name if v.recommended else None for v in verdicts]
+    advice = f"recommended {used[0]} in {len(used)}/{len(used)} runs" if len(set(used)) == 1 else (
+        "recommended " + ", ".join(f"{name} {used.count(name)}x" for name in sorted(set(used), key=str)))
+    return lines + [f"  answer ({method} estimator): {verdict}; {advice}"]
 
 
 def analyse(name: str, folders: list[str]) -> None:
