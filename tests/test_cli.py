@@ -50,6 +50,21 @@ def test_bad_option_message_names_what_is_accepted(cli):
     assert "fork" in result.stderr and "spawn" in result.stderr
 
 
+@pytest.mark.parametrize("args, accepted", [
+    (["compare", "a.json", "b.json", "--threshold", "x"], "accepted: a percentage > 0: 10 means 10%"),
+    (["ab", "--threshold", "-3"], "accepted: a percentage > 0: 10 means 10%"),
+    (["history", "check", "--threshold", "inf"], "accepted: a percentage > 0: 10 means 10%"),
+    (["history", "regressions", "--alpha", "abc"], "accepted: a probability 0 < P < 1"),
+    (["run", "--max-time", "0"], "accepted: seconds > 0"),
+])
+def test_a_bad_number_names_the_unit_its_option_takes(cli, args, accepted):
+    # A threshold is a percentage and alpha a probability: an error that says "seconds" misleads.
+    result = cli(*args)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and accepted in lines[0] and args[-2] in lines[0], result.stderr
+
+
 def test_unknown_command_and_report_of_missing_file(cli, tmp_path):
     result = cli("frobnicate")
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1

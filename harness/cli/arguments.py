@@ -7,7 +7,7 @@ import argparse
 from harness import exit_codes
 from harness.config import AUTO
 
-__all__ = ["Parser", "UsageError", "int_at_least", "positive_float", "repeat_count"]
+__all__ = ["PERCENT", "PROBABILITY", "SECONDS", "Parser", "UsageError", "int_at_least", "positive_float", "repeat_count"]
 
 
 class UsageError(Exception):
@@ -21,14 +21,21 @@ class Parser(argparse.ArgumentParser):
         self.exit(exit_codes.USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def positive_float(option: str):
+SECONDS = "seconds > 0"
+PERCENT = "a percentage > 0: 10 means 10%"
+PROBABILITY = "a probability 0 < P < 1"
+
+
+def positive_float(option: str, accepted: str = SECONDS):
+    """A finite number > 0; ``accepted`` names, in the error, what the option takes (its unit)."""
+
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number (accepted: seconds > 0)") from None
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number (accepted: {accepted})") from None
         if not value > 0 or value != value or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number > 0 (accepted: seconds > 0)")
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number > 0 (accepted: {accepted})")
         return value
 
     return parse
