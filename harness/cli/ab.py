@@ -137,8 +137,6 @@ def gate_sweep(tokens: list[str]) -> tuple[object, tuple[str, ...], tuple[str, .
 def _plan(args, tokens: list[str]) -> AbPlan:
     from harness.compare.ab import repository_root, resolve_commit
 
-    if not 0 < args.alpha < 1:
-        raise AbUsageError(f"--alpha {args.alpha}: accepted: a probability 0 < P < 1")
     if args.setup_python and not args.setup:
         raise AbUsageError("--setup-python: only with --setup CMD (the command that makes that Python)")
     _, sweep, modules = gate_sweep(tokens)

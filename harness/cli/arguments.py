@@ -7,7 +7,7 @@ import argparse
 from harness import exit_codes
 from harness.config import AUTO
 
-__all__ = ["PERCENT", "PROBABILITY", "SECONDS", "Parser", "UsageError", "int_at_least", "positive_float", "repeat_count"]
+__all__ = ["PERCENT", "SECONDS", "Parser", "UsageError", "int_at_least", "positive_float", "probability", "repeat_count"]
 
 
 class UsageError(Exception):
@@ -23,22 +23,27 @@ class Parser(argparse.ArgumentParser):
 
 SECONDS = "seconds > 0"
 PERCENT = "a percentage > 0: 10 means 10%"
-PROBABILITY = "a probability 0 < P < 1"
 
 
-def positive_float(option: str, accepted: str = SECONDS):
-    """A finite number > 0; ``accepted`` names, in the error, what the option takes (its unit)."""
+def positive_float(accepted: str = SECONDS, below: float = float("inf")):
+    """A finite number > 0 (and < ``below``); ``accepted`` names, in the error, what the option
+    takes (its unit)."""
 
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number (accepted: {accepted})") from None
-        if not value > 0 or value != value or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number > 0 (accepted: {accepted})")
+        if not 0 < value < below or value == float("inf"):  # NaN fails the comparison too
+            raise argparse.ArgumentTypeError(f"{text!r} is out of range (accepted: {accepted})")
         return value
 
     return parse
+
+
+def probability():
+    """A significance level: a number strictly between 0 and 1."""
+    return positive_float("a probability 0 < P < 1", below=1.0)
 
 
 def int_at_least(minimum: int, maximum: int | None = None):

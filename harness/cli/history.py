@@ -136,9 +136,6 @@ def _report(args) -> int:
 
 def command_history(args, extra: list[str]) -> int:
     """Dispatch ``harness history SUBCOMMAND``; ``extra`` are run's and find's sweep options."""
-    if not 0 < getattr(args, "alpha", 0.5) < 1:
-        print_error(f"--alpha {args.alpha}: accepted: a probability 0 < P < 1", f"history {args.history_command}")
-        return exit_codes.USAGE
     command = args.history_command
     if command == "add":
         return add_sweeps(args.db, args.results, repo=args.repo, commit=args.commit, branch=args.branch,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.cli.arguments import PERCENT, PROBABILITY, Parser, int_at_least, positive_float
+from harness.cli.arguments import PERCENT, Parser, int_at_least, positive_float, probability
 
 __all__ = ["DEFAULT_DB", "SWEEP_COMMANDS", "add_history_parser"]
 
@@ -23,9 +23,9 @@ def _db(parser) -> None:
 
 
 def _judging(parser, what: str) -> None:
-    parser.add_argument("--threshold", type=positive_float("--threshold", PERCENT), default=10.0, metavar="PCT",
+    parser.add_argument("--threshold", type=positive_float(PERCENT), default=10.0, metavar="PCT",
                         help=f"{what} in percent that counts when significant (default: 10, harness compare's)")
-    parser.add_argument("--alpha", type=positive_float("--alpha", PROBABILITY), default=0.05, metavar="P",
+    parser.add_argument("--alpha", type=probability(), default=0.05, metavar="P",
                         help="significance level of the Mann-Whitney U test, 0 < P < 1 (default: 0.05)")
 
 

@@ -11,7 +11,7 @@ import argparse
 
 from harness import exit_codes
 from harness._version import __version__
-from harness.cli.arguments import PERCENT, PROBABILITY, Parser, UsageError, int_at_least, positive_float
+from harness.cli.arguments import PERCENT, Parser, UsageError, int_at_least, positive_float, probability
 from harness.cli.history_options import add_history_parser
 from harness.cli.run_options import add_run_parser, config_from_args
 
@@ -59,9 +59,9 @@ def _add_report_and_compare_parsers(sub) -> None:
     compare.add_argument("current", metavar="CURRENT",
                          help="the new results, spelled like BASELINE. Runs of base and head made in alternation "
                               "(base, head, base, head, ...) and pooled per side cancel drift between runs")
-    compare.add_argument("--threshold", type=positive_float("--threshold", PERCENT), default=10.0, metavar="PCT",
+    compare.add_argument("--threshold", type=positive_float(PERCENT), default=10.0, metavar="PCT",
                          help="slowdown in percent that counts as a regression when significant (default: 10)")
-    compare.add_argument("--alpha", type=positive_float("--alpha", PROBABILITY), default=0.05, metavar="P",
+    compare.add_argument("--alpha", type=probability(), default=0.05, metavar="P",
                          help="significance level of the test, 0 < P < 1 (default: 0.05)")
     compare.add_argument("--markdown", default=None, metavar="FILE", help="also write the table as markdown to FILE")
     compare.add_argument("--strict", action="store_true",
@@ -118,10 +118,10 @@ def _add_ab_parser(sub) -> None:
                          "is its current folder and first on PYTHONPATH (default: the current folder)")
     ab.add_argument("--rounds", type=int_at_least(1), default=_AB_DEFAULT_ROUNDS, metavar="K",
                     help=f"rounds of one run per side, alternated and pooled per side (default: {_AB_DEFAULT_ROUNDS})")
-    ab.add_argument("--threshold", type=positive_float("--threshold", PERCENT), default=10.0, metavar="PCT",
+    ab.add_argument("--threshold", type=positive_float(PERCENT), default=10.0, metavar="PCT",
                     help="slowdown in percent that counts as a regression when significant; also how far one "
                          "side's rounds may disagree before a configuration is unstable (default: 10)")
-    ab.add_argument("--alpha", type=positive_float("--alpha", PROBABILITY), default=0.05, metavar="P",
+    ab.add_argument("--alpha", type=probability(), default=0.05, metavar="P",
                     help="significance level of the test, 0 < P < 1 (default: 0.05)")
     ab.add_argument("--markdown", default=None, metavar="FILE", help="also write the table as markdown to FILE")
     ab.add_argument("--out", default=None, metavar="DIR",

@@ -36,9 +36,6 @@ def command_report(args) -> int:
 def command_compare(args) -> int:
     from harness.compare import CompareError, compare_files, format_markdown, format_table
 
-    if not 0 < args.alpha < 1:
-        print_error(f"--alpha {args.alpha}: accepted: a probability 0 < P < 1", "compare")
-        return exit_codes.USAGE
     try:
         comparison = compare_files(args.baseline, args.current, threshold_pct=args.threshold,
                                    alpha=args.alpha, strict=args.strict, use_reference=not args.raw)

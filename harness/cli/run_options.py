@@ -56,7 +56,7 @@ def add_run_parser(sub) -> None:
                           f"spans at most {AUTO_CI_WIDTH * 100:g}%% of it or --max-time is spent, but at least "
                           f"{AUTO_MIN_REPEATS} (the fewest that give a real 95%% interval) and at most "
                           f"{AUTO_MAX_REPEATS} (default: auto)")
-    run.add_argument("--max-time", type=positive_float("--max-time"), default=DEFAULT_MAX_TIME_S,
+    run.add_argument("--max-time", type=positive_float(), default=DEFAULT_MAX_TIME_S,
                      metavar="SECONDS", dest="max_time_s",
                      help="--repeat auto: time budget per configuration for its timed repeats, after the minimum "
                           f"repeats (default: {DEFAULT_MAX_TIME_S:g})")
@@ -64,7 +64,7 @@ def add_run_parser(sub) -> None:
                      help="untimed repeats before the timed ones (default: 1)")
     run.add_argument("--start-method", choices=START_METHODS, default=None, metavar="fork|spawn|forkserver",
                      help="multiprocessing start method for process backends (default: the platform's)")
-    run.add_argument("--sample-interval", type=positive_float("--sample-interval"), default=0.1, metavar="SECONDS",
+    run.add_argument("--sample-interval", type=positive_float(), default=0.1, metavar="SECONDS",
                      help=f"per-core CPU sampling interval, >= {MIN_SAMPLE_INTERVAL_S} (default: 0.1)")
     run.add_argument("--no-sampling", action="store_true",
                      help="do not sample per-core CPU load (the cpu field is null); for measuring the sampler's cost")
@@ -106,7 +106,7 @@ def _add_run_measurement_options(run) -> None:
                      help="before the sweep, measure the parallel CPU throughput this host delivers (the harness env "
                           "--capacity probe, shortened to about 2 s) and store it in results.json; the verdict then "
                           "sets the best speedup against it (make bench does this)")
-    run.add_argument("--timeout", type=positive_float("--timeout"), default=None, metavar="SECONDS",
+    run.add_argument("--timeout", type=positive_float(), default=None, metavar="SECONDS",
                      help="limit for each repeat; past it the run is marked timeout and its workers killed "
                           "(default: 60 s plus 10 us per item)")
     run.add_argument("--flush-every", type=int_at_least(1), default=None, metavar="K",
