@@ -408,6 +408,19 @@ def test_cli_exit_codes_for_no_change_and_regression(tmp_path, cli):
     assert cli("compare", base, slow, "--threshold", "40").returncode == 0
 
 
+def test_a_threshold_written_as_a_fraction_is_honoured_with_a_warning(tmp_path, cli):
+    # 0.1 is a legal 0.1%, but a person who meant 10% is told so, once, and the command goes on.
+    base, same = str(tmp_path / "base.json"), str(tmp_path / "same.json")
+    save_suite(suite(run(times=samples(15, 1.0, 0.01, 6))), base)
+    save_suite(suite(run(times=samples(16, 1.0, 0.01, 6))), same)
+    tight = cli("compare", base, same, "--threshold", "0.1")
+    assert tight.returncode in (0, 1), tight.stderr
+    assert tight.stderr.splitlines() == ["harness: warning: --threshold 0.1 means 0.1%, not 10%: it is a percentage "
+                                         "(write 10 for 10%)"]
+    assert "0.1%" in tight.stdout
+    assert cli("compare", base, same, "--threshold", "10").stderr == ""
+
+
 @pytest.mark.parametrize("content, message", [
     ('{"schema_version": 1, "harness_version": "0.1.0", "runs": [{"backe', "not valid JSON"),
     ("this is not JSON at all\n", "not valid JSON"),

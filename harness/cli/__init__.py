@@ -13,7 +13,7 @@ import sys
 from typing import Sequence
 
 from harness import exit_codes
-from harness.cli.errors import print_error
+from harness.cli.errors import print_error, print_warning
 from harness.cli.parser import UsageError, build_parser, config_from_args
 
 __all__ = ["main", "build_parser", "UsageError"]
@@ -50,12 +50,22 @@ def _passes_sweep_options(args) -> bool:
     return args.command == "ab" or (args.command == "history" and args.history_command in SWEEP_COMMANDS)
 
 
+def _warn_if_threshold_looks_like_a_fraction(args) -> None:
+    """--threshold is a percentage; 0.1 is legal (0.1%), but a gate that tight flags every
+    run, and it is what a person used to fractions (asv's factor, a 0.1 "10%") would write."""
+    threshold = getattr(args, "threshold", None)
+    if isinstance(threshold, float) and threshold < 1:
+        print_warning(f"--threshold {threshold:g} means {threshold:g}%, not {threshold * 100:g}%: "
+                      f"it is a percentage (write {threshold * 100:g} for {threshold * 100:g}%)")
+
+
 def _dispatch(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     # Known options only: harness ab passes the options it does not know on to harness run.
     args, extra = parser.parse_known_args(argv)
     if extra and not _passes_sweep_options(args):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    _warn_if_threshold_looks_like_a_fraction(args)
     if args.command is None:
         parser.print_help()
         return exit_codes.OK
