@@ -12,7 +12,7 @@ import sys
 
 from harness.config import ConfigError
 from harness import exit_codes
-from harness.cli.errors import print_error
+from harness.cli.errors import print_error, print_warning
 from harness.cli.progress import progress_bar
 from harness.execution.signals import Terminated
 
@@ -124,7 +124,7 @@ def _finish(outcome, quiet: bool, verbose: bool = False) -> int:
                          f"continue with: harness run --resume {out}\n")
         return exit_codes.SIGINT if outcome.interrupted_by is KeyboardInterrupt else exit_codes.SIGTERM
     if outcome.report_error:
-        sys.stderr.write(f"harness run: warning: the report could not be built: {outcome.report_error}\n")
+        print_warning(f"the report could not be built: {outcome.report_error}", "run")
     if not quiet:
         print("\n".join(summary_lines(suite) + [""] + (_conclusions(suite) if verbose else _short_answer(suite))))
         report = f" and report.html ({outcome.report_seconds:.1f} s)" if outcome.report_seconds is not None else ""
