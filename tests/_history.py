@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import statistics
 import subprocess
 import sys
 
@@ -66,11 +67,15 @@ def scaled_results(template: str, path: str, commit: str | None, level: float = 
     for run in suite.runs:
         times = tuple(sorted(t * level * (1 + rng.uniform(-noise, noise)) for t in run.times_s))
         median = sorted(times)[len(times) // 2]
-        references = run.reference_times_s
+        references, means = run.reference_times_s, run.reference_mean_times_s
         if references:
             middle = sorted(references)[len(references) // 2]
-            references = tuple(middle * (1 + rng.uniform(-noise, noise)) for _ in references)
+            jitter = [1 + rng.uniform(-noise, noise) for _ in references]
+            references = tuple(middle * j for j in jitter)
+            if means:  # the mean worker's loop, as fast relative to the slowest as in the template
+                means = tuple(r * statistics.median(means) / middle for r in references)
         runs.append(run.replace(times_s=times, median_s=median, min_s=times[0], max_s=times[-1],
-                                ci_s=(times[0], times[-1]), ci95_s=None, reference_times_s=references))
+                                ci_s=(times[0], times[-1]), ci95_s=None, reference_times_s=references,
+                                reference_mean_times_s=means))
     save_suite(suite.replace(runs=tuple(runs), git_commit=commit, **suite_changes), path)
     return path

@@ -103,7 +103,7 @@ def _version(url):
 
 
 def test_a_version_1_store_is_migrated_and_keeps_its_data(url, results, repo, tmp_path):
-    """Migrations 1 -> 3: commit subjects (old commits have none) and the points index, then the
+    """Migrations 1 -> 4: commit subjects (old commits have none) and the points index, then the
     baseline per reference."""
     if url.endswith(".sqlite"):
         connection = sqlite3.connect(url, isolation_level=None)
@@ -119,7 +119,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_data(url, results, repo, tm
     connection.execute(f"INSERT INTO commits (sha, author_date, position) VALUES ({mark}, {mark}, {mark})",
                        (repo[1][0], "2024-01-01T00:00:00+00:00", 1))
     connection.close()
-    assert SCHEMA_VERSION == 3 and _version(url) == 3  # opening migrated it
+    assert SCHEMA_VERSION == 4 and _version(url) == 4  # opening migrated it
     with HistoryStore.open(url) as store:
         assert store.commit(repo[1][0]).subject is None
         store.add(record(results, repo, 1, tmp_path))  # the same commit: its subject is filled in now
@@ -133,11 +133,12 @@ def test_a_version_2_store_is_migrated_and_its_speedups_read_undivided(url, resu
     with HistoryStore.open(url, create=True) as store:
         store.add(record(results, repo, 1, tmp_path))
         store.db.execute("ALTER TABLE points DROP COLUMN baseline_per_reference")  # as version 2 made it
+        store.db.execute("ALTER TABLE points DROP COLUMN matched_reference")
         store.db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     with HistoryStore.open(url) as store:
         store.add(record(results, repo, 2, tmp_path))
         histories = store.load()
-    assert _version(url) == 3
+    assert _version(url) == 4
     threads = next(h for h in histories if h.key.config.backend == "threads")
     old, new = (p.values for p in threads.points)
     assert old.baseline_per_reference is None and new.baseline_per_reference is not None
@@ -146,13 +147,71 @@ def test_a_version_2_store_is_migrated_and_its_speedups_read_undivided(url, resu
     assert statistics.median(first) == pytest.approx(old.speedup, rel=0.05)
 
 
+def _taking_turns(template, path, commit, seed, slowest_over_mean) -> str:
+    """A sweep at ``commit`` whose threads run took turns on its workers (one core busy, as a
+    lock makes it) on a host whose two cores' reference loops differed: the slowest worker's
+    loop ``slowest_over_mean`` times the mean worker's. A run taking turns lasts the sum of its
+    turns, so its time follows the mean worker's loop, which stays put here."""
+    scaled_results(template, path, commit, seed=seed)
+    suite = load_suite(path)
+    runs = []
+    for r in suite.runs:
+        if r.backend == "threads":
+            means = r.reference_mean_times_s
+            r = r.replace(reference_times_s=tuple(m * slowest_over_mean for m in means),
+                          cpu_utilization=1.0 / r.workers)  # one core busy out of its workers'
+        runs.append(r)
+    save_suite(suite.replace(runs=tuple(runs)), path)
+    return path
+
+
+def test_a_run_taking_turns_is_divided_by_its_mean_worker_and_older_points_by_the_slowest(url, results, repo,
+                                                                                         tmp_path):
+    """The matched yardstick (harness.history.yardstick): the same time per turn on a host whose
+    cores drift apart gives the same time per reference; dividing by the slowest worker would
+    have said 30% faster. A series with a point stored before schema 4 divides by the slowest."""
+    path, shas = repo
+    sweeps = [_taking_turns(results, str(tmp_path / f"turns-{k}.json"), shas[k], k + 1, spread)
+              for k, spread in enumerate((1.0, 1.3))]
+    with HistoryStore.open(url, create=True) as store:
+        for sweep in sweeps:
+            store.add(sweep_record(sweep, path))
+        threads = next(h for h in store.load() if h.key.config.backend == "threads")
+    assert all(p.values.matched_reference_s for p in threads.points)
+    time = next(m for m in metric_series(threads) if m.metric.name == "time")
+    same, apart = (statistics.median(time.samples.row(i)) for i in range(2))
+    assert apart == pytest.approx(same, rel=0.03)
+    slowest = [statistics.median(t / r for t, r in zip(p.values.times_s, p.values.reference_s)) for p in threads.points]
+    assert slowest[1] == pytest.approx(slowest[0] / 1.3, rel=0.03)
+
+
+def test_a_version_3_store_is_migrated_and_a_series_with_older_points_divides_by_the_slowest(url, results, repo,
+                                                                                            tmp_path):
+    """Migration 3 -> 4: a point stored before it has no matched reference, so its whole series
+    is divided by the slowest worker's loop, as version 3 divided it (never a mix of the two)."""
+    with HistoryStore.open(url, create=True) as store:
+        store.add(sweep_record(_taking_turns(results, str(tmp_path / "old.json"), repo[1][0], 1, 1.0), repo[0]))
+        store.db.execute("ALTER TABLE points DROP COLUMN matched_reference")  # as version 3 made it
+        store.db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    with HistoryStore.open(url) as store:
+        store.add(sweep_record(_taking_turns(results, str(tmp_path / "new.json"), repo[1][1], 2, 1.3), repo[0]))
+        threads = next(h for h in store.load() if h.key.config.backend == "threads")
+    assert _version(url) == 4
+    old, new = (p.values for p in threads.points)
+    assert old.matched_reference_s == () and new.matched_reference_s
+    time = next(m for m in metric_series(threads) if m.metric.name == "time")
+    divided = [statistics.median(time.samples.row(i)) for i in range(2)]
+    assert divided[1] == pytest.approx(divided[0] / 1.3, rel=0.03)  # by the slowest: the host's spread shows
+
+
 def _host_changed(template, path, commit, seed, threads_time=1.0, threads_reference=1.0) -> str:
     """A sweep at ``commit`` whose threads run's repeats (and the reference loops beside them)
     took ``threads_time`` (``threads_reference``) times as long; serial's did not change."""
     scaled_results(template, path, commit, seed=seed)
     suite = load_suite(path)
     runs = tuple(r.replace(times_s=tuple(t * threads_time for t in r.times_s), median_s=r.median_s * threads_time,
-                           reference_times_s=tuple(t * threads_reference for t in r.reference_times_s))
+                           reference_times_s=tuple(t * threads_reference for t in r.reference_times_s),
+                           reference_mean_times_s=tuple(t * threads_reference for t in r.reference_mean_times_s))
                  if r.backend == "threads" else r for r in suite.runs)
     save_suite(suite.replace(runs=runs), path)
     return path

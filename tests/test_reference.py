@@ -160,7 +160,7 @@ def test_results_round_trip_and_version_1_files_still_load(tmp_path):
     path = tmp_path / "results.json"
     save_suite(suite(run([1.0, 2.0], reference=[0.1, 0.2])), str(path))
     data = json.loads(path.read_text())
-    assert data["schema_version"] == SCHEMA_VERSION == 6
+    assert data["schema_version"] == SCHEMA_VERSION == 7
     assert data["runs"][0]["reference_times_s"] == [0.1, 0.2]
     assert load_suite(str(path)).runs[0].reference_times_s == (0.1, 0.2)
     # A version-1 file, as the first release wrote it: read as before, compared raw.
@@ -212,8 +212,12 @@ def test_real_runs_time_the_reference_beside_every_repeat(interleave):
     assert [r.backend for r in runs] == ["serial", "threads", "pool", "processes", "shared-nolock"]
     for r in runs:
         assert r.status == "ok", r.error
-        assert len(r.reference_times_s) == len(r.times_s) == 3
+        assert len(r.reference_times_s) == len(r.reference_mean_times_s) == len(r.times_s) == 3
         assert all(t > 0 for t in r.reference_times_s)
+        # the mean worker's time is never above the slowest worker's; with one worker they are one
+        assert all(0 < m <= s for m, s in zip(r.reference_mean_times_s, r.reference_times_s))
+        if r.backend == "serial":
+            assert r.reference_mean_times_s == r.reference_times_s
     assert all(r.result_ok for r in runs if r.backend != "shared-nolock")
 
 
@@ -230,7 +234,16 @@ def test_the_reference_leaves_process_start_up_out():
 def test_without_reference_no_reference_times():
     config = RunConfig(backends=("serial",), workers=(1,), n=(1000,), repeat=2, warmup=0)
     (r,) = run_sweep(SweepJob(config, resolve_workload("poly")))
-    assert r.reference_times_s is None
+    assert r.reference_times_s is None and r.reference_mean_times_s is None
+
+
+def test_the_mean_reference_times_must_match_the_repeats_and_round_trip(tmp_path):
+    with pytest.raises(ValueError, match="reference_mean_times_s has 1 values for 2 times_s"):
+        run([1.0, 1.0], reference=[0.1, 0.1]).replace(reference_mean_times_s=(0.1,))
+    path = tmp_path / "results.json"
+    save_suite(suite(run([1.0, 2.0], reference=[0.1, 0.2]).replace(reference_mean_times_s=(0.08, 0.15))), str(path))
+    assert json.loads(path.read_text())["runs"][0]["reference_mean_times_s"] == [0.08, 0.15]
+    assert load_suite(str(path)).runs[0].reference_mean_times_s == (0.08, 0.15)
 
 
 def _cli(*args, cwd=None):

@@ -157,7 +157,8 @@ def _time_repeats(backend, ctx: RunContext, config: RunConfig, workload: Workloa
             # mean of the two neighbours tracks it better than either alone. Neighbouring
             # repeats share a reference; that halves its cost.
             after = reference.time(backend, time.perf_counter() + ctx.timeout)
-            timed = dataclasses.replace(timed, reference_s=(before + after) / 2)
+            timed = dataclasses.replace(timed, reference_s=(before.slowest_s + after.slowest_s) / 2,
+                                        reference_mean_s=(before.mean_s + after.mean_s) / 2)
             before = after
         into.repeats.append(timed)
         into.timing_s += time.perf_counter() - began
@@ -183,6 +184,17 @@ def _checked(ctx: RunContext, workload: Workload, timed: Repeat) -> Repeat:
 
 
 @dataclass(frozen=True, slots=True)
+class ReferenceTime:
+    """One timing of the reference loop: its slowest worker's compute time, and the mean of every
+    worker's. A run whose workers compute at once lasts as long as its slowest core, one whose
+    workers take turns (a lock) as long as the sum of their turns: which of the two a run's time
+    follows depends on the run, so both are kept (``harness.history.yardstick`` weighs them)."""
+
+    slowest_s: float
+    mean_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class ReferenceLoop:
     """Every worker runs :func:`reference_loop` over [0, n) through a started backend."""
 
@@ -196,8 +208,8 @@ class ReferenceLoop:
         expected = workers * poly_oracle(n) if backend_class(backend).exact_by_design else None
         return cls(n, tuple(make_tasks(n, workers, "weak")), in_process, expected)
 
-    def time(self, backend, deadline: float) -> float:
-        """The longest worker's compute time, in seconds; BackendError when the loop fails."""
+    def time(self, backend, deadline: float) -> ReferenceTime:
+        """The workers' compute times, in seconds; BackendError when the loop fails."""
         try:
             results = backend.run(REFERENCE_REF, list(self.tasks), deadline,
                                   reference_loop if self.in_process else None)
@@ -210,4 +222,5 @@ class ReferenceLoop:
             raise BackendError(f"the reference loop (--reference {self.n}) gave {total}, expected {self.expected}")
         # Each task's own start and end: one clock per worker, so this holds across the hosts
         # of a dask cluster too.
-        return max(r.end - r.start for r in results)
+        spans = [r.end - r.start for r in results]
+        return ReferenceTime(max(spans), sum(spans) / len(spans))

@@ -44,6 +44,8 @@ def summarize(ctx: RunContext, config: RunConfig, workload: Workload, measured: 
     warnings = []
     references = [r.reference_s for r in repeats]
     reference_times = tuple(references) if references and None not in references else None
+    means = [r.reference_mean_s for r in repeats]
+    reference_means = tuple(means) if reference_times and None not in means else None
     if measured.recomputed:
         during = "the timed repeats" + (" and the reference loops beside them" if config.reference_n else "")
         warnings.append(f"{label}: dask recomputed {measured.recomputed} task(s) during {during} "
@@ -80,6 +82,7 @@ def summarize(ctx: RunContext, config: RunConfig, workload: Workload, measured: 
         worker_spans=_spans(representative),
         recomputed_tasks=measured.recomputed,
         reference_times_s=reference_times,
+        reference_mean_times_s=reference_means,
         repeat_passes=_passes(repeats),
         workers_gil_enabled=workers_gil,
         gil_reenabled=reenabled,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.analysis.baseline import baseline_key, baseline_runs
+from harness.history.yardstick import matched_reference
 from harness.results.facts import Machine, interpreters_by_label
 from harness.results.key import RunKey
 from harness.results.model import RunResult, Suite
@@ -102,14 +103,21 @@ class PointValues:
     # speed divides out of the speedup as it does out of the time. None without reference times.
     baseline_per_reference: float | None = None
 
+    # Per repeat, the reference time matched to how the run used its cores (harness.history.yardstick):
+    # what time is divided by. Empty for runs stored from results without the mean worker's time.
+    matched_reference_s: tuple[float, ...] = ()
+
     @classmethod
     def of(cls, run: RunResult, baseline_per_reference: float | None = None) -> "PointValues":
         reference = run.reference_times_s or ()
         used = None if run.cpu_utilization is None else run.cpu_utilization * run.workers
-        return cls(run.status, tuple(run.times_s), tuple(reference) if len(reference) == len(run.times_s) else (),
+        timed = len(reference) == len(run.times_s)
+        means = run.reference_mean_times_s
+        matched = matched_reference(reference, means, used, run.workers) if timed and means else ()
+        return cls(run.status, tuple(run.times_s), tuple(reference) if timed else (),
                    run.median_s, run.ci_s, run.speedup, run.speedup_ci95,
                    run.cpu.busy_cores if run.cpu else None, run.memory.peak_bytes if run.memory else None, run.error,
-                   used, baseline_per_reference)
+                   used, baseline_per_reference, matched)
 
 
 @dataclass(frozen=True, slots=True)

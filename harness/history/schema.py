@@ -20,13 +20,18 @@ SCHEMA_VERSION history:
        judged on reference-normalised times as its time is (a machine that lost a core or half
        its speed while one configuration ran does not pose as a speedup step). Older points
        have none, and their series' speedups are judged undivided.
+  4 -- points gain matched_reference: per repeat the reference time matched to how the run used
+       its cores (harness.history.yardstick: the slowest and the mean worker's time, weighed by
+       its busy cores), from results of schema 7. A series whose every point has it divides
+       its time and speedup by it; one with older points divides by the slowest worker's, as
+       before.
 """
 
 from __future__ import annotations
 
 __all__ = ["DIALECTS", "MIGRATIONS", "SCHEMA_VERSION", "statements"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 DIALECTS = {
     "sqlite": {"id": "INTEGER PRIMARY KEY", "int": "INTEGER", "real": "REAL", "blob": "BLOB"},
@@ -62,6 +67,7 @@ _V2 = (
     "CREATE INDEX points_by_series ON points (series_id)",
 )
 _V3 = ("ALTER TABLE points ADD COLUMN baseline_per_reference {real}",)
+_V4 = ("ALTER TABLE points ADD COLUMN matched_reference {blob}",)
 
 # (version, what it does, its statements): applied in order, each in the transaction that
 # opens the store, the version in meta updated with them.
@@ -69,6 +75,7 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (1, "the first schema", _V1),
     (2, "commit subjects; the cores a run used; points indexed by series", _V2),
     (3, "the baseline's time per reference loop, beside each point", _V3),
+    (4, "the reference time matched to each run's use of its cores", _V4),
 )
 
 

@@ -84,6 +84,9 @@ class RunResult:
     # --reference: per timed repeat, the mean time of the reference loop run just before and
     # just after it on the same backend and workers (the machine's speed at that moment).
     reference_times_s: tuple[float, ...] | None = None
+    # Schema 7, beside reference_times_s (whose loops' slowest worker it holds): the same loops'
+    # mean worker time. A run whose workers take turns (a lock) follows the mean, not the slowest.
+    reference_mean_times_s: tuple[float, ...] | None = None
     # The interpreter's build (Py_GIL_DISABLED) and the GIL mode it was run in (PYTHON_GIL:
     # 0 or 1; None for the build's default); gil_enabled above is its state at the start.
     free_threaded_build: bool | None = None
@@ -139,12 +142,14 @@ class RunResult:
             _check_time("times_s", t, allow_none=False)
         for name in ("median_s", "mean_s", "stdev_s", "iqr_s", "min_s", "max_s", "startup_s", "cpu_time_s"):
             _check_time(name, getattr(self, name))
-        if self.reference_times_s is not None:
-            for t in self.reference_times_s:
-                _check_time("reference_times_s", t, allow_none=False)
-            if len(self.reference_times_s) != len(self.times_s):
-                raise ValueError(f"{self.backend}: reference_times_s has {len(self.reference_times_s)} values "
-                                 f"for {len(self.times_s)} times_s")
+        for name in ("reference_times_s", "reference_mean_times_s"):
+            values = getattr(self, name)
+            if values is None:
+                continue
+            for t in values:
+                _check_time(name, t, allow_none=False)
+            if len(values) != len(self.times_s):
+                raise ValueError(f"{self.backend}: {name} has {len(values)} values for {len(self.times_s)} times_s")
         if self.status == "ok" and not self.times_s:
             raise ValueError(f"{self.backend}: status ok but no times_s")
 
@@ -175,7 +180,9 @@ class RunResult:
         data["repeat_passes"] = None if self.repeat_passes is None else list(self.repeat_passes)
         data["cpu"] = self.cpu.to_dict() if self.cpu else None
         data["worker_spans"] = [asdict(s) for s in self.worker_spans]
-        data["reference_times_s"] = None if self.reference_times_s is None else list(self.reference_times_s)
+        for name in ("reference_times_s", "reference_mean_times_s"):
+            values = getattr(self, name)
+            data[name] = None if values is None else list(values)
         data["worker_items"] = None if self.worker_items is None else list(self.worker_items)
         data["worker_busy_s"] = None if self.worker_busy_s is None else list(self.worker_busy_s)
         data["memory"] = self.memory.to_dict() if self.memory else None
@@ -196,9 +203,7 @@ class RunResult:
             kwargs["ci_s"] = kwargs.get("ci95_s")
         kwargs["cpu"] = CpuLoad.from_dict(data["cpu"]) if data.get("cpu") else None
         kwargs["worker_spans"] = tuple(WorkerSpan(**s) for s in data.get("worker_spans") or ())
-        if data.get("reference_times_s") is not None:
-            kwargs["reference_times_s"] = tuple(data["reference_times_s"])
-        for name in ("worker_items", "worker_busy_s", "repeat_passes"):
+        for name in ("reference_times_s", "reference_mean_times_s", "worker_items", "worker_busy_s", "repeat_passes"):
             if data.get(name) is not None:
                 kwargs[name] = tuple(data[name])
         kwargs["memory"] = MemoryUse.from_dict(data["memory"]) if data.get("memory") else None

@@ -56,6 +56,11 @@ SCHEMA_VERSION history:
   6 -- adds, compatibly: per run loop_lag (the asyncio offload models: p50_s, p99_s, max_s and
        ticks of an event-loop heartbeat's delays while the work ran; null for other backends),
        and the same per repeat in the journal. Older files load with loop_lag null.
+  7 -- adds, compatibly: per run reference_mean_times_s, beside reference_times_s: the same
+       reference loops' mean worker compute time (reference_times_s keeps its meaning, the
+       slowest worker's), and per repeat reference_mean_s in the journal. harness history
+       weighs the two by the cores the run kept busy (harness.history.yardstick). Older files
+       load with it null.
 """
 
 from __future__ import annotations
@@ -84,7 +89,7 @@ __all__ = [
     "remove_stale_temporaries",
 ]
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 RESULTS_NAME = "results.json"
 
 
