@@ -9,9 +9,9 @@ three change what it costs:
   whole computation, so the pool's workers take turns while serial (one process) is unaffected;
 * commit 25 removes half of commit 10's extra work (1.30 -> 1.15: -11.5%).
 
-``history run`` then measures all 30 (serial and pool at 2 workers; ``--reference`` as harness
-ab adds it) and ``history regressions --json`` must report exactly these steps and no other,
-in every run:
+``history run`` then measures all 30 (serial and pool at 2 workers, 7 repeats; ``--reference``
+as harness ab adds it; ``--passes 3 --repeat 3`` measures each commit in three passes instead)
+and ``history regressions --json`` must report exactly these steps and no other, in every run:
 
     serial time 10 up, 25 down; pool time 10 up, 20 up, 25 down; pool speedup 20 down;
     pool busy cores 20 down.
@@ -21,7 +21,7 @@ commit 10, measuring at most 5 commits besides the two endpoints.
 
     .venv/bin/python benchmarks/history_e2e.py --runs 3 --find      # make bench-history-e2e
 
-Measured on the 2-vCPU VM this project was built on (n=600000, --repeat 7, serial + pool@2):
+Measured on the 2-vCPU VM this project was built on (n=600000, serial + pool@2):
 see the README's "History across commits" for the figures of the last run.
 """
 
@@ -111,11 +111,11 @@ def reported(steps: list[dict], shas: list[str]) -> set[tuple]:
     return {(s["config"]["backend"], s["metric"], number.get(s["commit"]), s["direction"]) for s in steps}
 
 
-def one_run(folder: str, shas: list[str], sweep: list[str]) -> tuple[bool, float, set]:
+def one_run(folder: str, shas: list[str], sweep: list[str], passes: str) -> tuple[bool, float, set]:
     db = os.path.join(folder, "history.sqlite")
     started = time.perf_counter()
     done = harness("history", "run", "HEAD", "--repo", os.path.join(folder, "repo"), "--db", db, "--out",
-                   os.path.join(folder, "runs"), "--quiet", *sweep)
+                   os.path.join(folder, "runs"), "--quiet", "--passes", passes, *sweep)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"history_e2e: history run exited {done.returncode}: {done.stderr.strip()}")
@@ -125,7 +125,7 @@ def one_run(folder: str, shas: list[str], sweep: list[str]) -> tuple[bool, float
 
 
 def find(folder: str, shas: list[str], args) -> None:
-    sweep = ["--workload", "userwork:crunch", "--backends", "serial", "--n", args.n, "--repeat", args.repeat]
+    sweep = ["--workload", "userwork:crunch", "--backends", "serial", "--n", args.n, "--repeat", args.find_repeat]
     started = time.perf_counter()
     done = harness("history", "find", shas[0], shas[-1], "--repo", os.path.join(folder, "repo"), "--quiet",
                    "--out", os.path.join(folder, "rounds"), *sweep)
@@ -143,7 +143,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--n", default="600000")
-    parser.add_argument("--repeat", default="7")
+    parser.add_argument("--repeat", default="7", help="repeats per sweep (history run)")
+    parser.add_argument("--passes", default="1", help="history run --passes: sweeps per commit, one per pass (the "
+                                                      "README has a side-by-side of 1 x 7 repeats and 3 x 3)")
+    parser.add_argument("--find-repeat", default="7", help="repeats per round of history find")
     parser.add_argument("--find", action="store_true", help="also bisect with history find")
     parser.add_argument("--keep", default=None, metavar="DIR", help="keep the repositories and stores under DIR")
     args = parser.parse_args(argv)
@@ -155,7 +158,7 @@ def main(argv=None) -> int:
         for run in range(1, args.runs + 1):
             folder = os.path.join(base, f"run-{run}")
             shas = build_repository(os.path.join(folder, "repo"))
-            ok, wall, found = one_run(folder, shas, sweep)
+            ok, wall, found = one_run(folder, shas, sweep, args.passes)
             passed += ok
             extra, missing = sorted(found - EXPECTED, key=str), sorted(EXPECTED - found, key=str)
             print(f"run {run}: {'exactly the expected steps' if ok else 'WRONG'} in {wall:.0f} s "

@@ -143,6 +143,7 @@ def test_commit_overrides_what_the_results_recorded(bad_inputs, tmp_path):
     (["run", "HEAD", "--repo", "{tmp}", "--db", "{db}", *TINY], "not a git repository"),
     (["run", "nosuchref..HEAD", "--repo", "{repo}", "--db", "{db}", *TINY], "unknown ref"),
     (["run", "HEAD", "--repo", "{repo}", "--db", "{db}", *TINY, "--workers", "0"], "sweep options"),
+    (["run", "HEAD", "--passes", "0", "--repo", "{repo}", "--db", "{db}", *TINY], "--passes"),
     (["regressions", "--db", "{tmp}/missing.sqlite"], "no such history database"),
     (["check", "--commit", "HEAD", "--repo", "{repo}", "--db", "{db}"], "is not in the store"),
     (["find", "HEAD", "nosuchref", "--repo", "{repo}", *TINY], "unknown ref"),
@@ -173,15 +174,10 @@ def test_harness_run_history_adds_the_sweep_at_the_checked_out_commit(tmp_path):
         assert store.commit(shas[0]) is not None and store.counts()["points"] == 1
 
 
-def test_history_run_measures_each_commit_once_and_resumes_after_an_interrupt(tmp_path):
-    repo = tmp_path / "repo"
-    shas = make_repo(repo, 3, "work.py", lambda k: WORKLOAD + f"# revision {k}\n")
-    status = git(repo, "status", "--porcelain")
-    db, out = tmp_path / "h.sqlite", tmp_path / "runs"
-    args = ["history", "run", "HEAD", "--repo", repo, "--db", db, "--out", out, "--quiet", *TINY]
+def interrupted_while_storing(args, sweep: int, tmp_path) -> str:
+    """``args`` run until its ``sweep``-th sweep is being stored (not yet committed), then SIGINT: its stderr."""
     marker = tmp_path / "paused"
-    # Interrupted while the second commit's sweep is being stored: the first stays, the second is rolled back.
-    proc = start_cli(*args, extra_env={"HARNESS_PAUSE_AT": "history-commit:2", "HARNESS_PAUSE_MARKER": str(marker)})
+    proc = start_cli(*args, extra_env={"HARNESS_PAUSE_AT": f"history-commit:{sweep}", "HARNESS_PAUSE_MARKER": str(marker)})
     deadline = time.monotonic() + 240
     while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -189,7 +185,17 @@ def test_history_run_measures_each_commit_once_and_resumes_after_an_interrupt(tm
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
-    assert "2 commit(s) still to measure" in stderr
+    return stderr
+
+
+def test_history_run_measures_each_commit_once_and_resumes_after_an_interrupt(tmp_path):
+    repo = tmp_path / "repo"
+    shas = make_repo(repo, 3, "work.py", lambda k: WORKLOAD + f"# revision {k}\n")
+    status = git(repo, "status", "--porcelain")
+    db, out = tmp_path / "h.sqlite", tmp_path / "runs"
+    args = ["history", "run", "HEAD", "--repo", repo, "--db", db, "--out", out, "--quiet", *TINY]
+    # Interrupted while the second commit's sweep is being stored: the first stays, the second is rolled back.
+    assert "2 commit(s) still to measure" in interrupted_while_storing(args, 2, tmp_path)
     assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
     again = harness(*args)
     assert again.returncode == 0, again.stderr
@@ -202,6 +208,30 @@ def test_history_run_measures_each_commit_once_and_resumes_after_an_interrupt(tm
         assert store.counts() == {"commits": 3, "sweeps": 3, "series": 1, "points": 3}
     assert git(repo, "status", "--porcelain") == status
     assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
+
+
+def test_history_run_passes_measure_each_commit_once_per_pass_in_alternate_directions_and_resume_in_their_pass(tmp_path):
+    repo = tmp_path / "repo"
+    shas = make_repo(repo, 2, "work.py", lambda k: WORKLOAD + f"# revision {k}\n")
+    db, out = tmp_path / "h.sqlite", tmp_path / "runs"
+    args = ["history", "run", "HEAD", "--repo", repo, "--db", db, "--out", out, "--quiet", "--passes", "2", *TINY]
+    # Interrupted while pass 2's first sweep (the newest commit: pass 2 runs newest first) is being stored.
+    assert "2 commit(s) still to measure" in interrupted_while_storing(args, 3, tmp_path)
+    again = harness(*args)
+    assert again.returncode == 0, again.stderr
+    assert "measured 2 commit(s) in 2 sweep(s) (--passes 2), skipped 0 already stored" in again.stdout
+    assert "measured 0 commit(s) in 0 sweep(s) (--passes 2), skipped 2" in harness(*args).stdout
+    assert sorted(os.listdir(out)) == sorted(f"{sha[:10]}-{k}" for sha in shas for k in (1, 2))
+    from harness.history.series import metric_series
+    from harness.history.store import HistoryStore
+
+    with HistoryStore.open(str(db)) as store:
+        order = store.db.query("SELECT k.sha FROM sweeps s JOIN commits k ON k.id = s.commit_id ORDER BY s.id")
+        assert [row[0] for row in order] == [shas[0], shas[1], shas[1], shas[0]]
+        (history,) = store.load()
+    time_series = next(m for m in metric_series(history) if m.metric.name == "time")
+    assert [c.sha for c in time_series.commits] == shas
+    assert [len(time_series.samples.row(i)) for i in range(2)] == [6, 6]  # 3 repeats x 2 passes, pooled per commit
 
 
 def test_history_find_bisects_to_the_commit_that_made_it_slower(tmp_path):

@@ -55,7 +55,7 @@ def _range_request(args, tokens: list[str]):
     commits = commit_range(repo, args.range, args.step)
     out = os.path.abspath(args.out or os.path.join("reports", f"history-{_stamp()}"))
     return RangeRequest(repo, prefix, tuple(commits), sweep, modules, out, MachineKey.of(Machine.from_dict(machine_facts())),
-                        _planned_keys(namespace), args.branch or current_branch(repo))
+                        _planned_keys(namespace), args.branch or current_branch(repo), args.passes)
 
 
 def _with_progress(quiet: bool, work):
@@ -79,7 +79,7 @@ def _bad_input() -> tuple[type, ...]:
 
 def command_run(args, tokens: list[str]) -> int:
     from harness.execution.signals import Terminated
-    from harness.history.measure import measure_range, pending_commits
+    from harness.history.measure import measure_range, pending_sweeps
     from harness.history.store import HistoryStore
 
     try:
@@ -89,21 +89,24 @@ def command_run(args, tokens: list[str]) -> int:
         print_error(str(exc), "history run")
         return exit_codes.USAGE
     with store:
-        todo, skipped = pending_commits(store, request)
+        todo, skipped = pending_sweeps(store, request)
         if not args.quiet and sys.stderr.isatty():
-            sys.stderr.write(f"{len(todo)} commit(s) to measure, {len(skipped)} already in {store.where}\n")
+            commits = len({task.commit.sha for task in todo})
+            sys.stderr.write(f"{len(todo)} sweep(s) of {commits} commit(s) to measure, {len(skipped)} commit(s) already "
+                             f"in {store.where}\n")
         try:
             outcome = _with_progress(args.quiet, lambda on_progress: measure_range(store, request, on_progress,
                                                                                    (todo, skipped)))
         except (KeyboardInterrupt, Terminated) as exc:
-            left = len(pending_commits(store, request)[0])
-            sys.stderr.write(f"harness history run: interrupted; the worktrees are removed, {left} commit(s) still to "
+            left = {task.commit.sha for task in pending_sweeps(store, request)[0]}
+            sys.stderr.write(f"harness history run: interrupted; the worktrees are removed, {len(left)} commit(s) still to "
                              "measure: run the same command again to go on\n")
             return exit_codes.SIGINT if isinstance(exc, KeyboardInterrupt) else exit_codes.SIGTERM
         except _bad_input() as exc:
             print_error(str(exc), "history run")
             return exit_codes.USAGE
-    print(f"measured {len(outcome.measured)} commit(s), skipped {len(outcome.skipped)} already stored; "
+    passes = f" in {len(outcome.measured)} sweep(s) (--passes {args.passes})" if args.passes > 1 else ""
+    print(f"measured {outcome.commits_measured} commit(s){passes}, skipped {len(outcome.skipped)} already stored; "
           f"results in {request.out}; store {args.db}")
     return exit_codes.OK
 

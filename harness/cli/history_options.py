@@ -69,6 +69,11 @@ def _add_run(sub) -> None:
                                                    "and all its first-parent ancestors")
     run.add_argument("--step", type=int_at_least(1), default=1, metavar="K",
                      help="measure every K-th commit, counted back from the newest (default: 1, every commit)")
+    run.add_argument("--passes", type=int_at_least(1), default=1, metavar="P",
+                     help="measure the range P times over, one sweep per commit per pass, in alternate directions, so "
+                          "that a slow spell of a shared machine moves a share of one commit's samples, not all; each "
+                          "pass costs one sweep per commit (default: 1). A commit is skipped once the store holds P "
+                          "sweeps of it")
     _repo(run)
     _db(run)
     _branch(run, "the branch the sweeps are filed under (default: the repository's current branch)")

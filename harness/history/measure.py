@@ -6,6 +6,16 @@ come from that commit, and one ``harness run`` of the sweep runs there with the 
 its folder and first on ``PYTHONPATH``. Its results.json is added to the store at once, in
 its own transaction, so an interrupt loses at most the commit under way, and running the same
 command again skips every commit the store already holds for this machine and configuration.
+
+``--passes K`` measures the range K times over, one sweep per commit per pass, in alternate
+directions (oldest first, then newest first, ...). A slow spell of a shared machine lands on whole
+sweeps: with one pass it moves every sample of a commit, with K passes one K-th of them, at a
+different commit each pass, and a commit's level is the median over all its passes' samples
+(the store pools several sweeps of one commit). Whether that helps depends on how long the
+host's spells last (the README has a side-by-side on a 2-vCPU VM, where it did not). Alternating the direction keeps a drift over the
+whole run from posing as a slope over the commits. A commit counts as done for pass p when the
+store holds p sweeps of it covering every planned configuration, so an interrupted run resumes
+in the pass it was in.
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ from harness.history.store import HistoryStore
 from harness.results.key import RunKey
 from harness.results.storage import RESULTS_NAME
 
-__all__ = ["RangeOutcome", "RangeRequest", "measure_range", "pending_commits"]
+__all__ = ["RangeOutcome", "RangeRequest", "SweepTask", "measure_range", "pending_sweeps"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,55 +49,79 @@ class RangeRequest:
     machine: MachineKey
     planned: frozenset[RunKey]  # the sweep's configurations; python None: any interpreter
     branch: str | None = None
+    passes: int = 1  # sweeps per commit, one per pass over the range
+
+    def __post_init__(self) -> None:
+        if self.passes < 1:
+            raise ValueError(f"passes must be >= 1, got {self.passes!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class SweepTask:
+    """One sweep still to measure: a commit in one pass (1-based) over the range."""
+
+    commit: CommitInfo
+    pass_number: int
 
 
 @dataclass(frozen=True, slots=True)
 class RangeOutcome:
-    """The commits measured now and those skipped because the store held them already."""
+    """The sweeps measured now, and the commits skipped because the store held all their passes."""
 
-    measured: tuple[CommitInfo, ...]
+    measured: tuple[SweepTask, ...]
     skipped: tuple[CommitInfo, ...]
 
-
-def _covered(planned: frozenset[RunKey], stored: set[RunKey]) -> bool:
-    loose = {key.without_python() for key in stored}
-    return all((key in stored) if key.python is not None else (key in loose) for key in planned)
-
-
-def pending_commits(store: HistoryStore, request: RangeRequest) -> tuple[list[CommitInfo], list[CommitInfo]]:
-    """The commits still to measure, and those the store holds every planned configuration of."""
-    todo, skipped = [], []
-    for commit in request.commits:
-        done = _covered(request.planned, store.measured_configs(request.machine, commit.sha))
-        (skipped if done else todo).append(commit)
-    return todo, skipped
+    @property
+    def commits_measured(self) -> int:
+        return len({task.commit.sha for task in self.measured})
 
 
-def _measure_one(store: HistoryStore, request: RangeRequest, commit: CommitInfo) -> None:
+def _sweeps_done(store: HistoryStore, request: RangeRequest, commit: CommitInfo) -> int:
+    """How many passes the store holds of this commit: the fewest sweeps holding any one planned
+    configuration (python None: under any interpreter), so sweeps that each hold a part count."""
+    sweeps = store.measured_sweeps(request.machine, commit.sha)
+    loose = [{key.without_python() for key in configs} for configs in sweeps]
+    return min((sum(key in configs for configs in (sweeps if key.python is not None else loose))
+                for key in request.planned), default=0)
+
+
+def pending_sweeps(store: HistoryStore, request: RangeRequest) -> tuple[list[SweepTask], list[CommitInfo]]:
+    """The sweeps still to measure, in measuring order, and the commits whose every pass is stored."""
+    done = {commit.sha: _sweeps_done(store, request, commit) for commit in request.commits}
+    tasks = []
+    for number in range(1, request.passes + 1):
+        order = request.commits if number % 2 else tuple(reversed(request.commits))
+        tasks += [SweepTask(commit, number) for commit in order if done[commit.sha] < number]
+    return tasks, [commit for commit in request.commits if done[commit.sha] >= request.passes]
+
+
+def _measure_one(store: HistoryStore, request: RangeRequest, task: SweepTask) -> None:
+    commit = task.commit
     name = commit.short
-    folder = round_folder(request.out, name, 1)
+    folder = round_folder(request.out, name, task.pass_number)
     if os.path.isdir(folder):
         shutil.rmtree(folder)  # this command's own leftover from an interrupted run of this commit
     with side_worktrees(request.repo, {name: (commit.sha, commit.sha)}) as trees:
         runner = SideRunner(trees[name], request.prefix)
         check_workload_modules(runner, request.modules, "at every commit of the range")
-        folder = runner.run_round(request.sweep, request.out, 1)
+        folder = runner.run_round(request.sweep, request.out, task.pass_number)
     store.add(sweep_record(os.path.join(folder, RESULTS_NAME), request.repo, commit.sha, request.branch))
 
 
 def measure_range(store: HistoryStore, request: RangeRequest,
                   on_progress: Callable[[int, int, str], None] = lambda done, total, label: None,
                   pending=None) -> RangeOutcome:
-    """Measure and store every pending commit, oldest first (``pending``: pending_commits's
-    answer when the caller already asked it). AbRunError (a run that could not run), GitError
-    or HistoryError stop it; what was stored before stays stored."""
-    todo, skipped = pending if pending is not None else pending_commits(store, request)
+    """Measure and store every pending sweep, pass by pass (``pending``: pending_sweeps's answer
+    when the caller already asked it). AbRunError (a run that could not run), GitError or
+    HistoryError stop it; what was stored before stays stored."""
+    tasks, skipped = pending if pending is not None else pending_sweeps(store, request)
     os.makedirs(request.out, exist_ok=True)
     measured = []
-    for number, commit in enumerate(todo):
-        subject = (commit.subject or "")[:40]
-        on_progress(number, len(todo), f"{commit.short} {subject}")
-        _measure_one(store, request, commit)
-        measured.append(commit)
-    on_progress(len(todo), len(todo), "done")
+    for number, task in enumerate(tasks):
+        subject = (task.commit.subject or "")[:40]
+        within = f"pass {task.pass_number}/{request.passes} " if request.passes > 1 else ""
+        on_progress(number, len(tasks), f"{within}{task.commit.short} {subject}")
+        _measure_one(store, request, task)
+        measured.append(task)
+    on_progress(len(tasks), len(tasks), "done")
     return RangeOutcome(tuple(measured), tuple(skipped))

@@ -209,14 +209,17 @@ class HistoryStore:
         rows = self.db.query("SELECT sha, position, author_date, subject FROM commits WHERE sha LIKE ?", (text + "%",))
         return CommitInfo(*rows[0]) if len(rows) == 1 else None
 
-    def measured_configs(self, machine: MachineKey, sha: str) -> set[RunKey]:
-        """The configurations (with their interpreter labels) stored for this machine at this commit."""
+    def measured_sweeps(self, machine: MachineKey, sha: str) -> list[set[RunKey]]:
+        """Per sweep stored for this machine at this commit, in the order added, its configurations."""
         rows = self.db.query(
-            "SELECT DISTINCT c.key_json FROM points p JOIN sweeps s ON s.id = p.sweep_id "
+            "SELECT s.id, c.key_json FROM points p JOIN sweeps s ON s.id = p.sweep_id "
             "JOIN commits k ON k.id = s.commit_id JOIN machines m ON m.id = s.machine_id "
             "JOIN series r ON r.id = p.series_id JOIN configs c ON c.id = r.config_id "
-            "WHERE k.sha = ? AND m.fingerprint = ?", (sha, machine.label))
-        return {RunKey.from_json(json.loads(row[0])) for row in rows}
+            "WHERE k.sha = ? AND m.fingerprint = ? ORDER BY s.id", (sha, machine.label))
+        sweeps: dict[int, set[RunKey]] = {}
+        for sweep_id, key_json in rows:
+            sweeps.setdefault(int(sweep_id), set()).add(RunKey.from_json(json.loads(key_json)))
+        return list(sweeps.values())
 
     def counts(self) -> dict[str, int]:
         """Rows per table: commits, sweeps, series, points."""
