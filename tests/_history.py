@@ -58,14 +58,17 @@ def real_results(folder) -> str:
 
 def scaled_results(template: str, path: str, commit: str | None, level: float = 1.0, seed: int = 0,
                    noise: float = 0.01, **suite_changes) -> str:
-    """``template`` with every run's times (and so its median and speedup-bearing values) times
-    ``level``, each repeat jittered by up to ``noise``, and its reference times those of a quiet
-    machine (their median, jittered alike); written to ``path``."""
+    """``template`` with every run's times (and so its median and speedup-bearing values) set to
+    its median times ``level``, each repeat jittered by up to ``noise``, and its reference times
+    those of a quiet machine (their median, jittered alike); written to ``path``."""
     suite = load_suite(template)
     rng = random.Random(seed)
     runs = []
     for run in suite.runs:
-        times = tuple(sorted(t * level * (1 + rng.uniform(-noise, noise)) for t in run.times_s))
+        # Every repeat from the template's median, so that the real sweep's own spread (a slow repeat
+        # while the host was busy) never reaches the synthetic history: only ``noise`` does.
+        typical = statistics.median(run.times_s)
+        times = tuple(sorted(typical * level * (1 + rng.uniform(-noise, noise)) for _ in run.times_s))
         median = sorted(times)[len(times) // 2]
         references, means = run.reference_times_s, run.reference_mean_times_s
         if references:

@@ -306,3 +306,15 @@ def test_the_store_keeps_samples_and_the_results_path_and_hash_not_a_copy(result
     connection.close()
     assert stored == 2 * 2 * 5 * 8  # 2 runs x (samples + reference) x 5 repeats x float64
     assert json.loads(json.dumps(sweep.commit.sha)) == repo[1][2]
+
+
+def test_serial_under_weak_scaling_is_stored_busy_on_the_one_core_it_uses(results):
+    """cpu_utilization is per worker used; serial uses one even when weak scaling gives it W tasks."""
+    from harness.history.records import PointValues
+
+    serial = next(run for run in load_suite(results).runs if run.backend == "serial")
+    weak = serial.replace(workers=4, scaling="weak", cpu_utilization=0.98)
+    values = PointValues.of(weak, cpus=2)
+    assert values.cores_used == pytest.approx(0.98)
+    threads = next(run for run in load_suite(results).runs if run.backend != "serial")
+    assert PointValues.of(threads.replace(cpu_utilization=0.5)).cores_used == pytest.approx(0.5 * threads.workers)

@@ -300,3 +300,28 @@ def test_version_3_files_load_and_compare_with_version_4_runs_of_every_chunksize
     rows = compare_suites(old, suite(static, chunked)).rows
     matched = [row for row in rows if row.verdict and "only" not in row.verdict]
     assert len(matched) == 1
+
+
+class _RecordedBackend:
+    """Answers the reference loop with fixed task spans: the arithmetic of ReferenceTime on literal numbers."""
+
+    def __init__(self, spans, value):
+        self.spans, self.value = spans, value
+
+    def run(self, ref, tasks, deadline, fn):
+        from harness.results.repeats import TaskResult
+
+        return [TaskResult(worker=k, start=10.0 + k, end=10.0 + k + span, value=self.value, cpu_s=span)
+                for k, span in enumerate(self.spans)]
+
+
+def test_the_reference_time_is_the_slowest_workers_span_and_the_mean_of_all():
+    from harness.execution.measure import ReferenceLoop, ReferenceTime
+    from harness.workloads.builtin import poly_oracle
+
+    loop = ReferenceLoop.for_configuration(1000, "pool", 3, in_process=False)
+    timed = loop.time(_RecordedBackend([0.030, 0.045, 0.036], poly_oracle(1000)), deadline=1e9)
+    assert isinstance(timed, ReferenceTime)
+    assert (timed.slowest_s, timed.mean_s) == pytest.approx((0.045, 0.037))
+    with pytest.raises(Exception, match="gave .*, expected"):  # a wrong total is refused, not timed
+        loop.time(_RecordedBackend([0.030, 0.045, 0.036], 1), deadline=1e9)

@@ -20,6 +20,18 @@ def test_the_weight_on_the_slowest_worker(cores_used, workers, weight):
     assert slowest_weight(cores_used, workers) == pytest.approx(weight)
 
 
+@pytest.mark.parametrize(("cores_used", "workers", "cpus", "weight"), [
+    (2.0, 4, 2, 1.0),   # 4 workers on 2 CPUs, both busy: computing at once as fully as the machine lets
+    (1.0, 4, 2, 0.0),   # taking turns
+    (1.5, 4, 2, 0.5),
+    (3.0, 4, 8, 2 / 3),  # more CPUs than workers: the workers set the bound
+    (1.0, 4, 1, 1.0),   # one CPU: nothing runs at once, its one worker at a time is both
+])
+def test_the_weight_counts_only_the_workers_the_cpus_can_run_at_once(cores_used, workers, cpus, weight):
+    assert slowest_weight(cores_used, workers, cpus) == pytest.approx(weight)
+    assert matched_reference((0.04,), (0.02,), cores_used, workers, cpus) == pytest.approx((0.02 + 0.02 * weight,))
+
+
 def test_the_matched_reference_between_the_slowest_and_the_mean_worker():
     slowest, mean = (0.030, 0.040), (0.025, 0.030)
     assert matched_reference(slowest, mean, 2.0, 2) == pytest.approx((0.030, 0.040))

@@ -54,8 +54,9 @@ def _range_request(args, tokens: list[str]):
     repo, prefix = repository_root(args.repo)
     commits = commit_range(repo, args.range, args.step)
     out = os.path.abspath(args.out or os.path.join("reports", f"history-{_stamp()}"))
-    return RangeRequest(repo, prefix, tuple(commits), sweep, modules, out, MachineKey.of(Machine.from_dict(machine_facts())),
-                        _planned_keys(namespace), args.branch or current_branch(repo), args.passes)
+    return RangeRequest(repo=repo, prefix=prefix, commits=tuple(commits), sweep=sweep, modules=modules, out=out,
+                        machine=MachineKey.of(Machine.from_dict(machine_facts())), planned=_planned_keys(namespace),
+                        branch=args.branch or current_branch(repo), passes=args.passes)
 
 
 def _with_progress(quiet: bool, work):
@@ -92,15 +93,15 @@ def command_run(args, tokens: list[str]) -> int:
         todo, skipped = pending_sweeps(store, request)
         if not args.quiet and sys.stderr.isatty():
             commits = len({task.commit.sha for task in todo})
-            sys.stderr.write(f"{len(todo)} sweep(s) of {commits} commit(s) to measure, {len(skipped)} commit(s) already "
-                             f"in {store.where}\n")
+            sys.stderr.write(f"{len(todo)} sweep(s) of {commits} commit(s) to measure, {len(skipped)} commit(s) "
+                             f"already in {store.where}\n")
         try:
             outcome = _with_progress(args.quiet, lambda on_progress: measure_range(store, request, on_progress,
                                                                                    (todo, skipped)))
         except (KeyboardInterrupt, Terminated) as exc:
             left = {task.commit.sha for task in pending_sweeps(store, request)[0]}
-            sys.stderr.write(f"harness history run: interrupted; the worktrees are removed, {len(left)} commit(s) still to "
-                             "measure: run the same command again to go on\n")
+            sys.stderr.write(f"harness history run: interrupted; the worktrees are removed, {len(left)} commit(s) "
+                             "still to measure: run the same command again to go on\n")
             return exit_codes.SIGINT if isinstance(exc, KeyboardInterrupt) else exit_codes.SIGTERM
         except _bad_input() as exc:
             print_error(str(exc), "history run")

@@ -7,15 +7,17 @@ its folder and first on ``PYTHONPATH``. Its results.json is added to the store a
 its own transaction, so an interrupt loses at most the commit under way, and running the same
 command again skips every commit the store already holds for this machine and configuration.
 
-``--passes K`` measures the range K times over, one sweep per commit per pass, in alternate
-directions (oldest first, then newest first, ...). A slow spell of a shared machine lands on whole
-sweeps: with one pass it moves every sample of a commit, with K passes one K-th of them, at a
-different commit each pass, and a commit's level is the median over all its passes' samples
-(the store pools several sweeps of one commit). Whether that helps depends on how long the
-host's spells last (the README has a side-by-side on a 2-vCPU VM, where it did not). Alternating the direction keeps a drift over the
-whole run from posing as a slope over the commits. A commit counts as done for pass p when the
-store holds p sweeps of it covering every planned configuration, so an interrupted run resumes
-in the pass it was in.
+``--passes P`` measures the range P times over, one sweep per commit per pass, in alternate
+directions (oldest first, then newest first, ...). A slow spell of a shared machine lands on
+whole sweeps: with one pass it moves every sample of a commit, with P passes one P-th of them,
+and a commit's level is the median over all its passes' samples (the store pools several
+sweeps of one commit). Whether that helps depends on how long the host's spells last (the
+README has a side-by-side on a 2-vCPU VM, where it did not). Alternating the direction keeps a
+drift over the whole run from posing as a slope over the commits (fully for an even P; for
+P=3 a linear drift leaves a third of its slope); the newest commit ends pass 1 and begins
+pass 2, so a spell at that turn can land on two of its sweeps. A commit is done for pass p
+when the store holds p sweeps of each planned configuration of it (sweeps that each hold a
+part add up), so an interrupted run resumes in the pass it was in.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def _sweeps_done(store: HistoryStore, request: RangeRequest, commit: CommitInfo)
     sweeps = store.measured_sweeps(request.machine, commit.sha)
     loose = [{key.without_python() for key in configs} for configs in sweeps]
     return min((sum(key in configs for configs in (sweeps if key.python is not None else loose))
-                for key in request.planned), default=0)
+                for key in request.planned), default=request.passes)  # nothing planned: nothing to measure
 
 
 def pending_sweeps(store: HistoryStore, request: RangeRequest) -> tuple[list[SweepTask], list[CommitInfo]]:

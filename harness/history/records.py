@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.analysis.baseline import baseline_key, baseline_runs
+from harness.execution.backends import is_baseline
 from harness.history.yardstick import matched_reference
 from harness.results.facts import Machine, interpreters_by_label
 from harness.results.key import RunKey
@@ -108,12 +109,15 @@ class PointValues:
     matched_reference_s: tuple[float, ...] = ()
 
     @classmethod
-    def of(cls, run: RunResult, baseline_per_reference: float | None = None) -> "PointValues":
+    def of(cls, run: RunResult, baseline_per_reference: float | None = None, cpus: int | None = None) -> "PointValues":
+        """``cpus``: how many CPUs the sweep's machine let run at once (Machine.cpus), for the matched reference."""
         reference = run.reference_times_s or ()
-        used = None if run.cpu_utilization is None else run.cpu_utilization * run.workers
+        # cpu_utilization is per worker used: serial uses one, even when weak scaling gives it W tasks.
+        workers = 1 if is_baseline(run.backend) else run.workers
+        used = None if run.cpu_utilization is None else run.cpu_utilization * workers
         timed = len(reference) == len(run.times_s)
         means = run.reference_mean_times_s
-        matched = matched_reference(reference, means, used, run.workers) if timed and means else ()
+        matched = matched_reference(reference, means, used, workers, cpus) if timed and means else ()
         return cls(run.status, tuple(run.times_s), tuple(reference) if timed else (),
                    run.median_s, run.ci_s, run.speedup, run.speedup_ci95,
                    run.cpu.busy_cores if run.cpu else None, run.memory.peak_bytes if run.memory else None, run.error,
@@ -165,5 +169,7 @@ def points_of(suite: Suite) -> tuple[Point, ...]:
     """Every run of the sweep as a Point; a run skipped by design (status skipped) is left out."""
     # Each baseline's time per reference once, however many runs it is the baseline of.
     per_reference = {key: per_reference_median(base) for key, base in baseline_runs(suite.runs).items()}
-    return tuple(Point(_interpreter(run, suite), run.key, PointValues.of(run, per_reference.get(baseline_key(run))))
+    cpus = suite.machine.cpus
+    return tuple(Point(_interpreter(run, suite), run.key,
+                       PointValues.of(run, per_reference.get(baseline_key(run)), cpus))
                  for run in suite.runs if run.status != "skipped")

@@ -12,8 +12,13 @@ On a shared VM the cores' speeds wander apart for seconds at a time (one core 0.
 the other, in spells), and dividing a run that takes turns by the slowest core over-corrects
 whenever they do: measured on ``benchmarks/history_e2e.py``'s locked pool, its time per
 reference wandered enough between commits to hide an 11.5% step that the matched yardstick
-finds. The run's busy cores (its own processes' CPU time over its wall time) place it between
-the two: ``weight = (busy - 1) / (workers - 1)``, clamped to [0, 1], on the slowest.
+finds more often. The run's busy cores (its own processes' CPU time over its wall time) place
+it between the two: ``weight = (busy - 1) / (min(workers, cpus) - 1)``, clamped to [0, 1], on
+the slowest (4 workers on 2 CPUs that keep both busy compute at once as fully as they can).
+
+Busy cores is itself measured on the shared host: a core taken away from a pool that computes
+at once lowers it too, and moves the weight towards the mean in those spells. The weight is a
+measured compromise (see the README's "The matched reference"), not an exact model.
 
 Pure and tested on literal numbers. The weight comes from the run's own cores, but the yardstick
 is the machine's loop, not the user's code: a lock that serialises the workers still doubles
@@ -27,18 +32,20 @@ from typing import Sequence
 __all__ = ["matched_reference", "slowest_weight"]
 
 
-def slowest_weight(cores_used: float | None, workers: int) -> float:
+def slowest_weight(cores_used: float | None, workers: int, cpus: int | None = None) -> float:
     """How far the run's time follows its slowest worker (1) rather than the mean one (0).
 
-    One worker: its only worker is both. Unknown busy cores: the slowest, as harness compare divides.
+    ``cpus``: how many CPUs the machine lets run at once (None: as many as workers). One worker
+    (or one CPU): its only worker is both. Unknown busy cores: the slowest, as harness compare divides.
     """
-    if workers <= 1 or cores_used is None or cores_used != cores_used:
+    at_once = workers if cpus is None else min(workers, cpus)
+    if at_once <= 1 or cores_used is None or cores_used != cores_used:
         return 1.0
-    return min(max((cores_used - 1.0) / (workers - 1), 0.0), 1.0)
+    return min(max((cores_used - 1.0) / (at_once - 1), 0.0), 1.0)
 
 
 def matched_reference(slowest_s: Sequence[float], mean_s: Sequence[float] | None, cores_used: float | None,
-                      workers: int) -> tuple[float, ...]:
+                      workers: int, cpus: int | None = None) -> tuple[float, ...]:
     """Per repeat, the reference time matched to the run: ``w * slowest + (1 - w) * mean``.
 
     ``mean_s`` None (results of schema 6 and older): the slowest, unchanged. ValueError when the
@@ -48,5 +55,5 @@ def matched_reference(slowest_s: Sequence[float], mean_s: Sequence[float] | None
         return tuple(slowest_s)
     if len(mean_s) != len(slowest_s):
         raise ValueError(f"{len(slowest_s)} slowest-worker reference times but {len(mean_s)} mean ones")
-    w = slowest_weight(cores_used, workers)
+    w = slowest_weight(cores_used, workers, cpus)
     return tuple(w * s + (1.0 - w) * m for s, m in zip(slowest_s, mean_s))

@@ -132,7 +132,8 @@ class Repeat:
                        "memory": None if memory is None else compact_memory(memory).to_dict()}
         return {"wall_s": self.wall_s, "cpu_s": self.cpu_s, "start": self.start,
                 "task_results": [r.to_dict() for r in self.task_results], "samples": samples,
-                "reference_s": self.reference_s, "reference_mean_s": self.reference_mean_s, "check": self.check, "pass_index": self.pass_index,
+                "reference_s": self.reference_s, "reference_mean_s": self.reference_mean_s, "check": self.check,
+                "pass_index": self.pass_index,
                 "loop_lag": None if self.loop_lag is None else self.loop_lag.to_dict()}
 
     @classmethod
@@ -144,7 +145,8 @@ class Repeat:
             memory=MemorySamples.from_dict(raw["memory"]) if raw.get("memory") else None)  # older lines: none
         return cls(wall_s=float(data["wall_s"]), cpu_s=float(data["cpu_s"]), start=float(data["start"]),
                    task_results=tuple(TaskResult.from_journal(r) for r in data["task_results"]), samples=samples,
-                   reference_s=data.get("reference_s"), reference_mean_s=data.get("reference_mean_s"), check=data.get("check"), pass_index=data.get("pass_index"),
+                   reference_s=data.get("reference_s"), reference_mean_s=data.get("reference_mean_s"),
+                   check=data.get("check"), pass_index=data.get("pass_index"),
                    loop_lag=LoopLag.from_dict(data["loop_lag"]) if data.get("loop_lag") else None)
 
 
