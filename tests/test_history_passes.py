@@ -44,13 +44,16 @@ def test_passes_count_per_configuration_and_later_passes_run_newest_first(result
         def pending(passes: int):
             request = RangeRequest(str(repo), "", tuple(commits), (), (), str(tmp_path / "out"), machine, planned,
                                    passes=passes)
-            tasks, skipped = pending_sweeps(store, request)
+            pending_now = pending_sweeps(store, request)
             number = {sha: k + 1 for k, sha in enumerate(shas)}
-            return [(number[t.commit.sha], t.pass_number) for t in tasks], [number[c.sha] for c in skipped]
+            return ([(number[t.commit.sha], t.pass_number) for t in pending_now.tasks],
+                    [number[c.sha] for c in pending_now.skipped])
 
         # Commit 3 holds half the configurations: not one pass. Commits 1 and 2 hold one each.
         assert pending(1) == ([(3, 1)], [1, 2])
         assert pending(3) == ([(3, 1), (3, 2), (2, 2), (1, 2), (1, 3), (2, 3), (3, 3)], [])
+        assert pending_sweeps(store, RangeRequest(str(repo), "", tuple(commits), (), (), "", machine, planned,
+                                                  passes=3)).commits == 3
         assert store.measured_sweeps(machine, "0" * 40) == []
 
 

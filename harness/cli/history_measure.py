@@ -90,17 +90,16 @@ def command_run(args, tokens: list[str]) -> int:
         print_error(str(exc), "history run")
         return exit_codes.USAGE
     with store:
-        todo, skipped = pending_sweeps(store, request)
+        pending = pending_sweeps(store, request)
         if not args.quiet and sys.stderr.isatty():
-            commits = len({task.commit.sha for task in todo})
-            sys.stderr.write(f"{len(todo)} sweep(s) of {commits} commit(s) to measure, {len(skipped)} commit(s) "
-                             f"already in {store.where}\n")
+            sys.stderr.write(f"{len(pending.tasks)} sweep(s) of {pending.commits} commit(s) to measure, "
+                             f"{len(pending.skipped)} commit(s) already in {store.where}\n")
         try:
             outcome = _with_progress(args.quiet, lambda on_progress: measure_range(store, request, on_progress,
-                                                                                   (todo, skipped)))
+                                                                                   pending))
         except (KeyboardInterrupt, Terminated) as exc:
-            left = {task.commit.sha for task in pending_sweeps(store, request)[0]}
-            sys.stderr.write(f"harness history run: interrupted; the worktrees are removed, {len(left)} commit(s) "
+            left = pending_sweeps(store, request).commits
+            sys.stderr.write(f"harness history run: interrupted; the worktrees are removed, {left} commit(s) "
                              "still to measure: run the same command again to go on\n")
             return exit_codes.SIGINT if isinstance(exc, KeyboardInterrupt) else exit_codes.SIGTERM
         except _bad_input() as exc:

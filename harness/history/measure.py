@@ -35,7 +35,7 @@ from harness.history.store import HistoryStore
 from harness.results.key import RunKey
 from harness.results.storage import RESULTS_NAME
 
-__all__ = ["RangeOutcome", "RangeRequest", "SweepTask", "measure_range", "pending_sweeps"]
+__all__ = ["PendingSweeps", "RangeOutcome", "RangeRequest", "SweepTask", "measure_range", "pending_sweeps"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,20 @@ class SweepTask:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingSweeps:
+    """What a ``history run`` still has to do: its sweeps in measuring order, and the commits whose
+    every pass the store holds already."""
+
+    tasks: tuple[SweepTask, ...]
+    skipped: tuple[CommitInfo, ...]
+
+    @property
+    def commits(self) -> int:
+        """How many distinct commits the pending sweeps measure."""
+        return len({task.commit.sha for task in self.tasks})
+
+
+@dataclass(frozen=True, slots=True)
 class RangeOutcome:
     """The sweeps measured now, and the commits skipped because the store held all their passes."""
 
@@ -87,14 +101,14 @@ def _sweeps_done(store: HistoryStore, request: RangeRequest, commit: CommitInfo)
                 for key in request.planned), default=request.passes)  # nothing planned: nothing to measure
 
 
-def pending_sweeps(store: HistoryStore, request: RangeRequest) -> tuple[list[SweepTask], list[CommitInfo]]:
+def pending_sweeps(store: HistoryStore, request: RangeRequest) -> PendingSweeps:
     """The sweeps still to measure, in measuring order, and the commits whose every pass is stored."""
     done = {commit.sha: _sweeps_done(store, request, commit) for commit in request.commits}
     tasks = []
     for number in range(1, request.passes + 1):
         order = request.commits if number % 2 else tuple(reversed(request.commits))
         tasks += [SweepTask(commit, number) for commit in order if done[commit.sha] < number]
-    return tasks, [commit for commit in request.commits if done[commit.sha] >= request.passes]
+    return PendingSweeps(tuple(tasks), tuple(commit for commit in request.commits if done[commit.sha] >= request.passes))
 
 
 def _measure_one(store: HistoryStore, request: RangeRequest, task: SweepTask) -> None:
@@ -112,11 +126,12 @@ def _measure_one(store: HistoryStore, request: RangeRequest, task: SweepTask) ->
 
 def measure_range(store: HistoryStore, request: RangeRequest,
                   on_progress: Callable[[int, int, str], None] = lambda done, total, label: None,
-                  pending=None) -> RangeOutcome:
+                  pending: PendingSweeps | None = None) -> RangeOutcome:
     """Measure and store every pending sweep, pass by pass (``pending``: pending_sweeps's answer
     when the caller already asked it). AbRunError (a run that could not run), GitError or
     HistoryError stop it; what was stored before stays stored."""
-    tasks, skipped = pending if pending is not None else pending_sweeps(store, request)
+    pending = pending if pending is not None else pending_sweeps(store, request)
+    tasks = pending.tasks
     os.makedirs(request.out, exist_ok=True)
     measured = []
     for number, task in enumerate(tasks):
@@ -126,4 +141,4 @@ def measure_range(store: HistoryStore, request: RangeRequest,
         _measure_one(store, request, task)
         measured.append(task)
     on_progress(len(tasks), len(tasks), "done")
-    return RangeOutcome(tuple(measured), tuple(skipped))
+    return RangeOutcome(tuple(measured), pending.skipped)
