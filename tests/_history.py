@@ -79,6 +79,8 @@ def scaled_results(template: str, path: str, commit: str | None, level: float = 
                 means = tuple(r * statistics.median(means) / middle for r in references)
         runs.append(run.replace(times_s=times, median_s=median, min_s=times[0], max_s=times[-1],
                                 ci_s=(times[0], times[-1]), ci95_s=None, reference_times_s=references,
-                                reference_mean_times_s=means))
+                                reference_mean_times_s=means,
+                                # the same busy cores for longer: CPU time scales with the wall time
+                                cpu_time_s=None if run.cpu_time_s is None else run.cpu_time_s * median / run.median_s))
     save_suite(suite.replace(runs=tuple(runs), git_commit=commit, **suite_changes), path)
     return path

@@ -309,12 +309,13 @@ def test_the_store_keeps_samples_and_the_results_path_and_hash_not_a_copy(result
 
 
 def test_serial_under_weak_scaling_is_stored_busy_on_the_one_core_it_uses(results):
-    """cpu_utilization is per worker used; serial uses one even when weak scaling gives it W tasks."""
+    """Busy cores are CPU time over wall time; serial uses one core even when weak scaling gives it W tasks."""
     from harness.history.records import PointValues
 
     serial = next(run for run in load_suite(results).runs if run.backend == "serial")
-    weak = serial.replace(workers=4, scaling="weak", cpu_utilization=0.98)
+    weak = serial.replace(workers=4, scaling="weak", cpu_utilization=0.98, cpu_time_s=0.98 * serial.median_s)
     values = PointValues.of(weak, cpus=2)
     assert values.cores_used == pytest.approx(0.98)
     threads = next(run for run in load_suite(results).runs if run.backend != "serial")
-    assert PointValues.of(threads.replace(cpu_utilization=0.5)).cores_used == pytest.approx(0.5 * threads.workers)
+    busy_half = threads.replace(cpu_utilization=0.5, cpu_time_s=0.5 * threads.workers * threads.median_s)
+    assert PointValues.of(busy_half).cores_used == pytest.approx(0.5 * threads.workers)

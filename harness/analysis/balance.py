@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 from harness.analysis.baseline import cpu_bound, ideal_speedup
-from harness.execution.backends import is_baseline
+from harness.execution.backends import workers_used
 from harness.results.model import RunResult
 
 __all__ = ["WorkerBalance", "gap_over_ideal", "ideal_time", "worker_balance"]
@@ -74,7 +74,7 @@ def ideal_time(run: RunResult, serial: RunResult, logical_cpus: int | None = Non
     """
     speedup = serial.median_s / run.median_s if run.median_s else None
     cpus = logical_cpus if cpu_bound(run, speedup) else None
-    return serial.median_s / ideal_speedup(1 if is_baseline(run.backend) else run.workers, cpus)
+    return serial.median_s / ideal_speedup(workers_used(run.backend, run.workers), cpus)
 
 
 def gap_over_ideal(run: RunResult, serial: RunResult, logical_cpus: int | None = None) -> float:

@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 
 from harness import stats
 from harness.analysis.estimates import paired_ratio, pass_times
-from harness.execution.backends import is_baseline, is_thread_based
+from harness.execution.backends import is_baseline, is_thread_based, workers_used
 from harness.analysis.locks import LockCost, lock_cost_lines, lock_costs  # noqa: F401 (re-exported)
 from harness.analysis.threads import (gil_reenabled_lines, thread_explanation,  # noqa: F401 (re-exported)
                                       thread_explanations)
@@ -41,7 +41,7 @@ def attach_speedups(runs: Sequence[RunResult], logical_cpus: int | None = None) 
                                    paired_speedup_ci95=None))
             continue
         s = stats.speedup(base.median_s, run.median_s)
-        workers_used = 1 if is_baseline(run.backend) else run.workers
+        in_use = workers_used(run.backend, run.workers)
         interval = stats.speedup_interval(base.ci95_s, run.ci95_s) if base.ci95_s and run.ci95_s else None
         cpus = logical_cpus if cpu_bound(run, s) else None  # waiting workers are not capped by the CPUs
         paired = paired_ratio(pass_times(base.times_s, base.repeat_passes), pass_times(run.times_s, run.repeat_passes))
@@ -51,9 +51,9 @@ def attach_speedups(runs: Sequence[RunResult], logical_cpus: int | None = None) 
             paired_speedup=None if paired is None else round(paired.value, 6),
             paired_speedup_ci95=None if paired is None or paired.ci is None else
             (round(paired.ci[0], 6), round(paired.ci[1], 6)),
-            speedup_above_ideal=above_ideal(s, interval, ideal_speedup(workers_used, cpus)),
-            efficiency=stats.efficiency(s, workers_used),
-            karp_flatt=stats.karp_flatt(s, workers_used) if workers_used > 1 else None,
+            speedup_above_ideal=above_ideal(s, interval, ideal_speedup(in_use, cpus)),
+            efficiency=stats.efficiency(s, in_use),
+            karp_flatt=stats.karp_flatt(s, in_use) if in_use > 1 else None,
             cpu_time_ratio=(run.cpu_time_s / base.cpu_time_s) if run.cpu_time_s and base.cpu_time_s else None,
         ))
     return out
@@ -80,7 +80,7 @@ def drift_warnings(runs: Sequence[RunResult], logical_cpus: int | None) -> list[
     for run in runs:
         if not run.speedup_above_ideal:
             continue
-        workers = 1 if is_baseline(run.backend) else run.workers
+        workers = workers_used(run.backend, run.workers)
         cpus = f" and {logical_cpus} usable CPUs" if logical_cpus else ""
         beyond = (f"beyond its interval {run.speedup_ci95[0]:.2f}-{run.speedup_ci95[1]:.2f}x" if run.speedup_ci95
                   else "with no interval to judge it by")

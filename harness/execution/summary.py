@@ -14,7 +14,7 @@ from typing import Sequence
 from harness import stats
 from harness.config import RunConfig
 from harness.environment.pythons import GIL_REENABLED, SweepInterpreter
-from harness.execution.backends import backend_class
+from harness.execution.backends import backend_class, workers_used
 from harness.execution.map_results import worker_load
 from harness.execution.measure import Measured
 from harness.execution.plan import RunContext
@@ -56,7 +56,7 @@ def summarize(ctx: RunContext, config: RunConfig, workload: Workload, measured: 
     if reenabled:
         warnings.append(gil_reenabled_warning(label, ctx.interpreter))
     representative = sorted(repeats, key=lambda r: r.wall_s)[len(repeats) // 2]
-    workers_used = 1 if backend_class(point.backend).is_baseline else point.workers
+    in_use = workers_used(point.backend, point.workers)
     cpu_time = stats.median([r.cpu_s for r in repeats])
     peaks = [r.peak_rss for r in representative.task_results if r.peak_rss is not None]
     return RunResult(
@@ -75,7 +75,7 @@ def summarize(ctx: RunContext, config: RunConfig, workload: Workload, measured: 
         ci_confidence=summary.ci_confidence,
         startup_s=stats.median(measured.startups) if measured.startups else None,
         cpu_time_s=cpu_time,
-        cpu_utilization=cpu_time / (summary.median * workers_used) if summary.median > 0 else None,
+        cpu_utilization=cpu_time / (summary.median * in_use) if summary.median > 0 else None,
         peak_rss_bytes=max(peaks) if peaks else _self_peak_rss(),
         result_ok=result_ok,
         cpu=_cpu_load(repeats, representative, config.sample_interval_s),

@@ -66,6 +66,10 @@ class SweepTask:
     pass_number: int
 
 
+def _distinct_commits(tasks: tuple[SweepTask, ...]) -> int:
+    return len({task.commit.sha for task in tasks})
+
+
 @dataclass(frozen=True, slots=True)
 class PendingSweeps:
     """What a ``history run`` still has to do: its sweeps in measuring order, and the commits whose
@@ -77,7 +81,7 @@ class PendingSweeps:
     @property
     def commits(self) -> int:
         """How many distinct commits the pending sweeps measure."""
-        return len({task.commit.sha for task in self.tasks})
+        return _distinct_commits(self.tasks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +93,7 @@ class RangeOutcome:
 
     @property
     def commits_measured(self) -> int:
-        return len({task.commit.sha for task in self.measured})
+        return _distinct_commits(self.measured)
 
 
 def _sweeps_done(store: HistoryStore, request: RangeRequest, commit: CommitInfo) -> int:

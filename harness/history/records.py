@@ -13,8 +13,8 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.analysis.baseline import baseline_key, baseline_runs
-from harness.execution.backends import is_baseline
+from harness.analysis.baseline import baseline_key, baseline_runs, cores_used
+from harness.execution.backends import workers_used
 from harness.history.yardstick import matched_reference
 from harness.results.facts import Machine, interpreters_by_label
 from harness.results.key import RunKey
@@ -112,9 +112,7 @@ class PointValues:
     def of(cls, run: RunResult, baseline_per_reference: float | None = None, cpus: int | None = None) -> "PointValues":
         """``cpus``: how many CPUs the sweep's machine let run at once (Machine.cpus), for the matched reference."""
         reference = run.reference_times_s or ()
-        # cpu_utilization is per worker used: serial uses one, even when weak scaling gives it W tasks.
-        workers = 1 if is_baseline(run.backend) else run.workers
-        used = None if run.cpu_utilization is None else run.cpu_utilization * workers
+        workers, used = workers_used(run.backend, run.workers), cores_used(run)
         timed = len(reference) == len(run.times_s)
         means = run.reference_mean_times_s
         matched = matched_reference(reference, means, used, workers, cpus) if timed and means else ()

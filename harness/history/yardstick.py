@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from harness.analysis.baseline import ideal_speedup
+
 __all__ = ["matched_reference", "slowest_weight"]
 
 
@@ -38,7 +40,7 @@ def slowest_weight(cores_used: float | None, workers: int, cpus: int | None = No
     ``cpus``: how many CPUs the machine lets run at once (None: as many as workers). One worker
     (or one CPU): its only worker is both. Unknown busy cores: the slowest, as harness compare divides.
     """
-    at_once = workers if cpus is None else min(workers, cpus)
+    at_once = ideal_speedup(workers, cpus)  # the workers that can compute at once
     if at_once <= 1 or cores_used is None or cores_used != cores_used:
         return 1.0
     return min(max((cores_used - 1.0) / (at_once - 1), 0.0), 1.0)

@@ -31,6 +31,7 @@ __all__ = [
     "backends_where",
     "is_baseline",
     "is_thread_based",
+    "workers_used",
     "is_exact_by_design",
     "availability",
     "register_backend",
@@ -72,6 +73,12 @@ def __getattr__(name: str):
 def is_baseline(name: str) -> bool:
     """The baseline every speedup is measured against (serial); False for an unknown name."""
     return backend_trait(name, "is_baseline", False)
+
+
+def workers_used(name: str, workers: int) -> int:
+    """The workers a run of this backend computes on: serial uses one, even when weak scaling
+    gives it ``workers`` tasks to do one after another."""
+    return 1 if is_baseline(name) else workers
 
 
 def is_thread_based(name: str) -> bool:
