@@ -16,7 +16,8 @@ beyond the threshold and significant (Mann-Whitney U, or the medians' intervals 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from functools import partial
+from typing import Iterable, Sequence
 
 from harness.compare.rule import RegressionCheck, evidence_from_samples
 from harness.history.records import CommitInfo, SeriesKey
@@ -24,7 +25,10 @@ from harness.history.series import Metric, MetricSeries, metric_series
 from harness.history.store import SeriesHistory
 from harness.stats import median
 
-__all__ = ["StepReport", "check_commit", "find_steps"]
+__all__ = ["SERIES_PER_PROCESS", "StepReport", "check_commit", "find_steps"]
+
+# Below this many series per process, finding their steps takes less time than forking for them.
+SERIES_PER_PROCESS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,14 +97,32 @@ def _steps_of(series: MetricSeries, threshold: float, alpha: float) -> list[Step
     return out
 
 
-def find_steps(histories: Iterable[SeriesHistory], threshold: float, alpha: float,
-               only_open: bool = True) -> list[StepReport]:
-    """Every step of every property of every series (the open ones only, by default)."""
+def _steps_of_histories(histories: Sequence[SeriesHistory], threshold: float, alpha: float,
+                        only_open: bool) -> list[StepReport]:
     found = []
     for history in histories:
         for series in metric_series(history):
             found.extend(s for s in _steps_of(series, threshold, alpha) if s.open or not only_open)
     return found
+
+
+def find_steps(histories: Iterable[SeriesHistory], threshold: float, alpha: float,
+               only_open: bool = True, processes: int | None = None) -> list[StepReport]:
+    """Every step of every property of every series (the open ones only, by default).
+
+    A large store's series are shared among ``processes`` forked processes (by default the
+    usable CPUs, and only from ``SERIES_PER_PROCESS`` series each, below which a fork costs
+    more than it saves); the steps are the same, in the same order, however many there are.
+    """
+    from harness.history.fanout import fan_out, split, usable_cpus
+
+    histories = list(histories)
+    if processes is None:
+        processes = min(usable_cpus(), len(histories) // SERIES_PER_PROCESS)
+    pieces = split(histories, processes)
+    found = fan_out(partial(_steps_of_histories, threshold=threshold, alpha=alpha, only_open=only_open), pieces,
+                    processes, preload=("harness.history.steps", "scipy.stats"))
+    return [step for piece in found for step in piece]
 
 
 def _tip(series: MetricSeries, index: int, steps: list[StepReport], check: RegressionCheck,

@@ -10,12 +10,14 @@ from disk offline; each file is written atomically.
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from functools import partial
+from typing import Callable, Sequence
 
 from harness.history.figures import Group, detail_figure, group_histories, overview_figure
 from harness.history.regressions import StepReport, find_steps
 from harness.history.store import HistoryStore, SeriesHistory
 from harness.report.html import figure_view
+from harness.report.plots import Plot
 from harness.results.storage import atomic_write_bytes
 
 __all__ = ["ALL_FIGURES_UP_TO", "build_history_report"]
@@ -42,7 +44,7 @@ def _step_row(step: StepReport) -> dict:
             "python": step.series.interpreter.label, "metric": step.metric.title,
             "kind": step.kind, "commit": step.where,
             "subject": step.commit.subject or "", "position": step.commit.position,
-            "values": f"{_value(step.before, step.unit)} → {_value(step.after, step.unit)}",
+            "levels": f"{_value(step.before, step.unit)} → {_value(step.after, step.unit)}",
             "change": f"{step.change * 100:+.1f}%", "p": "-" if step.p_value is None else f"{step.p_value:.2g}",
             "unit": step.unit}
 
@@ -57,9 +59,11 @@ def _section(number: int, histories: Sequence[SeriesHistory], steps: Sequence[St
         if group is not None:
             by_group.setdefault(group.anchor, []).append(step)
     shown: list[Group] = [g for g in groups if g.anchor in by_group or len(groups) <= ALL_FIGURES_UP_TO]
-    figures = [detail_figure(g, by_group.get(g.anchor, ()), f"trend-{number}-{g.anchor}") for g in shown]
+    # Figures to draw, drawn later all together (see _draw): the overview, the slowest, first.
+    figures = [partial(detail_figure, g, by_group.get(g.anchor, ()), f"trend-{number}-{g.anchor}") for g in shown]
     if len(groups) > 1:
-        figures.insert(0, overview_figure(groups, set(by_group), f"overview-{number}", "All configuration groups"))
+        figures.insert(0, partial(overview_figure, groups, set(by_group), f"overview-{number}",
+                                  "All configuration groups"))
     return {"anchor": f"s{number}", "machine": key.machine.label, "python": key.interpreter.label,
             "groups": len(groups), "series": len(histories), "stepped": len(by_group), "figures": figures}
 
@@ -70,6 +74,21 @@ def _sections(histories: Sequence[SeriesHistory], steps: Sequence[StepReport]) -
         keyed.setdefault((history.key.machine, history.key.interpreter.label), []).append(history)
     return [_section(number, members, [s for s in steps if (s.series.machine, s.series.interpreter.label) == key])
             for number, (key, members) in enumerate(sorted(keyed.items(), key=lambda kv: str(kv[0])), 1)]
+
+
+def _draw(sections: list[dict], processes: int | None) -> None:
+    """Every section's figures drawn, shared among forked processes (one figure each at a time):
+    a store's figures are independent, and matplotlib draws on one core."""
+    from harness.history.fanout import fan_out
+
+    pending = [figure for section in sections for figure in section["figures"]]
+    drawn = iter(fan_out(_call, pending, processes, preload=("matplotlib.backends.backend_agg", "matplotlib.figure")))
+    for section in sections:
+        section["figures"] = [next(drawn) for _ in section["figures"]]
+
+
+def _call(figure: Callable[[], Plot]) -> Plot:
+    return figure()
 
 
 def _write_figures(out: str, sections: list[dict]) -> None:
@@ -85,15 +104,20 @@ def _write_figures(out: str, sections: list[dict]) -> None:
 
 
 def build_history_report(store: HistoryStore, out: str, threshold: float, alpha: float,
-                         branch: str | None = None) -> str:
-    """Write history.html and its PNGs into ``out``; the page's path."""
+                         branch: str | None = None, processes: int | None = None) -> str:
+    """Write history.html and its PNGs into ``out``; the page's path.
+
+    ``processes``: how many forked processes may find the steps and draw the figures (default:
+    the usable CPUs; 1 does it all in this process); the page is the same either way.
+    """
     from harness._version import __version__
     from harness.report.html import render_html
 
     os.makedirs(out, exist_ok=True)
     histories = store.load(branch)
-    steps = find_steps(histories, threshold, alpha, only_open=False)
+    steps = find_steps(histories, threshold, alpha, only_open=False, processes=processes)
     sections = _sections(histories, steps)
+    _draw(sections, processes)
     _write_figures(out, sections)
     commits = sorted({c for h in histories for c in h.commits}, key=lambda c: c.position)
     context = {
