@@ -87,9 +87,11 @@ def test_traits_and_registration():
 
 @pytest.mark.parametrize("name", ["asyncio-inline", "asyncio-thread", "asyncio-process"])
 def test_each_model_is_exact_and_records_its_loop(name):
-    config = RunConfig(backends=(name,), workers=(2,), n=(200_000,), repeat=2, warmup=0, interleave=False)
+    # 600,000 items: ~130 ms a repeat on the 2-vCPU VM this was built on, so that even a machine
+    # several times faster computes for more than two heartbeat intervals (5 ms each).
+    config = RunConfig(backends=(name,), workers=(2,), n=(600_000,), repeat=2, warmup=0, interleave=False)
     workers = backend_class(name).fixed_workers(config) if name == "asyncio-inline" else 2
-    run = run_configuration(Configuration(name, workers, 200_000), config, resolve_workload("poly"))
+    run = run_configuration(Configuration(name, workers, 600_000), config, resolve_workload("poly"))
     assert run.status == "ok" and run.result_ok is True, run.error
     lag = run.loop_lag
     assert lag is not None and lag.ticks >= 2 and lag.p50_s <= lag.p99_s <= lag.max_s
@@ -142,11 +144,17 @@ class _InterpreterStandIn(AsyncioInterpreterBackend):
                                      initargs=(asyncio_offload._path_script(list(sys.path)), {}))
 
 
-def test_asyncio_interpreter_logic_through_a_stand_in():
+def test_asyncio_interpreter_logic_through_a_stand_in(tmp_path, monkeypatch):
+    # Each chunk also sleeps (the GIL released, the loop free) for ten heartbeat intervals, so the
+    # heartbeat ticks however fast this machine computes: the tutorial's loop alone over 30,001
+    # items can end before the first tick is due (5 ms), and then there is no lag to record.
+    (tmp_path / "napping_poly.py").write_text("import time\nfrom harness.workloads import poly\n"
+                                              "def chunk(lo, hi):\n    time.sleep(0.05)\n    return poly(lo, hi)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
     backend = _InterpreterStandIn(2)
     backend.start()
     try:
-        results = backend.run("harness.workloads:poly", make_tasks(30_001, 2, "strong"), time.perf_counter() + 30)
+        results = backend.run("napping_poly:chunk", make_tasks(30_001, 2, "strong"), time.perf_counter() + 30)
         lag = backend.last_loop_lag()
     finally:
         backend.close()
