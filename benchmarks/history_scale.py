@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -61,20 +62,30 @@ def configurations():
                 yield f"work{w}:crunch", 10_000 * 10 ** (s % 3) * (1 + s), backend, workers, chunksize
 
 
+REFERENCE_S = 0.01  # every synthetic repeat's reference loop time
+
+
+def median_time(number: int, backend: str, workers: int, commit_index: int) -> float:
+    """Configuration ``number``'s synthetic median time at commit ``commit_index`` (0-based)."""
+    level = 1.3 if number // len(BACKENDS) < STEPPED_GROUPS and commit_index >= STEP_AT else 1.0
+    return level * 0.05 * (1 + number % 7) / (workers if backend != "threads" else 1)
+
+
+def speedup(backend: str, workers: int) -> float | None:
+    return None if backend == "serial" else float(workers * 0.9)
+
+
 def sweep_points(rng, commit_index: int, python: str):
     from harness.history.records import InterpreterKey, Point, PointValues
     from harness.results.key import RunKey
 
     points = []
     for number, (workload, n, backend, workers, chunksize) in enumerate(configurations()):
-        group = number // len(BACKENDS)
-        level = 1.3 if group < STEPPED_GROUPS and commit_index >= STEP_AT else 1.0
-        base = 0.05 * (1 + number % 7) / (workers if backend != "threads" else 1)
-        times = tuple(float(t) for t in base * level * rng.lognormal(0, 0.03) * rng.lognormal(0, 0.05, 5))
-        references = tuple(float(r) for r in 0.01 * rng.lognormal(0, 0.02, 5))
+        times = tuple(float(t) for t in median_time(number, backend, workers, commit_index) * rng.lognormal(0, 0.03)
+                      * rng.lognormal(0, 0.05, 5))
+        references = tuple(float(r) for r in REFERENCE_S * rng.lognormal(0, 0.02, 5))
         values = PointValues("ok", times, references, sorted(times)[2], (min(times), max(times)),
-                             None if backend == "serial" else float(workers * 0.9), None, float(workers * 0.95),
-                             int(60e6 * workers), None)
+                             speedup(backend, workers), None, float(workers * 0.95), int(60e6 * workers), None)
         points.append(Point(InterpreterKey(python, "CPython", False, None),
                             RunKey(backend, workers, n, "strong", workload, chunksize, python), values))
     return tuple(points)
@@ -95,14 +106,25 @@ def fill(db: str, repo: str, template_suite) -> None:
                                   f"{index:064x}", sweep_points(rng, index, python)))
 
 
-def last_results(template: str, path: str, sha: str) -> None:
-    """A real results.json of 300 runs: the template's serial run, one copy per configuration."""
+def last_results(template: str, path: str, sha: str, commit_index: int) -> None:
+    """A real results.json of 300 runs: the template's serial run, one copy per configuration, its
+    times and reference times scaled to the synthetic levels at ``commit_index``, so that the last
+    commit continues every series rather than dropping to the template's tiny run."""
     from harness.results.storage import load_suite, save_suite
 
     suite = load_suite(template)
     run = suite.runs[0]
-    runs = tuple(run.replace(backend=b, workers=w, n=n, workload=wl, chunksize=c) for wl, n, b, w, c in configurations())
-    save_suite(suite.replace(runs=runs, git_commit=sha), path)
+    per_reference = REFERENCE_S / statistics.median(run.reference_times_s)
+    runs = []
+    for number, (workload, n, backend, workers, chunksize) in enumerate(configurations()):
+        factor = median_time(number, backend, workers, commit_index) / run.median_s
+        runs.append(run.replace(
+            backend=backend, workers=workers, n=n, workload=workload, chunksize=chunksize,
+            times_s=tuple(t * factor for t in run.times_s), median_s=run.median_s * factor,
+            ci_s=tuple(c * factor for c in run.ci_s), speedup=speedup(backend, workers) or 1.0,
+            reference_times_s=tuple(r * per_reference for r in run.reference_times_s),
+            reference_mean_times_s=tuple(r * per_reference for r in run.reference_mean_times_s)))
+    save_suite(suite.replace(runs=tuple(runs), git_commit=sha), path)
 
 
 def timed(*args: str) -> tuple[float, subprocess.CompletedProcess]:
@@ -134,7 +156,7 @@ def main(argv=None) -> int:
               f"{time.perf_counter() - started:.0f} s", flush=True)
         head = subprocess.run(["git", "-C", repo, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
         results = os.path.join(folder, "last.json")
-        last_results(template, results, head)
+        last_results(template, results, head, COMMITS - 1)
         add_s, _ = timed("history", "add", results, "--repo", repo, "--db", db, "--quiet")
         regressions_s, listed = timed("history", "regressions", "--db", db, "--json")
         report_s, _ = timed("history", "report", "--db", db, "--out", os.path.join(folder, "page"))
