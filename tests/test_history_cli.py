@@ -246,6 +246,8 @@ def test_history_find_bisects_to_the_commit_that_made_it_slower(tmp_path):
     lines = done.stdout.strip().splitlines()
     assert lines[-1] == shas[1]  # GOOD against BAD, then the one midpoint: commit 2
     assert "1 commit(s) measured besides GOOD and BAD" in lines[-2]
+    probes = [line for line in lines if "than GOOD: " in line]  # both 4x slower: decided in their one round
+    assert len(probes) == 2 and all(line.endswith("(1 round(s) a side)") for line in probes), probes
     same = harness("history", "find", shas[1], shas[2], "--threshold", "100", "--out", tmp_path / "f2", *common)
     assert same.returncode == 1, same.stdout + same.stderr
     assert "is not slower than GOOD" in same.stdout.strip().splitlines()[-1]

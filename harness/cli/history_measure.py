@@ -129,7 +129,7 @@ def _say_probe(probe) -> None:
     changes = ", ".join(f"{label} {change:+.1f}%" for label, change in probe.changes) or "no configuration compared"
     verdict = "slower" if probe.slower else "not slower"
     print(f"{probe.commit.short} (#{probe.commit.position} {(probe.commit.subject or '')[:50]}): {verdict} than "
-          f"GOOD: {changes}", flush=True)
+          f"GOOD: {changes} ({probe.rounds} round(s) a side)", flush=True)
 
 
 def command_find(args, tokens: list[str]) -> int:

@@ -113,7 +113,9 @@ def _add_find_and_report(sub) -> None:
     find.add_argument("bad", metavar="BAD", help="a later commit that is slower")
     _repo(find)
     find.add_argument("--rounds", type=int_at_least(1), default=_AB_DEFAULT_ROUNDS, metavar="K",
-                      help=f"alternated rounds per comparison (default: {_AB_DEFAULT_ROUNDS})")
+                      help=f"alternated rounds per comparison (default: {_AB_DEFAULT_ROUNDS}); a comparison "
+                           "that cannot tell (no regression, but an interval reaching past the threshold) "
+                           "measures as many rounds again, once, and is judged on all of them")
     _judging(find, "slowdown")
     find.add_argument("--out", default=None, metavar="DIR",
                       help="where each comparison's rounds are kept (default: reports/find-<UTC timestamp>/)")

@@ -145,13 +145,14 @@ def check_workload_modules(runner: SideRunner, modules: Sequence[str], where: st
 
 
 def run_rounds(runners: Mapping[str, SideRunner], sweep: Sequence[str], out: str, rounds: int,
-               on_progress: Callable[[int, int, str], None]) -> dict[str, list[str]]:
-    """``rounds`` alternated rounds (:func:`round_order`) of both sides; each side's round folders."""
+               on_progress: Callable[[int, int, str], None], first: int = 1) -> dict[str, list[str]]:
+    """``rounds`` alternated rounds (:func:`round_order`) of both sides, numbered from ``first``
+    (more rounds after earlier ones keep the alternation); each side's round folders."""
     folders: dict[str, list[str]] = {side: [] for side in SIDES}
-    total, done = 2 * rounds, 0
-    for number in range(1, rounds + 1):
+    total, done, last = 2 * rounds, 0, first + rounds - 1
+    for number in range(first, last + 1):
         for side in round_order(number):
-            on_progress(done, total, f"round {number}/{rounds}: {side}")
+            on_progress(done, total, f"round {number}/{last}: {side}")
             folders[side].append(runners[side].run_round(sweep, out, number))
             done += 1
     on_progress(done, total, "judging")
