@@ -10,10 +10,12 @@ before it. For m commits that is ceil(log2(m)) midpoints (5 for 29).
 
 The pooled verdict decides even where ab would call a configuration "unstable": bisection
 needs an answer at every step, and the pooled median is the best estimate there is. A probe
-whose rounds cannot tell (:func:`undecided`: no regression, yet the interval of the ratio
-reaches past the threshold) measures as many rounds again, once, and is judged on all of them:
-on a noisy host, 5 rounds of a commit 15% slower than GOOD measured +8.4% (interval 0.99 to
-1.19), and bisection would have stopped at "not slower".
+whose rounds cannot tell (:func:`undecided`: no configuration regressed, yet one's interval of
+the ratio reaches past the threshold) measures as many rounds again, once, and is judged on all
+of them: on a noisy host, 5 rounds of a commit 15% slower than GOOD measured +8.4% (interval
+0.99 to 1.19), and bisection would have stopped at "not slower". That second look at the data
+raises the chance of a false "slower" a little (each look is judged at ``alpha``); a probe still
+needs a significant change beyond the threshold on the pooled rounds to count as slower.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Callable
 from harness.compare import Comparison, compare_sides, pool_sides
 from harness.compare.ab.rounds import SideRunner, check_workload_modules, read_rounds, run_rounds
 from harness.compare.ab.worktrees import side_worktrees
+from harness.compare.rule import TOO_NOISY, RegressionCheck
 from harness.history.records import CommitInfo
 
 __all__ = ["FindOutcome", "FindRequest", "Probe", "find_first_bad", "undecided"]
@@ -44,12 +47,6 @@ class FindRequest:
     rounds: int = 5
     threshold_pct: float = 10.0
     alpha: float = 0.05
-    # Rounds added, once, to a probe that cannot tell (0: never); None: as many as ``rounds``.
-    more_rounds: int | None = None
-
-    @property
-    def rounds_if_undecided(self) -> int:
-        return self.rounds if self.more_rounds is None else self.more_rounds
 
     @property
     def bad(self) -> CommitInfo:
@@ -63,7 +60,7 @@ class Probe:
     commit: CommitInfo
     regressed: tuple[str, ...]
     changes: tuple[tuple[str, float], ...]
-    rounds: int = 0  # per side, more rounds included
+    rounds: int  # per side, the rounds added where the first could not tell included
 
     @property
     def slower(self) -> bool:
@@ -84,14 +81,21 @@ class FindOutcome:
         return max(len(self.probes) - 1, 0)
 
 
+# Verdicts that leave a slowdown open (an improvement does not: find looks for slower).
+_OPEN = ("no change", TOO_NOISY)
+
+
 def undecided(comparison: Comparison, targets: tuple[str, ...] | None, threshold_pct: float) -> tuple[str, ...]:
-    """The configurations (of ``targets``; None: all) that a probe cannot tell: not a
-    regression, yet the ratio's interval reaches past the threshold, so the data allow a
-    slowdown of the size bisection looks for as well as a smaller one."""
-    slower = 1.0 + threshold_pct / 100.0
-    return tuple(row.label for row in comparison.rows
-                 if (targets is None or row.label in targets) and row.verdict != "regression"
-                 and row.ratio_ci is not None and row.ratio_ci[1] > slower)
+    """The configurations (of ``targets``; None: all) that a probe cannot tell: no regression,
+    yet the ratio's interval reaches past the threshold, so the data allow a slowdown of the
+    size bisection looks for as well as a smaller one. None when one of them regressed: that
+    probe is decided ("slower"), and more rounds could only unsettle it."""
+    rows = [row for row in comparison.rows if targets is None or row.label in targets]
+    if any(row.verdict == "regression" for row in rows):
+        return ()
+    slower = RegressionCheck(threshold_pct).slower_than
+    return tuple(row.label for row in rows
+                 if row.verdict in _OPEN and row.ratio_ci is not None and row.ratio_ci[1] > slower)
 
 
 def _judge(folders: dict[str, list[str]], request: FindRequest) -> Comparison:
@@ -113,11 +117,10 @@ def _compare(request: FindRequest, head: CommitInfo, targets: tuple[str, ...] | 
             check_workload_modules(runner, request.modules, "at GOOD, BAD and every commit between")
         folders = run_rounds(runners, request.sweep, out, request.rounds, on_progress)
         comparison, rounds = _judge(folders, request), request.rounds
-        more = request.rounds_if_undecided
-        if more and undecided(comparison, targets, request.threshold_pct):
-            added = run_rounds(runners, request.sweep, out, more, on_progress, first=rounds + 1)
+        if undecided(comparison, targets, request.threshold_pct):
+            added = run_rounds(runners, request.sweep, out, rounds, on_progress, first=rounds + 1)
             folders = {side: folders[side] + added[side] for side in folders}
-            comparison, rounds = _judge(folders, request), rounds + more
+            comparison, rounds = _judge(folders, request), 2 * rounds
     return comparison, rounds
 
 

@@ -149,7 +149,8 @@ def run_rounds(runners: Mapping[str, SideRunner], sweep: Sequence[str], out: str
     """``rounds`` alternated rounds (:func:`round_order`) of both sides, numbered from ``first``
     (more rounds after earlier ones keep the alternation); each side's round folders."""
     folders: dict[str, list[str]] = {side: [] for side in SIDES}
-    total, done, last = 2 * rounds, 0, first + rounds - 1
+    last = first + rounds - 1
+    total, done = 2 * last, 2 * (first - 1)  # rounds added after earlier ones carry the count on
     for number in range(first, last + 1):
         for side in round_order(number):
             on_progress(done, total, f"round {number}/{last}: {side}")
