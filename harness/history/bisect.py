@@ -85,12 +85,17 @@ class FindOutcome:
 _OPEN = ("no change", TOO_NOISY)
 
 
+def _bisected(comparison: Comparison, targets: tuple[str, ...] | None) -> list:
+    """The rows of the configurations being bisected (None: every configuration)."""
+    return [row for row in comparison.rows if targets is None or row.label in targets]
+
+
 def undecided(comparison: Comparison, targets: tuple[str, ...] | None, threshold_pct: float) -> tuple[str, ...]:
     """The configurations (of ``targets``; None: all) that a probe cannot tell: no regression,
     yet the ratio's interval reaches past the threshold, so the data allow a slowdown of the
     size bisection looks for as well as a smaller one. None when one of them regressed: that
     probe is decided ("slower"), and more rounds could only unsettle it."""
-    rows = [row for row in comparison.rows if targets is None or row.label in targets]
+    rows = _bisected(comparison, targets)
     if any(row.verdict == "regression" for row in rows):
         return ()
     slower = RegressionCheck(threshold_pct).slower_than
@@ -104,10 +109,8 @@ def _judge(folders: dict[str, list[str]], request: FindRequest) -> Comparison:
                          threshold_pct=request.threshold_pct, alpha=request.alpha)
 
 
-def _compare(request: FindRequest, head: CommitInfo, targets: tuple[str, ...] | None,
-             on_progress) -> tuple[Comparison, int]:
-    """GOOD against ``head`` in alternated rounds, more of them where the first cannot tell; the
-    comparison and the rounds per side it took."""
+def _probe(request: FindRequest, head: CommitInfo, targets: tuple[str, ...] | None, on_progress) -> Probe:
+    """GOOD against ``head`` in alternated rounds, more of them where the first cannot tell."""
     out = os.path.join(request.out, f"{len(os.listdir(request.out)) + 1:02d}-{head.short}")
     os.makedirs(out)
     sides = {"base": (request.good.sha, request.good.sha), "head": (head.sha, head.sha)}
@@ -121,14 +124,10 @@ def _compare(request: FindRequest, head: CommitInfo, targets: tuple[str, ...] | 
             added = run_rounds(runners, request.sweep, out, rounds, on_progress, first=rounds + 1)
             folders = {side: folders[side] + added[side] for side in folders}
             comparison, rounds = _judge(folders, request), 2 * rounds
-    return comparison, rounds
-
-
-def _probe(comparison: Comparison, commit: CommitInfo, targets: tuple[str, ...] | None, rounds: int) -> Probe:
-    rows = [row for row in comparison.rows if targets is None or row.label in targets]
+    rows = _bisected(comparison, targets)
     regressed = tuple(row.label for row in rows if row.verdict == "regression")
     changes = tuple((row.label, row.change_pct) for row in rows if row.change_pct is not None)
-    return Probe(commit, regressed, changes, rounds)
+    return Probe(head, regressed, changes, rounds)
 
 
 def find_first_bad(request: FindRequest, on_progress: Callable[[int, int, str], None] = lambda d, t, l: None,
@@ -140,8 +139,7 @@ def find_first_bad(request: FindRequest, on_progress: Callable[[int, int, str], 
         def progress(done: int, total: int, label: str) -> None:
             on_progress(done, total, f"{commit.short}: {label}")
 
-        comparison, rounds = _compare(request, commit, targets, progress)
-        probe = _probe(comparison, commit, targets, rounds)
+        probe = _probe(request, commit, targets, progress)
         on_probe(probe)
         return probe
 
