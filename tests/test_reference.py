@@ -160,7 +160,7 @@ def test_results_round_trip_and_version_1_files_still_load(tmp_path):
     path = tmp_path / "results.json"
     save_suite(suite(run([1.0, 2.0], reference=[0.1, 0.2])), str(path))
     data = json.loads(path.read_text())
-    assert data["schema_version"] == SCHEMA_VERSION == 7
+    assert data["schema_version"] == SCHEMA_VERSION == 8
     assert data["runs"][0]["reference_times_s"] == [0.1, 0.2]
     assert load_suite(str(path)).runs[0].reference_times_s == (0.1, 0.2)
     # A version-1 file, as the first release wrote it: read as before, compared raw.

@@ -20,6 +20,7 @@ from harness.analysis.verdict import build_verdict
 from harness.results.facts import Interpreter
 from harness.results.model import RunResult
 from harness.results.verdict import Verdict
+from harness.analysis.rerun import rerun_coverage
 
 
 def run(backend, workers, times, *, python="3.11.7", passes=None, n=1000, scaling="strong", **extra) -> RunResult:
@@ -191,6 +192,35 @@ def test_a_quiet_host_is_named_last():
     runs = attach_speedups([run("serial", 1, noisy(1.0, 0.005, 8, 40)), run("pool", 2, noisy(0.5, 0.005, 8, 41))], 2)
     verdict = build_verdict(runs, logical_cpus=2)
     assert not verdict.host_noise.blurred and verdict.lines[-1].startswith("Host noise: ±")
+
+
+def test_the_answer_says_where_a_rerun_lands_from_the_same_passes():
+    # Nine interleaved passes: serial and pool share each pass's slow spell, so each pass's
+    # ratio is 2 +- a little while the times themselves swing by 40%.
+    spell = [1.0, 1.4, 1.0, 1.2, 1.0, 1.4, 1.1, 1.0, 1.3]
+    ratios = [2.00, 1.96, 2.04, 1.98, 2.02, 1.90, 2.10, 1.99, 2.01]
+    serial = run("serial", 1, spell, passes=range(1, 10))
+    pool = run("pool", 2, [t / r for t, r in zip(spell, ratios)], passes=range(1, 10))
+    verdict = build_verdict(attach_speedups([serial, pool], 2), logical_cpus=2)
+    best = verdict.best
+    assert best.backend == "pool" and best.method == "paired"
+    # [min, max] of 9 ratios holds a rerun's median 97.06% of the time; the sign test's interval
+    # of the same ratios is narrower ([x_(2), x_(8)]), about this run only.
+    assert best.speedup_rerun == (1.9, 2.1) and best.rerun_coverage == pytest.approx(0.9706, abs=1e-4)
+    this_run = paired_ratio(pass_times(serial.times_s, serial.repeat_passes), pass_times(pool.times_s, pool.repeat_passes))
+    assert this_run.ci == pytest.approx((1.96, 2.04))
+    assert "(a rerun: 1.90-2.10x)" in next(line for line in verdict.lines if line.startswith("Fastest: pool@2"))
+    assert Verdict.from_dict(verdict.to_dict()) == verdict
+
+
+def test_an_unpaired_rerun_spans_both_medians_reruns():
+    # Timed one by one (no passes): each median's rerun interval at sqrt(95%), the ratio over their extremes.
+    serial = run("serial", 1, [1.00, 1.02, 0.98, 1.01, 0.99, 1.03, 0.97, 1.00, 1.01])
+    pool = run("pool", 2, [0.50, 0.51, 0.49, 0.50, 0.52, 0.48, 0.50, 0.51, 0.49])
+    best = build_verdict(attach_speedups([serial, pool], 2), logical_cpus=2).best
+    assert best.method == "unpaired"
+    assert best.speedup_rerun == (round(0.97 / 0.52, 4), round(1.03 / 0.48, 4))
+    assert best.rerun_coverage == pytest.approx(rerun_coverage(9, 1) ** 2, abs=1e-4)
 
 
 def test_the_verdict_round_trips_through_json():

@@ -48,6 +48,14 @@ def _against(verdict: Verdict, several: bool) -> str:
     return f"{base.python}'s serial" if several and base is not None and base.python else "serial"
 
 
+def _rerun(choice: Choice) -> str:
+    """" (a rerun: 1.52-2.21x)": where a second run's speedup would land, from this run's passes."""
+    if choice.speedup_rerun is None:
+        return ""
+    lo, hi = choice.speedup_rerun
+    return f" (a rerun: {lo:.2f}-{hi:.2f}x)"
+
+
 def _speed(choice: Choice) -> str:
     return "" if choice.speedup is None else f"{choice.speedup:.2f}x"
 
@@ -62,9 +70,12 @@ def _answer(verdict: Verdict, several: bool) -> str:
     against = _against(verdict, several)
     if not verdict.tied:
         interval = f" [{format_interval_s(*best.ci_s)}]" if best.ci_s else ""
-        speedup = _interval(best.speedup_ci, lambda v: f'{v:.2f}')
         line = f"Fastest: {_name(best, several)}, {format_seconds(best.median_s)}{interval}, {_speed(best)} {against}"
-        return f"{line}{speedup} at {size}." if len(line + speedup) + len(size) < LINE_WIDTH - 4 else f"{line} at {size}."
+        # Where a rerun would land says more than this run's interval; the longest that fits.
+        for speedup in (_rerun(best), _interval(best.speedup_ci, lambda v: f'{v:.2f}'), ""):
+            if len(line + speedup) + len(size) < LINE_WIDTH - 4:
+                return f"{line}{speedup} at {size}."
+        return f"{line} at {size}."
     members = [best, *verdict.tied]
     if rec is not None and is_baseline(rec.backend):
         return _fitted_list([m for m in members if not is_baseline(m.backend)], several,

@@ -15,11 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from harness.analysis.estimates import Estimate, ratio_estimate
+from harness.analysis.estimates import PAIRED, Estimate, pass_times, ratio_estimate
+from harness.analysis.rerun import RerunInterval, rerun_ratio
 from harness.execution.backends import backend_trait
 from harness.results.model import RunResult
 
-__all__ = ["TIE_WITHOUT_INTERVAL", "Comparison", "compare_times", "simplest", "speedup_estimate", "tied_with"]
+__all__ = ["TIE_WITHOUT_INTERVAL", "Comparison", "compare_times", "simplest", "speedup_estimate", "speedup_rerun",
+           "tied_with"]
 
 TIE_WITHOUT_INTERVAL = 0.10
 
@@ -60,6 +62,15 @@ def speedup_estimate(run: RunResult, baseline: RunResult) -> Estimate:
     """How many times faster than ``baseline`` the run is (baseline's time over its own), with
     the interval the tie rule uses."""
     return ratio_estimate(baseline.times_s, _passes(baseline, run), run.times_s, _passes(run, baseline))
+
+
+def speedup_rerun(run: RunResult, baseline: RunResult, estimate: Estimate) -> RerunInterval | None:
+    """Where a rerun's speedup against ``baseline`` would land, paired per pass when ``estimate``
+    (``speedup_estimate``'s) was: the interval a second run's figure is to be held against."""
+    if estimate.method == PAIRED:
+        return rerun_ratio(pass_times(baseline.times_s, _passes(baseline, run)),
+                           pass_times(run.times_s, _passes(run, baseline)))
+    return rerun_ratio(baseline.times_s, run.times_s)
 
 
 def tied_with(best: RunResult, candidates: Sequence[RunResult]) -> list[Comparison]:

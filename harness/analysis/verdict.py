@@ -19,7 +19,7 @@ from typing import Sequence
 from harness.analysis.explain import Explanation, chosen_explanations
 from harness.analysis.noise import host_noise
 from harness.analysis.speedup import best_run
-from harness.analysis.ties import Comparison, compare_times, simplest, speedup_estimate
+from harness.analysis.ties import Comparison, compare_times, simplest, speedup_estimate, speedup_rerun
 from harness.execution.backends import is_baseline, is_exact_by_design
 from harness.results.facts import Capacity, Interpreter
 from harness.results.model import RunResult
@@ -68,19 +68,28 @@ def choice_of(run: RunResult, baseline: RunResult | None) -> Choice:
 
     The speedup is the ratio of the two medians, as in every table; its interval is the tie
     rule's estimator's (paired or unpaired), widened to hold the ratio of medians where the
-    two estimators' points differ (bimodal noise can set them apart).
+    two estimators' points differ (bimodal noise can set them apart). The rerun interval is
+    widened the same way. Neither is capped at the ideal speedup: a figure above it, within
+    noise, is what a rerun may measure (beyond noise, ``speedup_above_ideal`` flags it). Serial
+    against itself has neither.
     """
     if baseline is None:
-        speedup, interval, method = None, None, None
+        speedup, interval, method, rerun = None, None, None, None
     else:
         estimate = speedup_estimate(run, baseline)
         speedup, method = baseline.median_s / run.median_s, estimate.method
         interval = None if estimate.ci is None else (min(estimate.ci[0], speedup), max(estimate.ci[1], speedup))
+        rerun = speedup_rerun(run, baseline, estimate) if run is not baseline else None
     return Choice(backend=run.backend, workers=run.workers, chunksize=run.chunksize, python=run.python, n=run.n,
                   median_s=run.median_s, ci_s=run.ci95_s or run.ci_s,
                   speedup=None if speedup is None else round(speedup, 4),
-                  speedup_ci=None if interval is None else (round(interval[0], 4), round(interval[1], 4)),
-                  method=method)
+                  speedup_ci=_rounded(interval), method=method,
+                  speedup_rerun=None if rerun is None else _rounded((min(rerun.lo, speedup), max(rerun.hi, speedup))),
+                  rerun_coverage=None if rerun is None else round(rerun.coverage, 4))
+
+
+def _rounded(pair: tuple[float, float] | None) -> tuple[float, float] | None:
+    return None if pair is None else (round(pair[0], 4), round(pair[1], 4))
 
 
 def _reason(explained: Explanation, several: bool) -> VerdictReason:

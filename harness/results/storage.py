@@ -61,6 +61,11 @@ SCHEMA_VERSION history:
        slowest worker's), and per repeat reference_mean_s in the journal. harness history
        weighs the two by the cores the run kept busy (harness.history.yardstick). Older files
        load with it null.
+  8 -- adds, compatibly: in the verdict's best, tied and recommended, speedup_rerun (where a
+       rerun's speedup would land: harness.analysis.rerun, from the same passes) and
+       rerun_coverage (how often an interval so made holds a rerun's figure on a steady host).
+       harness report works them out for older files too. --repeat auto now runs at least 9
+       repeats (6 before), the fewest whose range can hold a rerun's median 95% of the time.
 """
 
 from __future__ import annotations
@@ -89,7 +94,7 @@ __all__ = [
     "remove_stale_temporaries",
 ]
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 RESULTS_NAME = "results.json"
 
 

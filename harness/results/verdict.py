@@ -1,4 +1,4 @@
-"""The verdict as a value (schema 5): the answer a sweep gives, kept in results.json.
+"""The verdict as a value (schema 5; 8 adds the rerun interval): the answer a sweep gives, kept in results.json.
 
 ``harness.analysis.verdict`` works it out from the runs; the orchestrator attaches it to the
 Suite, and ``harness report`` works it out again, so files of older schemas get one too.
@@ -23,7 +23,10 @@ class Choice:
 
     ``median_s`` and ``ci_s`` are its wall time and that median's interval; ``speedup`` is
     against the verdict's baseline, with its interval (``speedup_ci``) and how it was
-    estimated (``method``: "paired" per-pass ratios, or "unpaired").
+    estimated (``method``: "paired" per-pass ratios, or "unpaired"). ``speedup_rerun`` is
+    where a rerun's speedup would land (schema 8), with the share of reruns an interval so
+    made holds on a steady host (``rerun_coverage``): wider than ``speedup_ci``, which is
+    about this run's true speedup only.
     """
 
     backend: str
@@ -36,6 +39,8 @@ class Choice:
     speedup: float | None = None
     speedup_ci: tuple[float, float] | None = None
     method: str | None = None
+    speedup_rerun: tuple[float, float] | None = None
+    rerun_coverage: float | None = None
 
     @property
     def series(self) -> str:
@@ -50,14 +55,15 @@ class Choice:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("ci_s", "speedup_ci"):
+        for key in ("ci_s", "speedup_ci", "speedup_rerun"):
             data[key] = None if data[key] is None else list(data[key])
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "Choice":
         values = {f.name: data.get(f.name) for f in fields(cls)}
-        values["ci_s"], values["speedup_ci"] = _pair(values["ci_s"]), _pair(values["speedup_ci"])
+        for key in ("ci_s", "speedup_ci", "speedup_rerun"):
+            values[key] = _pair(values[key])
         return cls(**values)
 
 
