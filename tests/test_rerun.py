@@ -30,24 +30,37 @@ def test_coverage_is_exact_for_an_odd_rerun(m, k, future):
 
 
 def test_coverage_literal_figures():
-    # C(12, 6) = 924 interleavings; 84 put all 6 old values on one side of the new median's lower middle.
+    # C(12, 6) = 924 interleavings; in 84 all 6 old values lie above the new sample's lower middle value.
     assert rerun_coverage(6, 1) == pytest.approx(1 - 2 * 84 / 924)
     assert rerun_coverage(7, 1) == pytest.approx(0.93007, abs=1e-5)
     assert rerun_coverage(9, 1) == pytest.approx(0.97059, abs=1e-5)
 
 
-def test_an_even_rerun_gets_a_lower_bound():
-    # The even rerun's median is the mean of two values: its rank alone does not decide it, so
-    # the coverage given is what holds whatever the values (both middle values inside).
-    for m, k in [(6, 1), (10, 2), (12, 2)]:
-        bound = rerun_coverage(m, k)
-        draws = random.Random(m * 31 + k)
-        hits = 0
-        for _ in range(4000):
-            old = sorted(draws.random() for _ in range(m))
-            new = statistics.median(draws.random() for _ in range(m))
-            hits += old[k - 1] <= new <= old[m - k]
-        assert hits / 4000 >= bound - 0.02
+def _both_middles_inside(m: int, k: int, future: int) -> float:
+    """By enumeration: the share of interleavings where both middle values of an even ``future``
+    lie inside [old_(k), old_(m+1-k)]: then their mean does too, whatever the values."""
+    hits = total = 0
+    for old in combinations(range(m + future), m):
+        new = sorted(set(range(m + future)) - set(old))
+        low, high = new[future // 2 - 1], new[future // 2]
+        total += 1
+        hits += old[k - 1] <= low and high <= old[m - k]
+    return hits / total
+
+
+@pytest.mark.parametrize("m, k, future", [(6, 1, 6), (6, 2, 6), (8, 2, 8), (10, 2, 10), (9, 2, 6)])
+def test_an_even_rerun_gets_a_lower_bound(m, k, future):
+    # The even rerun's median is the mean of two values: its rank alone does not decide it. The
+    # figure given never exceeds the share where both middle values are inside (a sure hold).
+    assert rerun_coverage(m, k, future) <= _both_middles_inside(m, k, future) + 1e-12
+    # and a draw from a continuous distribution holds at least as often as the figure says
+    draws = random.Random(m * 31 + k)
+    hits = 0
+    for _ in range(4000):
+        old = sorted(draws.random() for _ in range(m))
+        new = statistics.median(draws.random() for _ in range(future))
+        hits += old[k - 1] <= new <= old[m - k]
+    assert hits / 4000 >= rerun_coverage(m, k, future) - 0.02
 
 
 def test_a_confidence_interval_is_too_narrow_for_a_rerun():
@@ -82,5 +95,17 @@ def test_rerun_ratio_pairs_passes_and_spans_independent_medians():
     assert paired.lo == pytest.approx(2.0) and paired.hi == pytest.approx(2.0)  # each pass's ratio is exactly 2
     unpaired = rerun_ratio(list(serial.values()), list(pool.values()))
     assert unpaired.lo == pytest.approx(2.01 / 1.055) and unpaired.hi == pytest.approx(2.11 / 1.005)
-    assert unpaired.coverage == pytest.approx(rerun_coverage(11, 1) ** 2)
+    # The union bound over the two sides (no independence assumed): 11 a side reach 95%.
+    assert unpaired.coverage == pytest.approx(2 * rerun_coverage(11, 1) - 1) and unpaired.coverage >= 0.95
     assert rerun_ratio({}, {1: 1.0}) is None and rerun_ratio([1.0], [0.0]) is None
+
+
+def test_times_that_are_not_positive_and_finite_are_left_out():
+    nan, inf = float("nan"), float("inf")
+    assert rerun_ratio({1: 2.0, 2: nan, 3: 2.0}, {1: 1.0, 2: 1.0, 3: 0.0}).lo == pytest.approx(2.0)
+    assert rerun_ratio([nan, 2.0, inf], [1.0, -1.0]).hi == pytest.approx(2.0)
+    assert rerun_ratio([nan], [1.0]) is None
+    with pytest.raises(ValueError):
+        rerun_interval([1.0, nan])
+    with pytest.raises(ValueError):
+        rerun_coverage(5, 4)

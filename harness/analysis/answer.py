@@ -49,11 +49,13 @@ def _against(verdict: Verdict, several: bool) -> str:
 
 
 def _rerun(choice: Choice) -> str:
-    """" (a rerun: 1.52-2.21x)": where a second run's speedup would land, from this run's passes."""
+    """" (a rerun: 1.52-2.21x)": where a second run's speedup would land, from this run's passes;
+    how often, where that falls short of 95% (too few repeats)."""
     if choice.speedup_rerun is None:
         return ""
     lo, hi = choice.speedup_rerun
-    return f" (a rerun: {lo:.2f}-{hi:.2f}x)"
+    often = "" if (choice.rerun_coverage or 0.0) >= 0.95 else f", {choice.rerun_coverage:.0%} of the time"
+    return f" (a rerun{often}: {lo:.2f}-{hi:.2f}x)"
 
 
 def _speed(choice: Choice) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from harness._version import __version__
 from harness.analysis.speedup import attach_baseline_speedups, attach_speedups, drift_warnings
 from harness.analysis.verdict import build_verdict
+from harness.analysis.rerun import min_values_for_rerun
 from harness.analysis.stability import min_repeats_for, reference_warning, sample_warnings
 from harness.chunksizes import STATIC
 from harness.config import AUTO, RunConfig
@@ -65,10 +66,13 @@ def build_suite(config: RunConfig, runs, environment: dict, created: str, warnin
     baseline = config.baseline_python or (interpreters[0].label if interpreters else None)
     runs = attach_baseline_speedups(runs, baseline if baseline is not None else (runs[0].python if runs else None))
     all_warnings = list(warnings)
-    needed = min_repeats_for(0.95)
+    needed, for_rerun = min_repeats_for(0.95), min_values_for_rerun(0.95)
     if config.repeat != AUTO and config.repeat < needed:
         all_warnings.append(f"with {config.repeat} repeats the medians' intervals fall short of 95% confidence; "
                             f"at least {needed} repeats are needed (--repeat {needed})")
+    elif config.repeat != AUTO and config.repeat < for_rerun:
+        all_warnings.append(f"with {config.repeat} repeats the answer's rerun interval holds a rerun's speedup less "
+                            f"than 95% of the time; at least {for_rerun} repeats are needed (--repeat {for_rerun})")
     all_warnings += [w for r in runs for w in r.warnings]
     all_warnings += drift_warnings(runs, logical_cpus)
     verdict = build_verdict(runs, logical_cpus=logical_cpus, gil_enabled=environment["python"].get("gil_enabled"),
