@@ -183,7 +183,7 @@ def test_cli_sweep_records_the_lag_and_the_verdict_compares_it(cli, tmp_path):
                  "--n", "300000", "--repeat", "2", "--out", out, "--no-report")
     assert result.returncode == 0, result.stderr
     data = json.loads((out / "results.json").read_text())
-    assert data["schema_version"] == 8
+    assert data["schema_version"] == 9
     lags = {r["backend"]: r["loop_lag"] for r in data["runs"]}
     assert lags["serial"] is None and all(lags[m] and lags[m]["ticks"] >= 2 for m in MODELS[:3])
     assert {r["backend"]: r["workers"] for r in data["runs"]}["asyncio-inline"] == 1

@@ -93,7 +93,7 @@ def test_a_small_run_writes_results_with_the_contract_fields(cli, tmp_path):
     data = json.loads((out / "results.json").read_text())
     from harness.results.storage import SCHEMA_VERSION
 
-    assert data["schema_version"] == SCHEMA_VERSION == 8
+    assert data["schema_version"] == SCHEMA_VERSION == 9
     for field in ("harness_version", "created", "machine", "python", "config", "runs", "warnings", "capacity"):
         assert field in data
     for field in ("logical_cpus", "physical_cpus", "cpu_model", "affinity", "platform"):

@@ -14,6 +14,7 @@ from harness.history.ingest import sweep_record
 from harness.history.records import MachineKey
 from harness.history.schema import SCHEMA_VERSION, statements
 from harness.history.series import metric_series
+from harness.history.yardstick import slowest_weight
 from harness.history.store import HistoryStore
 from harness.results.facts import Machine
 from harness.results.storage import load_suite, save_suite
@@ -119,7 +120,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_data(url, results, repo, tm
     connection.execute(f"INSERT INTO commits (sha, author_date, position) VALUES ({mark}, {mark}, {mark})",
                        (repo[1][0], "2024-01-01T00:00:00+00:00", 1))
     connection.close()
-    assert SCHEMA_VERSION == 4 and _version(url) == 4  # opening migrated it
+    assert SCHEMA_VERSION == 5 and _version(url) == 5  # opening migrated it
     with HistoryStore.open(url) as store:
         assert store.commit(repo[1][0]).subject is None
         store.add(record(results, repo, 1, tmp_path))  # the same commit: its subject is filled in now
@@ -134,11 +135,12 @@ def test_a_version_2_store_is_migrated_and_its_speedups_read_undivided(url, resu
         store.add(record(results, repo, 1, tmp_path))
         store.db.execute("ALTER TABLE points DROP COLUMN baseline_per_reference")  # as version 2 made it
         store.db.execute("ALTER TABLE points DROP COLUMN matched_reference")
+        store.db.execute("ALTER TABLE points DROP COLUMN matched_yardstick")
         store.db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     with HistoryStore.open(url) as store:
         store.add(record(results, repo, 2, tmp_path))
         histories = store.load()
-    assert _version(url) == 4
+    assert _version(url) == 5
     threads = next(h for h in histories if h.key.config.backend == "threads")
     old, new = (p.values for p in threads.points)
     assert old.baseline_per_reference is None and new.baseline_per_reference is not None
@@ -185,6 +187,46 @@ def test_a_run_taking_turns_is_divided_by_its_mean_worker_and_older_points_by_th
     assert slowest[1] == pytest.approx(slowest[0] / 1.3, rel=0.03)
 
 
+def _sharing_a_core(template, path, commit, seed, stretch) -> str:
+    """As _taking_turns, in one of this VM's spells: two threads computing at once each ran
+    ``stretch`` times slower, so the reference loop's slowest and mean worker stretched, while
+    the loop on one worker alone did not, and neither did the run taking turns (one worker
+    computing at a time)."""
+    _taking_turns(template, path, commit, seed, 1.0)
+    suite = load_suite(path)
+    runs = tuple(r.replace(reference_times_s=tuple(t * stretch for t in r.reference_times_s),
+                           reference_mean_times_s=tuple(t * stretch for t in r.reference_mean_times_s))
+                 if r.backend == "threads" else r for r in suite.runs)
+    save_suite(suite.replace(runs=runs), path)
+    return path
+
+
+def test_a_run_taking_turns_is_divided_by_the_loop_alone_when_two_at_once_slow_down(url, results, repo, tmp_path):
+    """The e2e benchmark's spells: the loop on all workers 1.7x, the loop alone and the locked
+    run unchanged. Per the loop alone the run's time per reference stays; per the mean worker (a
+    version-4 point, matched_yardstick "mean") it would fall, so a series that mixes the two
+    divides by the slowest throughout."""
+    path, shas = repo
+    sweeps = [_sharing_a_core(results, str(tmp_path / f"shared-{k}.json"), shas[k], k + 1, stretch)
+              for k, stretch in enumerate((1.0, 1.7))]
+    with HistoryStore.open(url, create=True) as store:
+        for sweep in sweeps:
+            store.add(sweep_record(sweep, path))
+        threads = next(h for h in store.load() if h.key.config.backend == "threads")
+        assert {p.values.matched_yardstick for p in threads.points} == {"alone"}
+        time = next(m for m in metric_series(threads) if m.metric.name == "time")
+        quiet, shared = (statistics.median(time.samples.row(i)) for i in range(2))
+        # Only the slowest worker's share of the yardstick (the run's busy cores above one) stretches.
+        w = slowest_weight(threads.points[1].values.cores_used, 2)
+        assert w < 0.2 and shared == pytest.approx(quiet / (1 + 0.7 * w), rel=0.03)
+        store.db.execute("UPDATE points SET matched_yardstick = NULL WHERE sweep_id = (SELECT MIN(sweep_id) FROM points)")
+        mixed = next(h for h in store.load() if h.key.config.backend == "threads")
+    assert {p.values.matched_yardstick for p in mixed.points} == {"mean", "alone"}
+    time = next(m for m in metric_series(mixed) if m.metric.name == "time")
+    quiet, shared = (statistics.median(time.samples.row(i)) for i in range(2))
+    assert shared == pytest.approx(quiet / 1.7, rel=0.03)  # by the slowest: the stretched loop shows
+
+
 def test_a_version_3_store_is_migrated_and_a_series_with_older_points_divides_by_the_slowest(url, results, repo,
                                                                                             tmp_path):
     """Migration 3 -> 4: a point stored before it has no matched reference, so its whole series
@@ -192,11 +234,12 @@ def test_a_version_3_store_is_migrated_and_a_series_with_older_points_divides_by
     with HistoryStore.open(url, create=True) as store:
         store.add(sweep_record(_taking_turns(results, str(tmp_path / "old.json"), repo[1][0], 1, 1.0), repo[0]))
         store.db.execute("ALTER TABLE points DROP COLUMN matched_reference")  # as version 3 made it
+        store.db.execute("ALTER TABLE points DROP COLUMN matched_yardstick")
         store.db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     with HistoryStore.open(url) as store:
         store.add(sweep_record(_taking_turns(results, str(tmp_path / "new.json"), repo[1][1], 2, 1.3), repo[0]))
         threads = next(h for h in store.load() if h.key.config.backend == "threads")
-    assert _version(url) == 4
+    assert _version(url) == 5
     old, new = (p.values for p in threads.points)
     assert old.matched_reference_s == () and new.matched_reference_s
     time = next(m for m in metric_series(threads) if m.metric.name == "time")
@@ -211,7 +254,9 @@ def _host_changed(template, path, commit, seed, threads_time=1.0, threads_refere
     suite = load_suite(path)
     runs = tuple(r.replace(times_s=tuple(t * threads_time for t in r.times_s), median_s=r.median_s * threads_time,
                            reference_times_s=tuple(t * threads_reference for t in r.reference_times_s),
-                           reference_mean_times_s=tuple(t * threads_reference for t in r.reference_mean_times_s))
+                           reference_mean_times_s=tuple(t * threads_reference for t in r.reference_mean_times_s),
+                           reference_alone_times_s=None if r.reference_alone_times_s is None else
+                           tuple(t * threads_reference for t in r.reference_alone_times_s))
                  if r.backend == "threads" else r for r in suite.runs)
     save_suite(suite.replace(runs=runs), path)
     return path

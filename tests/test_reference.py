@@ -19,6 +19,7 @@ from harness.compare import compare_files, compare_suites, format_markdown, form
 from harness.config import ConfigError, RunConfig
 from harness.results.model import RunResult, Suite
 from harness.execution.passes import SweepJob, run_sweep
+from harness.execution.backends import backend_trait
 from harness.analysis.stability import reference_warning
 from harness.results.storage import SCHEMA_VERSION, load_suite, save_suite, suite_from_data
 from harness.workloads import resolve_workload
@@ -160,7 +161,7 @@ def test_results_round_trip_and_version_1_files_still_load(tmp_path):
     path = tmp_path / "results.json"
     save_suite(suite(run([1.0, 2.0], reference=[0.1, 0.2])), str(path))
     data = json.loads(path.read_text())
-    assert data["schema_version"] == SCHEMA_VERSION == 8
+    assert data["schema_version"] == SCHEMA_VERSION == 9
     assert data["runs"][0]["reference_times_s"] == [0.1, 0.2]
     assert load_suite(str(path)).runs[0].reference_times_s == (0.1, 0.2)
     # A version-1 file, as the first release wrote it: read as before, compared raw.
@@ -216,6 +217,15 @@ def test_real_runs_time_the_reference_beside_every_repeat(interleave):
         assert all(t > 0 for t in r.reference_times_s)
         # the mean worker's time is never above the slowest worker's; with one worker they are one
         assert all(0 < m <= s for m, s in zip(r.reference_mean_times_s, r.reference_times_s))
+        # and the loop on one worker alone (schema 9), where the backend can hand out one task
+        # (a backend that only splits statically, one task per worker, gives none); one worker
+        # is always alone
+        if not backend_trait(r.backend, "can_chunk"):
+            assert r.reference_alone_times_s is None
+        else:
+            assert len(r.reference_alone_times_s) == 3 and all(t > 0 for t in r.reference_alone_times_s)
+        if r.backend == "serial":
+            assert r.reference_alone_times_s == r.reference_times_s
         if r.backend == "serial":
             assert r.reference_mean_times_s == r.reference_times_s
     assert all(r.result_ok for r in runs if r.backend != "shared-nolock")
@@ -244,6 +254,10 @@ def test_the_mean_reference_times_must_match_the_repeats_and_round_trip(tmp_path
     save_suite(suite(run([1.0, 2.0], reference=[0.1, 0.2]).replace(reference_mean_times_s=(0.08, 0.15))), str(path))
     assert json.loads(path.read_text())["runs"][0]["reference_mean_times_s"] == [0.08, 0.15]
     assert load_suite(str(path)).runs[0].reference_mean_times_s == (0.08, 0.15)
+    save_suite(suite(run([1.0, 2.0], reference=[0.1, 0.2]).replace(reference_alone_times_s=(0.07, 0.14))), str(path))
+    assert load_suite(str(path)).runs[0].reference_alone_times_s == (0.07, 0.14)
+    with pytest.raises(ValueError, match="reference_alone_times_s has 1 values for 2 times_s"):
+        run([1.0, 1.0], reference=[0.1, 0.1]).replace(reference_alone_times_s=(0.1,))
 
 
 def _cli(*args, cwd=None):
@@ -303,16 +317,20 @@ def test_version_3_files_load_and_compare_with_version_4_runs_of_every_chunksize
 
 
 class _RecordedBackend:
-    """Answers the reference loop with fixed task spans: the arithmetic of ReferenceTime on literal numbers."""
+    """Answers the reference loop with fixed task spans, one per task (all workers at once), or
+    ``alone_span`` for a single task: the arithmetic of ReferenceTime on literal numbers."""
 
-    def __init__(self, spans, value):
-        self.spans, self.value = spans, value
+    def __init__(self, spans, value, alone_span=0.020):
+        self.spans, self.value, self.alone_span = spans, value, alone_span
+        self.calls = []
 
     def run(self, ref, tasks, deadline, fn):
         from harness.results.repeats import TaskResult
 
+        self.calls.append(len(tasks))
+        spans = self.spans if len(tasks) == len(self.spans) else [self.alone_span]
         return [TaskResult(worker=k, start=10.0 + k, end=10.0 + k + span, value=self.value, cpu_s=span)
-                for k, span in enumerate(self.spans)]
+                for k, span in enumerate(spans)]
 
 
 def test_the_reference_time_is_the_slowest_workers_span_and_the_mean_of_all():
@@ -322,6 +340,11 @@ def test_the_reference_time_is_the_slowest_workers_span_and_the_mean_of_all():
     loop = ReferenceLoop.for_configuration(1000, "pool", 3, in_process=False)
     timed = loop.time(_RecordedBackend([0.030, 0.045, 0.036], poly_oracle(1000)), deadline=1e9)
     assert isinstance(timed, ReferenceTime)
-    assert (timed.slowest_s, timed.mean_s) == pytest.approx((0.045, 0.037))
+    assert (timed.slowest_s, timed.mean_s, timed.alone_s) == pytest.approx((0.045, 0.037, 0.020))
+    # all three workers at once, then one alone (a pool hands out any number of tasks)
+    recorded = _RecordedBackend([0.030, 0.045, 0.036], poly_oracle(1000))
+    loop.time(recorded, deadline=1e9)
+    assert recorded.calls == [3, 1]
+
     with pytest.raises(Exception, match="gave .*, expected"):  # a wrong total is refused, not timed
         loop.time(_RecordedBackend([0.030, 0.045, 0.036], 1), deadline=1e9)

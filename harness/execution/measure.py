@@ -157,8 +157,10 @@ def _time_repeats(backend, ctx: RunContext, config: RunConfig, workload: Workloa
             # mean of the two neighbours tracks it better than either alone. Neighbouring
             # repeats share a reference; that halves its cost.
             after = reference.time(backend, time.perf_counter() + ctx.timeout)
+            alone = None if before.alone_s is None or after.alone_s is None else (before.alone_s + after.alone_s) / 2
             timed = dataclasses.replace(timed, reference_s=(before.slowest_s + after.slowest_s) / 2,
-                                        reference_mean_s=(before.mean_s + after.mean_s) / 2)
+                                        reference_mean_s=(before.mean_s + after.mean_s) / 2,
+                                        reference_alone_s=alone)
             before = after
         into.repeats.append(timed)
         into.timing_s += time.perf_counter() - began
@@ -188,39 +190,56 @@ class ReferenceTime:
     """One timing of the reference loop: its slowest worker's compute time, and the mean of every
     worker's. A run whose workers compute at once lasts as long as its slowest core, one whose
     workers take turns (a lock) as long as the sum of their turns: which of the two a run's time
-    follows depends on the run, so both are kept (``harness.history.yardstick`` weighs them)."""
+    follows depends on the run, so both are kept (``harness.history.yardstick`` weighs them).
+    ``alone_s`` is the same loop on one worker while the others idle: on a shared VM two threads
+    computing at once can each run 1.7x slower for seconds at a time while one alone does not,
+    and workers that take turns compute one at a time (None where the backend cannot hand out
+    fewer tasks than it has workers)."""
 
     slowest_s: float
     mean_s: float
+    alone_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ReferenceLoop:
-    """Every worker runs :func:`reference_loop` over [0, n) through a started backend."""
+    """Every worker runs :func:`reference_loop` over [0, n) through a started backend; then,
+    where ``alone`` (several workers, a backend that can hand out any number of tasks), one
+    worker runs it alone."""
 
     n: int
     tasks: tuple
     in_process: bool
     expected: int | None  # None: not checked (shared-nolock and threads-nolock lose updates by design)
+    alone: bool = False
 
     @classmethod
     def for_configuration(cls, n: int, backend: str, workers: int, in_process: bool) -> "ReferenceLoop":
-        expected = workers * poly_oracle(n) if backend_class(backend).exact_by_design else None
-        return cls(n, tuple(make_tasks(n, workers, "weak")), in_process, expected)
+        model = backend_class(backend)
+        expected = workers * poly_oracle(n) if model.exact_by_design else None
+        return cls(n, tuple(make_tasks(n, workers, "weak")), in_process, expected, workers > 1 and model.can_chunk)
 
-    def time(self, backend, deadline: float) -> ReferenceTime:
-        """The workers' compute times, in seconds; BackendError when the loop fails."""
+    def _spans(self, backend, tasks: list, deadline: float, expected: int | None) -> list[float]:
         try:
-            results = backend.run(REFERENCE_REF, list(self.tasks), deadline,
-                                  reference_loop if self.in_process else None)
+            results = backend.run(REFERENCE_REF, tasks, deadline, reference_loop if self.in_process else None)
         except RunTimeout as exc:
             raise RunTimeout(f"the reference loop (--reference {self.n}) ran past its deadline: {exc}") from None
         except BackendError as exc:
             raise type(exc)(f"the reference loop (--reference {self.n}) failed: {exc}") from None
         total = sum(r.value for r in results)
-        if self.expected is not None and total != self.expected:
-            raise BackendError(f"the reference loop (--reference {self.n}) gave {total}, expected {self.expected}")
+        if expected is not None and total != expected:
+            raise BackendError(f"the reference loop (--reference {self.n}) gave {total}, expected {expected}")
         # Each task's own start and end: one clock per worker, so this holds across the hosts
         # of a dask cluster too.
-        spans = [r.end - r.start for r in results]
-        return ReferenceTime(max(spans), sum(spans) / len(spans))
+        return [r.end - r.start for r in results]
+
+    def time(self, backend, deadline: float) -> ReferenceTime:
+        """The workers' compute times, in seconds; BackendError when the loop fails."""
+        spans = self._spans(backend, list(self.tasks), deadline, self.expected)
+        if len(spans) == 1:
+            return ReferenceTime(spans[0], spans[0], spans[0])
+        alone = None
+        if self.alone:
+            (alone,) = self._spans(backend, list(self.tasks[:1]), deadline,
+                                   None if self.expected is None else self.expected // len(self.tasks))
+        return ReferenceTime(max(spans), sum(spans) / len(spans), alone)

@@ -46,6 +46,8 @@ def summarize(ctx: RunContext, config: RunConfig, workload: Workload, measured: 
     reference_times = tuple(references) if references and None not in references else None
     means = [r.reference_mean_s for r in repeats]
     reference_means = tuple(means) if reference_times and None not in means else None
+    alone = [r.reference_alone_s for r in repeats]
+    reference_alone = tuple(alone) if reference_times and None not in alone else None
     if measured.recomputed:
         during = "the timed repeats" + (" and the reference loops beside them" if config.reference_n else "")
         warnings.append(f"{label}: dask recomputed {measured.recomputed} task(s) during {during} "
@@ -83,6 +85,7 @@ def summarize(ctx: RunContext, config: RunConfig, workload: Workload, measured: 
         recomputed_tasks=measured.recomputed,
         reference_times_s=reference_times,
         reference_mean_times_s=reference_means,
+        reference_alone_times_s=reference_alone,
         repeat_passes=_passes(repeats),
         workers_gil_enabled=workers_gil,
         gil_reenabled=reenabled,

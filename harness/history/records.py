@@ -107,6 +107,9 @@ class PointValues:
     # Per repeat, the reference time matched to how the run used its cores (harness.history.yardstick):
     # what time is divided by. Empty for runs stored from results without the mean worker's time.
     matched_reference_s: tuple[float, ...] = ()
+    # Its turn-taking side: "alone" (one worker's loop alone, results of schema 9) or "mean" (the
+    # mean worker's while all computed at once, older results).
+    matched_yardstick: str | None = None
 
     @classmethod
     def of(cls, run: RunResult, baseline_per_reference: float | None = None, cpus: int | None = None) -> "PointValues":
@@ -114,12 +117,13 @@ class PointValues:
         reference = run.reference_times_s or ()
         workers, used = workers_used(run.backend, run.workers), cores_used(run)
         timed = len(reference) == len(run.times_s)
-        means = run.reference_mean_times_s
+        alone = run.reference_alone_times_s
+        means = alone or run.reference_mean_times_s
         matched = matched_reference(reference, means, used, workers, cpus) if timed and means else ()
         return cls(run.status, tuple(run.times_s), tuple(reference) if timed else (),
                    run.median_s, run.ci_s, run.speedup, run.speedup_ci95,
                    run.cpu.busy_cores if run.cpu else None, run.memory.peak_bytes if run.memory else None, run.error,
-                   used, baseline_per_reference, matched)
+                   used, baseline_per_reference, matched, ("alone" if alone else "mean") if matched else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,13 +25,17 @@ SCHEMA_VERSION history:
        its busy cores), from results of schema 7. A series whose every point has it divides
        its time and speedup by it; one with older points divides by the slowest worker's, as
        before.
+  5 -- points gain matched_yardstick: "alone" where the matched reference's turn-taking side is
+       the reference loop timed on one worker alone (results of schema 9), "mean" (or null, for
+       older points) where it is the mean worker's while all computed at once. A series
+       divides by the matched reference only where its points agree on it.
 """
 
 from __future__ import annotations
 
 __all__ = ["DIALECTS", "MIGRATIONS", "SCHEMA_VERSION", "statements"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 DIALECTS = {
     "sqlite": {"id": "INTEGER PRIMARY KEY", "int": "INTEGER", "real": "REAL", "blob": "BLOB"},
@@ -68,6 +72,7 @@ _V2 = (
 )
 _V3 = ("ALTER TABLE points ADD COLUMN baseline_per_reference {real}",)
 _V4 = ("ALTER TABLE points ADD COLUMN matched_reference {blob}",)
+_V5 = ("ALTER TABLE points ADD COLUMN matched_yardstick TEXT",)
 
 # (version, what it does, its statements): applied in order, each in the transaction that
 # opens the store, the version in meta updated with them.
@@ -76,6 +81,7 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (2, "commit subjects; the cores a run used; points indexed by series", _V2),
     (3, "the baseline's time per reference loop, beside each point", _V3),
     (4, "the reference time matched to each run's use of its cores", _V4),
+    (5, "which loop the matched reference took for turn-taking runs: one worker alone, or the mean", _V5),
 )
 
 

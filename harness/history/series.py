@@ -6,9 +6,9 @@ harness records more than wall time, so a history can say *which* property stepp
   each repeat (``--reference``, as ``history run`` does), each repeat is divided by its
   reference time first, as ``harness compare`` does: a machine that ran slower for one
   commit then does not pose as a step. The reference time is the one matched to how the run
-  used its cores (``harness.history.yardstick``: between the loop's slowest and its mean
-  worker) where every run of the series recorded both (schema 7), else the slowest worker's,
-  as compare divides. Worse is up.
+  used its cores (``harness.history.yardstick``: between the loop's slowest worker and the
+  loop on one worker alone, schema 9, or its mean worker, schema 7) where every run of the
+  series recorded it the same way, else the slowest worker's, as compare divides. Worse is up.
 * ``speedup``: serial's median over each repeat (speedup x median / repeat), so a commit has
   as many samples as repeats. Where the time is divided by the reference loop, so is the
   speedup: serial's median time per reference over each repeat's time per reference. The
@@ -100,7 +100,9 @@ class _Columns:
 
         samples, references = columns[COLUMN["samples"]], columns[COLUMN["reference"]]
         matched = columns[COLUMN["matched_reference"]]
-        if None not in matched:  # every run has its matched yardstick: divide by it, else all by the slowest
+        kinds = {kind or "mean" for kind in columns[COLUMN["matched_yardstick"]]}  # null: stored before version 5
+        # Every run has its matched yardstick, of one kind: divide by it; else all by the slowest worker.
+        if None not in matched and len(kinds) == 1:
             references = matched
         self.counts = np.fromiter(map(len, samples), dtype=np.int64, count=len(samples)) >> 3
         self.times = np.frombuffer(b"".join(samples), dtype=float)

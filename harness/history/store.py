@@ -48,7 +48,7 @@ class StoredPoint:
 # A point's stored columns, in this order, as SeriesHistory.rows holds them.
 POINT_COLUMNS = ("sweep_id", "status", "samples", "reference", "median_s", "ci_lo", "ci_hi", "speedup", "speedup_lo",
                  "speedup_hi", "busy_cores", "memory_peak_bytes", "error", "cores_used", "baseline_per_reference",
-                 "matched_reference")
+                 "matched_reference", "matched_yardstick")
 COLUMN = {name: index for index, name in enumerate(POINT_COLUMNS)}  # a row's column by name
 
 
@@ -74,10 +74,10 @@ class SeriesHistory:
 
 def _values(row: tuple) -> PointValues:
     _, status, samples, reference, median, lo, hi, speedup, slo, shi, busy, memory, error, used, per_reference, \
-        matched = row
+        matched, yardstick = row
     return PointValues(status, _unpack(samples), _unpack(reference), median, None if lo is None else (lo, hi), speedup,
                        None if slo is None else (slo, shi), busy, None if memory is None else int(memory), error, used,
-                       per_reference, _unpack(matched))
+                       per_reference, _unpack(matched), yardstick or ("mean" if matched else None))
 
 
 def _pack(values: Iterable[float]) -> bytes:
@@ -170,7 +170,8 @@ class HistoryStore:
             rows.append((sweep_id, self._series_id(machine_id, point, cache), v.status, _pack(v.times_s),
                          _pack(v.reference_s) if v.reference_s else None, v.median_s, ci[0], ci[1], v.speedup,
                          sci[0], sci[1], v.busy_cores, v.memory_peak_bytes, v.error, v.cores_used,
-                         v.baseline_per_reference, _pack(v.matched_reference_s) if v.matched_reference_s else None))
+                         v.baseline_per_reference, _pack(v.matched_reference_s) if v.matched_reference_s else None,
+                         v.matched_yardstick if v.matched_reference_s else None))
         return rows
 
     def add(self, record: SweepRecord) -> AddResult:

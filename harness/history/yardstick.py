@@ -5,8 +5,16 @@ figure of that loop a run's time follows depends on the run:
 
 * workers that compute at once (a pool of 2 on 2 cores) finish when the slowest core does, so
   the loop's *slowest* worker is the yardstick (``reference_times_s``);
-* workers that take turns (a lock held over each chunk) last the sum of their turns, each on
-  its own core, so the *mean* worker is (``reference_mean_times_s``).
+* workers that take turns (a lock held over each chunk) last the sum of their turns, one
+  worker computing at a time, so the loop timed on *one worker alone* is
+  (``reference_alone_times_s``, schema 9; before it, the mean worker's time while all computed
+  at once, ``reference_mean_times_s``). On this project's 2-vCPU VM, two threads computing at
+  once run about 1.7x slower each for seconds at a time while one alone does not: in the e2e
+  benchmark's stores the loop on both workers jumped from 12.5 to 21.5 ms between repeats, in
+  its CPU time too, while the locked pool's own times did not move, and every such spell moved
+  the locked pool's time per reference by 40%. Timed alone, the loop stayed at 12 ms through
+  the same spells, and 3 of 3 end-to-end runs found exactly the designed steps (1 of 3, 1 of 3
+  and 3 of 7 before, per the mean worker's wall or CPU time).
 
 On a shared VM the cores' speeds wander apart for seconds at a time (one core 0.73x to 1.47x
 the other, in spells), and dividing a run that takes turns by the slowest core over-corrects
@@ -50,7 +58,8 @@ def matched_reference(slowest_s: Sequence[float], mean_s: Sequence[float] | None
                       workers: int, cpus: int | None = None) -> tuple[float, ...]:
     """Per repeat, the reference time matched to the run: ``w * slowest + (1 - w) * mean``.
 
-    ``mean_s`` None (results of schema 6 and older): the slowest, unchanged. ValueError when the
+    ``mean_s`` is the turn-taking side: the loop on one worker alone (results of schema 9) or
+    the mean worker's (schema 7). None (results of schema 6 and older): the slowest, unchanged. ValueError when the
     two have different lengths.
     """
     if mean_s is None:

@@ -87,6 +87,10 @@ class RunResult:
     # Schema 7, beside reference_times_s (whose loops' slowest worker it holds): the same loops'
     # mean worker time. A run whose workers take turns (a lock) follows the mean, not the slowest.
     reference_mean_times_s: tuple[float, ...] | None = None
+    # Schema 9: the loop timed on one worker alone, beside each repeat (null where the backend
+    # only splits statically). On a shared VM two threads computing at once can each run 1.7x
+    # slower while one alone does not: a run whose workers take turns follows this one.
+    reference_alone_times_s: tuple[float, ...] | None = None
     # The interpreter's build (Py_GIL_DISABLED) and the GIL mode it was run in (PYTHON_GIL:
     # 0 or 1; None for the build's default); gil_enabled above is its state at the start.
     free_threaded_build: bool | None = None
@@ -142,7 +146,7 @@ class RunResult:
             _check_time("times_s", t, allow_none=False)
         for name in ("median_s", "mean_s", "stdev_s", "iqr_s", "min_s", "max_s", "startup_s", "cpu_time_s"):
             _check_time(name, getattr(self, name))
-        for name in ("reference_times_s", "reference_mean_times_s"):
+        for name in ("reference_times_s", "reference_mean_times_s", "reference_alone_times_s"):
             values = getattr(self, name)
             if values is None:
                 continue
@@ -180,7 +184,7 @@ class RunResult:
         data["repeat_passes"] = None if self.repeat_passes is None else list(self.repeat_passes)
         data["cpu"] = self.cpu.to_dict() if self.cpu else None
         data["worker_spans"] = [asdict(s) for s in self.worker_spans]
-        for name in ("reference_times_s", "reference_mean_times_s"):
+        for name in ("reference_times_s", "reference_mean_times_s", "reference_alone_times_s"):
             values = getattr(self, name)
             data[name] = None if values is None else list(values)
         data["worker_items"] = None if self.worker_items is None else list(self.worker_items)
@@ -203,7 +207,7 @@ class RunResult:
             kwargs["ci_s"] = kwargs.get("ci95_s")
         kwargs["cpu"] = CpuLoad.from_dict(data["cpu"]) if data.get("cpu") else None
         kwargs["worker_spans"] = tuple(WorkerSpan(**s) for s in data.get("worker_spans") or ())
-        for name in ("reference_times_s", "reference_mean_times_s", "worker_items", "worker_busy_s", "repeat_passes"):
+        for name in ("reference_times_s", "reference_mean_times_s", "reference_alone_times_s", "worker_items", "worker_busy_s", "repeat_passes"):
             if data.get(name) is not None:
                 kwargs[name] = tuple(data[name])
         kwargs["memory"] = MemoryUse.from_dict(data["memory"]) if data.get("memory") else None

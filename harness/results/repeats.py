@@ -101,6 +101,8 @@ class Repeat:
     reference_s: float | None = None
     # The same reference loops' mean worker time (reference_s is the slowest worker's), schema 7.
     reference_mean_s: float | None = None
+    # The loop on one worker alone (schema 9), the mean of its timings before and after.
+    reference_alone_s: float | None = None
     # A map workload's results, checked against serial's and then dropped: None when they
     # agreed, else the one line naming the first differing item.
     check: str | None = None
@@ -132,7 +134,8 @@ class Repeat:
                        "memory": None if memory is None else compact_memory(memory).to_dict()}
         return {"wall_s": self.wall_s, "cpu_s": self.cpu_s, "start": self.start,
                 "task_results": [r.to_dict() for r in self.task_results], "samples": samples,
-                "reference_s": self.reference_s, "reference_mean_s": self.reference_mean_s, "check": self.check,
+                "reference_s": self.reference_s, "reference_mean_s": self.reference_mean_s,
+                "reference_alone_s": self.reference_alone_s, "check": self.check,
                 "pass_index": self.pass_index,
                 "loop_lag": None if self.loop_lag is None else self.loop_lag.to_dict()}
 
@@ -146,7 +149,7 @@ class Repeat:
         return cls(wall_s=float(data["wall_s"]), cpu_s=float(data["cpu_s"]), start=float(data["start"]),
                    task_results=tuple(TaskResult.from_journal(r) for r in data["task_results"]), samples=samples,
                    reference_s=data.get("reference_s"), reference_mean_s=data.get("reference_mean_s"),
-                   check=data.get("check"), pass_index=data.get("pass_index"),
+                   reference_alone_s=data.get("reference_alone_s"), check=data.get("check"), pass_index=data.get("pass_index"),
                    loop_lag=LoopLag.from_dict(data["loop_lag"]) if data.get("loop_lag") else None)
 
 

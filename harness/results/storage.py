@@ -66,6 +66,11 @@ SCHEMA_VERSION history:
        rerun_coverage (how often an interval so made holds a rerun's figure on a steady host).
        harness report works them out for older files too. --repeat auto now runs at least 9
        repeats (6 before), the fewest whose range can hold a rerun's median 95% of the time.
+  9 -- adds, compatibly: per run reference_alone_times_s, beside reference_times_s: the same
+       reference loop timed on one worker alone, before and after each repeat (null for
+       backends that only split statically), and per repeat reference_alone_s in the journal.
+       harness history's matched reference takes it for a run whose workers take turns
+       (harness.history.yardstick). Older files load with it null.
 """
 
 from __future__ import annotations
@@ -94,7 +99,7 @@ __all__ = [
     "remove_stale_temporaries",
 ]
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 RESULTS_NAME = "results.json"
 
 
