@@ -124,7 +124,8 @@ def last_results(template: str, path: str, sha: str, commit_index: int) -> None:
             mean_s=run.mean_s * factor, min_s=run.min_s * factor, max_s=run.max_s * factor,
             ci_s=tuple(c * factor for c in run.ci_s or ()) or None, speedup=speedup(backend, workers) or 1.0,
             reference_times_s=tuple(r * per_reference for r in run.reference_times_s),
-            reference_mean_times_s=tuple(r * per_reference for r in run.reference_mean_times_s or ()) or None))
+            reference_mean_times_s=tuple(r * per_reference for r in run.reference_mean_times_s or ()) or None,
+            reference_alone_times_s=tuple(r * per_reference for r in run.reference_alone_times_s or ()) or None))
     save_suite(suite.replace(runs=tuple(runs), git_commit=sha), path)
 
 

@@ -70,18 +70,18 @@ def scaled_results(template: str, path: str, commit: str | None, level: float = 
         typical = statistics.median(run.times_s)
         times = tuple(sorted(typical * level * (1 + rng.uniform(-noise, noise)) for _ in run.times_s))
         median = sorted(times)[len(times) // 2]
-        references, means, cpu_means = run.reference_times_s, run.reference_mean_times_s, run.reference_alone_times_s
+        references, means, alone = run.reference_times_s, run.reference_mean_times_s, run.reference_alone_times_s
         if references:
             middle = sorted(references)[len(references) // 2]
             jitter = [1 + rng.uniform(-noise, noise) for _ in references]
             references = tuple(middle * j for j in jitter)
             if means:  # the mean worker's loop, as fast relative to the slowest as in the template
                 means = tuple(r * statistics.median(means) / middle for r in references)
-            if cpu_means:  # and the mean worker's CPU time likewise
-                cpu_means = tuple(r * statistics.median(cpu_means) / middle for r in references)
+            if alone:  # and the loop alone likewise
+                alone = tuple(r * statistics.median(alone) / middle for r in references)
         runs.append(run.replace(times_s=times, median_s=median, min_s=times[0], max_s=times[-1],
                                 ci_s=(times[0], times[-1]), ci95_s=None, reference_times_s=references,
-                                reference_mean_times_s=means, reference_alone_times_s=cpu_means,
+                                reference_mean_times_s=means, reference_alone_times_s=alone,
                                 # the same busy cores for longer: CPU time scales with the wall time
                                 cpu_time_s=None if run.cpu_time_s is None else run.cpu_time_s * median / run.median_s))
     save_suite(suite.replace(runs=tuple(runs), git_commit=commit, **suite_changes), path)

@@ -167,8 +167,8 @@ def _taking_turns(template, path, commit, seed, slowest_over_mean) -> str:
     return path
 
 
-def test_a_run_taking_turns_is_divided_by_its_mean_worker_and_older_points_by_the_slowest(url, results, repo,
-                                                                                         tmp_path):
+def test_a_run_taking_turns_is_divided_by_its_turn_taking_side_and_older_points_by_the_slowest(url, results, repo,
+                                                                                              tmp_path):
     """The matched yardstick (harness.history.yardstick): the same time per turn on a host whose
     cores drift apart gives the same time per reference; dividing by the slowest worker would
     have said 30% faster. A series with a point stored before schema 4 divides by the slowest."""
@@ -219,9 +219,10 @@ def test_a_run_taking_turns_is_divided_by_the_loop_alone_when_two_at_once_slow_d
         # Only the slowest worker's share of the yardstick (the run's busy cores above one) stretches.
         w = slowest_weight(threads.points[1].values.cores_used, 2)
         assert w < 0.2 and shared == pytest.approx(quiet / (1 + 0.7 * w), rel=0.03)
+        # The first point as version 4 stored it: no side recorded, so (its workers took turns) the mean worker's.
         store.db.execute("UPDATE points SET matched_yardstick = NULL WHERE sweep_id = (SELECT MIN(sweep_id) FROM points)")
         mixed = next(h for h in store.load() if h.key.config.backend == "threads")
-    assert {p.values.matched_yardstick for p in mixed.points} == {"mean", "alone"}
+    assert [p.values.matched_yardstick for p in mixed.points] == [None, "alone"]
     time = next(m for m in metric_series(mixed) if m.metric.name == "time")
     quiet, shared = (statistics.median(time.samples.row(i)) for i in range(2))
     assert shared == pytest.approx(quiet / 1.7, rel=0.03)  # by the slowest: the stretched loop shows
@@ -364,3 +365,24 @@ def test_serial_under_weak_scaling_is_stored_busy_on_the_one_core_it_uses(result
     threads = next(run for run in load_suite(results).runs if run.backend != "serial")
     busy_half = threads.replace(cpu_utilization=0.5, cpu_time_s=0.5 * threads.workers * threads.median_s)
     assert PointValues.of(busy_half).cores_used == pytest.approx(0.5 * threads.workers)
+
+
+def test_results_without_the_loop_alone_take_the_mean_worker_and_a_busy_run_records_no_side(results):
+    """PointValues.of: schema 7/8 results (no loop alone) take the mean worker's loop for a run
+    taking turns; a run that kept every core busy is matched to its slowest worker whichever it
+    had, and records no side, so it never splits a series that gained the loop alone."""
+    from harness.history.records import PointValues
+
+    suite = load_suite(results)
+    threads = next(r for r in suite.runs if r.backend == "threads")
+    # one core busy (a GIL, a lock): the turn-taking side, the mean worker's loop
+    old = threads.replace(reference_alone_times_s=None, cpu_time_s=threads.median_s)
+    values = PointValues.of(old, cpus=2)
+    assert values.matched_yardstick == "mean" and values.matched_reference_s == tuple(old.reference_mean_times_s)
+    new = threads.replace(cpu_time_s=threads.median_s)
+    assert PointValues.of(new, cpus=2).matched_reference_s == tuple(new.reference_alone_times_s)
+    busy = threads.replace(cpu_time_s=2 * threads.median_s)  # both cores busy: the slowest worker's
+    assert PointValues.of(busy, cpus=2).matched_yardstick is None
+    assert PointValues.of(busy, cpus=2).matched_reference_s == pytest.approx(tuple(busy.reference_times_s))
+    serial = next(r for r in suite.runs if r.backend == "serial")
+    assert PointValues.of(serial, cpus=2).matched_yardstick is None  # one worker: its slowest is its only one

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from harness.config import RunConfig
-from harness.execution.backends import BackendError, RunTimeout, backend_class
+from harness.execution.backends import BackendError, RunTimeout, backend_class, workers_used
 from harness.execution.map_results import CheckError, assemble, describe_mismatch, first_mismatch, merge_by_worker
 from harness.execution.partition import make_tasks
 from harness.execution.plan import RunContext
@@ -217,7 +217,10 @@ class ReferenceLoop:
     def for_configuration(cls, n: int, backend: str, workers: int, in_process: bool) -> "ReferenceLoop":
         model = backend_class(backend)
         expected = workers * poly_oracle(n) if model.exact_by_design else None
-        return cls(n, tuple(make_tasks(n, workers, "weak")), in_process, expected, workers > 1 and model.can_chunk)
+        # Several workers computing (serial at weak scaling times one loop per "worker", one at a
+        # time, which is alone already) of a backend that hands out any number of tasks.
+        alone = workers_used(backend, workers) > 1 and model.can_chunk
+        return cls(n, tuple(make_tasks(n, workers, "weak")), in_process, expected, alone)
 
     def _spans(self, backend, tasks: list, deadline: float, expected: int | None) -> list[float]:
         try:
@@ -236,10 +239,10 @@ class ReferenceLoop:
     def time(self, backend, deadline: float) -> ReferenceTime:
         """The workers' compute times, in seconds; BackendError when the loop fails."""
         spans = self._spans(backend, list(self.tasks), deadline, self.expected)
-        if len(spans) == 1:
+        if len(spans) == 1:  # one worker is alone
             return ReferenceTime(spans[0], spans[0], spans[0])
         alone = None
         if self.alone:
             (alone,) = self._spans(backend, list(self.tasks[:1]), deadline,
-                                   None if self.expected is None else self.expected // len(self.tasks))
+                                   None if self.expected is None else poly_oracle(self.n))
         return ReferenceTime(max(spans), sum(spans) / len(spans), alone)

@@ -27,8 +27,10 @@ SCHEMA_VERSION history:
        before.
   5 -- points gain matched_yardstick: "alone" where the matched reference's turn-taking side is
        the reference loop timed on one worker alone (results of schema 9), "mean" (or null, for
-       older points) where it is the mean worker's while all computed at once. A series
-       divides by the matched reference only where its points agree on it.
+       older points whose workers took turns) where it is the mean worker's while all
+       computed at once; null for a run that kept every core busy (its matched reference is
+       the slowest worker's either way). A series divides by the matched reference only where
+       its turn-taking points agree on it.
 """
 
 from __future__ import annotations

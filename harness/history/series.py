@@ -100,9 +100,9 @@ class _Columns:
 
         samples, references = columns[COLUMN["samples"]], columns[COLUMN["reference"]]
         matched = columns[COLUMN["matched_reference"]]
-        kinds = {kind or "mean" for kind in columns[COLUMN["matched_yardstick"]]}  # null: stored before version 5
-        # Every run has its matched yardstick, of one kind: divide by it; else all by the slowest worker.
-        if None not in matched and len(kinds) == 1:
+        # Every run has its matched yardstick, and those whose workers took turns agree on its
+        # turn-taking side: divide by it; else all by the slowest worker, never a mix.
+        if None not in matched and len(self._turn_taking_sides(history, columns)) <= 1:
             references = matched
         self.counts = np.fromiter(map(len, samples), dtype=np.int64, count=len(samples)) >> 3
         self.times = np.frombuffer(b"".join(samples), dtype=float)
@@ -114,6 +114,23 @@ class _Columns:
         if self.normalized:
             self.references = np.frombuffer(b"".join(references), dtype=float)
             self.normalized = bool((self.references > 0).all())
+
+    @staticmethod
+    def _turn_taking_sides(history: SeriesHistory, columns) -> set[str]:
+        """The turn-taking sides of the matched references of runs that did not keep every core
+        busy (a store before version 5 recorded none: those took the mean worker's)."""
+        from harness.execution.backends import workers_used
+        from harness.history.yardstick import slowest_weight
+
+        config, cpus = history.key.config, history.key.machine.logical_cpus
+        workers = workers_used(config.backend, config.workers)
+        sides = set()
+        for side, used in zip(columns[COLUMN["matched_yardstick"]], columns[COLUMN["cores_used"]]):
+            if side is None and slowest_weight(used, workers, cpus) < 1.0:
+                side = "mean"
+            if side is not None:
+                sides.add(side)
+        return sides
 
     def samples(self, values, point_ok, counts) -> tuple[tuple[CommitInfo, ...], "Samples"]:
         """Per commit group the samples of its runs with ``point_ok``; groups left with none are dropped."""

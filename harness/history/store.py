@@ -77,7 +77,7 @@ def _values(row: tuple) -> PointValues:
         matched, yardstick = row
     return PointValues(status, _unpack(samples), _unpack(reference), median, None if lo is None else (lo, hi), speedup,
                        None if slo is None else (slo, shi), busy, None if memory is None else int(memory), error, used,
-                       per_reference, _unpack(matched), yardstick or ("mean" if matched else None))
+                       per_reference, _unpack(matched), yardstick)
 
 
 def _pack(values: Iterable[float]) -> bytes:
