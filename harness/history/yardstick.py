@@ -13,9 +13,9 @@ figure of that loop a run's time follows depends on the run:
   benchmark's stores the loop on both workers jumped from 12.5 to 21.5 ms between repeats, in
   its CPU time too, while the locked pool's own times did not move, and every such spell moved
   the locked pool's time per reference by about 40%. Timed alone, the loop stayed at 12 ms
-  through the same spells, and 5 of 6 end-to-end runs found exactly the designed steps (the
-  miss: serial's change at 25, which this does not touch); 1 of 3 and 1 of 3 the same day per
-  the mean worker's wall or CPU time.
+  through the same spells, and 7 of 9 end-to-end runs found exactly the designed steps (neither
+  miss involved the loop alone); 1 of 3 and 1 of 3 the same day per the mean worker's wall or
+  CPU time.
 
 The run's busy cores (its own processes' CPU time over its wall time) place it between the
 slowest worker and the turn-taking side: ``weight = (busy - 1) / (min(workers, cpus) - 1)``,
