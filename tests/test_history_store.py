@@ -220,7 +220,8 @@ def test_a_run_taking_turns_is_divided_by_the_loop_alone_when_two_at_once_slow_d
         w = slowest_weight(threads.points[1].values.cores_used, 2)
         assert w < 0.2 and shared == pytest.approx(quiet / (1 + 0.7 * w), rel=0.03)
         # The first point as version 4 stored it: no side recorded, so (its workers took turns) the mean worker's.
-        store.db.execute("UPDATE points SET matched_yardstick = NULL WHERE sweep_id = (SELECT MIN(sweep_id) FROM points)")
+        store.db.execute("UPDATE points SET matched_yardstick = NULL "
+                         "WHERE sweep_id = (SELECT MIN(sweep_id) FROM points)")
         mixed = next(h for h in store.load() if h.key.config.backend == "threads")
     assert [p.values.matched_yardstick for p in mixed.points] == [None, "alone"]
     time = next(m for m in metric_series(mixed) if m.metric.name == "time")

@@ -207,7 +207,8 @@ def test_the_answer_says_where_a_rerun_lands_from_the_same_passes():
     # [min, max] of 9 ratios holds a rerun's median 97.06% of the time; the sign test's interval
     # of the same ratios is narrower ([x_(2), x_(8)]), about this run only.
     assert best.speedup_rerun == (1.9, 2.1) and best.rerun_coverage == pytest.approx(0.9706, abs=1e-4)
-    this_run = paired_ratio(pass_times(serial.times_s, serial.repeat_passes), pass_times(pool.times_s, pool.repeat_passes))
+    this_run = paired_ratio(pass_times(serial.times_s, serial.repeat_passes),
+                            pass_times(pool.times_s, pool.repeat_passes))
     assert this_run.ci == pytest.approx((1.96, 2.04))
     assert "(a rerun: 1.90-2.10x)" in next(line for line in verdict.lines if line.startswith("Fastest: pool@2"))
     assert Verdict.from_dict(verdict.to_dict()) == verdict

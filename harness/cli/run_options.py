@@ -54,7 +54,8 @@ def add_run_parser(sub) -> None:
     run.add_argument("--repeat", type=repeat_count, default=AUTO, metavar="INT|auto",
                      help=f"timed repeats per configuration, or 'auto': repeat until the median's 95%% interval "
                           f"spans at most {AUTO_CI_WIDTH * 100:g}%% of it or --max-time is spent, but at least "
-                          f"{AUTO_MIN_REPEATS} (the fewest whose range holds a rerun's median 95%% of the time) and at most "
+                          f"{AUTO_MIN_REPEATS} (the fewest whose range holds a rerun's median 95%% of the time) "
+                          f"and at most "
                           f"{AUTO_MAX_REPEATS} (default: auto)")
     run.add_argument("--max-time", type=positive_float(), default=DEFAULT_MAX_TIME_S,
                      metavar="SECONDS", dest="max_time_s",

@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.analysis.baseline import baseline_key, baseline_runs, cores_used
 from harness.execution.backends import workers_used
-from harness.history.yardstick import matched_reference, slowest_weight
+from harness.history.yardstick import matched_reference, takes_turns
 from harness.results.facts import Machine, interpreters_by_label
 from harness.results.key import RunKey
 from harness.results.model import RunResult, Suite
@@ -121,11 +121,11 @@ class PointValues:
         alone = run.reference_alone_times_s
         means = alone or run.reference_mean_times_s
         matched = matched_reference(reference, means, used, workers, cpus) if timed and means else ()
-        takes_turns = bool(matched) and slowest_weight(used, workers, cpus) < 1.0
+        turns = bool(matched) and takes_turns(used, workers, cpus)
         return cls(run.status, tuple(run.times_s), tuple(reference) if timed else (),
                    run.median_s, run.ci_s, run.speedup, run.speedup_ci95,
                    run.cpu.busy_cores if run.cpu else None, run.memory.peak_bytes if run.memory else None, run.error,
-                   used, baseline_per_reference, matched, ("alone" if alone else "mean") if takes_turns else None)
+                   used, baseline_per_reference, matched, ("alone" if alone else "mean") if turns else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,13 +120,13 @@ class _Columns:
         """The turn-taking sides of the matched references of runs that did not keep every core
         busy (a store before version 5 recorded none: those took the mean worker's)."""
         from harness.execution.backends import workers_used
-        from harness.history.yardstick import slowest_weight
+        from harness.history.yardstick import takes_turns
 
         config, cpus = history.key.config, history.key.machine.logical_cpus
         workers = workers_used(config.backend, config.workers)
         sides = set()
         for side, used in zip(columns[COLUMN["matched_yardstick"]], columns[COLUMN["cores_used"]]):
-            if side is None and slowest_weight(used, workers, cpus) < 1.0:
+            if side is None and takes_turns(used, workers, cpus):
                 side = "mean"
             if side is not None:
                 sides.add(side)

@@ -37,7 +37,7 @@ from typing import Sequence
 
 from harness.analysis.baseline import ideal_speedup
 
-__all__ = ["matched_reference", "slowest_weight"]
+__all__ = ["matched_reference", "slowest_weight", "takes_turns"]
 
 
 def slowest_weight(cores_used: float | None, workers: int, cpus: int | None = None) -> float:
@@ -50,6 +50,12 @@ def slowest_weight(cores_used: float | None, workers: int, cpus: int | None = No
     if at_once <= 1 or cores_used is None or cores_used != cores_used:
         return 1.0
     return min(max((cores_used - 1.0) / (at_once - 1), 0.0), 1.0)
+
+
+def takes_turns(cores_used: float | None, workers: int, cpus: int | None = None) -> bool:
+    """Did the run keep fewer cores busy than it could, so that its matched reference leans on
+    the turn-taking side? (A run that kept every core busy is matched to its slowest worker.)"""
+    return slowest_weight(cores_used, workers, cpus) < 1.0
 
 
 def matched_reference(slowest_s: Sequence[float], mean_s: Sequence[float] | None, cores_used: float | None,

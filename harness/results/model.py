@@ -207,7 +207,8 @@ class RunResult:
             kwargs["ci_s"] = kwargs.get("ci95_s")
         kwargs["cpu"] = CpuLoad.from_dict(data["cpu"]) if data.get("cpu") else None
         kwargs["worker_spans"] = tuple(WorkerSpan(**s) for s in data.get("worker_spans") or ())
-        for name in ("reference_times_s", "reference_mean_times_s", "reference_alone_times_s", "worker_items", "worker_busy_s", "repeat_passes"):
+        for name in ("reference_times_s", "reference_mean_times_s", "reference_alone_times_s", "worker_items",
+                     "worker_busy_s", "repeat_passes"):
             if data.get(name) is not None:
                 kwargs[name] = tuple(data[name])
         kwargs["memory"] = MemoryUse.from_dict(data["memory"]) if data.get("memory") else None

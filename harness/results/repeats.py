@@ -149,7 +149,8 @@ class Repeat:
         return cls(wall_s=float(data["wall_s"]), cpu_s=float(data["cpu_s"]), start=float(data["start"]),
                    task_results=tuple(TaskResult.from_journal(r) for r in data["task_results"]), samples=samples,
                    reference_s=data.get("reference_s"), reference_mean_s=data.get("reference_mean_s"),
-                   reference_alone_s=data.get("reference_alone_s"), check=data.get("check"), pass_index=data.get("pass_index"),
+                   reference_alone_s=data.get("reference_alone_s"), check=data.get("check"),
+                   pass_index=data.get("pass_index"),
                    loop_lag=LoopLag.from_dict(data["loop_lag"]) if data.get("loop_lag") else None)
 
 
