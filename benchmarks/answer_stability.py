@@ -133,7 +133,14 @@ def stability(suites, method: str) -> list[str]:
              f"noise ±{v.host_noise.spread:.0%}" if v.host_noise else f"  run {i + 1}: best {w}"
              for i, (w, s, v) in enumerate(zip(winners, sets, verdicts))]
     verdict = "the same winner every time" if same else (
-        "every tied set holds every run's winner" if held else "the winner did NOT hold")
+        "every tied set holds every run's fastest" if held else "the fastest did NOT hold")
+    # A run whose fastest is tied with others crowns no winner: its answer is the tied set (the
+    # CLI's "Fastest, tied within noise at ...: A, B, C; use ..."). The weaker reading: every
+    # winner a run did crown (beyond noise of all others) is in every other run's answer.
+    crowned = {w for w, s in zip(winners, sets) if w is not None and s == {w}}
+    kept = all(crowned <= s for s in sets)
+    held_where = "in every run's answer" if kept else "NOT in every answer"
+    verdict += f"; crowned winners ({len(crowned)} distinct, of runs with no tie) {held_where}"
     # What the CLI leads with among tied configurations: the simplest (fewest workers, plainest model).
     used = [v.recommended.name if v.recommended else None for v in verdicts]
     advice = f"recommended {used[0]} in {len(used)}/{len(used)} runs" if len(set(used)) == 1 else (

@@ -10,8 +10,10 @@ three change what it costs:
 * commit 25 removes half of commit 10's extra work (1.30 -> 1.15: -11.5%).
 
 ``history run`` then measures all 30 (serial and pool at 2 workers, 7 repeats; ``--reference``
-as harness ab adds it; ``--passes 3 --repeat 3`` measures each commit in three passes instead)
-and ``history regressions --json`` must report exactly these steps and no other, in every run:
+as harness ab adds it; ``--passes 3 --repeat 3`` measures each commit in three passes instead),
+then measures the two commits beside each step it found twice more (``--confirm 2``, history
+run's default), and ``history regressions --json`` must report exactly these steps and no
+other, in every run:
 
     serial time 10 up, 25 down; pool time 10 up, 20 up, 25 down; pool speedup 20 down;
     pool busy cores 20 down.
@@ -111,17 +113,18 @@ def reported(steps: list[dict], shas: list[str]) -> set[tuple]:
     return {(s["config"]["backend"], s["metric"], number.get(s["commit"]), s["direction"]) for s in steps}
 
 
-def one_run(folder: str, shas: list[str], sweep: list[str], passes: str) -> tuple[bool, float, set]:
+def one_run(folder: str, shas: list[str], sweep: list[str], args) -> tuple[bool, float, set, str]:
     db = os.path.join(folder, "history.sqlite")
     started = time.perf_counter()
     done = harness("history", "run", "HEAD", "--repo", os.path.join(folder, "repo"), "--db", db, "--out",
-                   os.path.join(folder, "runs"), "--quiet", "--passes", passes, *sweep)
+                   os.path.join(folder, "runs"), "--quiet", "--passes", args.passes, "--confirm", args.confirm, *sweep)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"history_e2e: history run exited {done.returncode}: {done.stderr.strip()}")
     listed = harness("history", "regressions", "--db", db, "--json")
     found = reported(json.loads(listed.stdout), shas)
-    return found == EXPECTED, wall, found
+    summary = done.stdout.strip().splitlines()[-1].split("; results in")[0] if done.stdout.strip() else ""
+    return found == EXPECTED, wall, found, summary
 
 
 def find(folder: str, shas: list[str], args) -> None:
@@ -146,6 +149,8 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", default="7", help="repeats per sweep (history run)")
     parser.add_argument("--passes", default="1", help="history run --passes: sweeps per commit, one per pass (the "
                                                       "README has a side-by-side of 1 x 7 repeats and 3 x 3)")
+    parser.add_argument("--confirm", default="2", help="history run --confirm: more sweeps of each step's two "
+                                                      "neighbouring commits (0: off)")
     parser.add_argument("--find-repeat", default="7", help="repeats per round of history find")
     parser.add_argument("--find", action="store_true", help="also bisect with history find")
     parser.add_argument("--keep", default=None, metavar="DIR", help="keep the repositories and stores under DIR")
@@ -158,11 +163,11 @@ def main(argv=None) -> int:
         for run in range(1, args.runs + 1):
             folder = os.path.join(base, f"run-{run}")
             shas = build_repository(os.path.join(folder, "repo"))
-            ok, wall, found = one_run(folder, shas, sweep, args.passes)
+            ok, wall, found, summary = one_run(folder, shas, sweep, args)
             passed += ok
             extra, missing = sorted(found - EXPECTED, key=str), sorted(EXPECTED - found, key=str)
             print(f"run {run}: {'exactly the expected steps' if ok else 'WRONG'} in {wall:.0f} s "
-                  f"(history run of {COMMITS} commits){'' if ok else f'; extra {extra}; missing {missing}'}",
+                  f"(history run of {COMMITS} commits: {summary}){'' if ok else f'; extra {extra}; missing {missing}'}",
                   flush=True)
         if args.find:
             folder = os.path.join(base, "find")

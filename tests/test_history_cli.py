@@ -236,6 +236,22 @@ def test_history_run_passes_measure_each_commit_once_per_pass_in_alternate_direc
     assert [len(time_series.samples.row(i)) for i in range(2)] == [6, 6]  # 3 repeats x 2 passes, pooled per commit
 
 
+def test_history_run_measures_the_commits_beside_a_step_again(tmp_path):
+    """8 commits, the last 4 about 4x slower: the step at commit 5 has neighbours 4 and 5, each
+    measured once more (--confirm 1); the step stays at 5, and a run again measures nothing."""
+    repo = tmp_path / "repo"
+    shas = make_repo(repo, 8, "work.py", lambda k: (SLOWER if k > 4 else WORKLOAD) + f"# revision {k}\n")
+    db, out = tmp_path / "h.sqlite", tmp_path / "runs"
+    args = ["history", "run", "HEAD", "--repo", repo, "--db", db, "--out", out, "--quiet", "--confirm", "1", *TINY]
+    done = harness(*args)
+    assert done.returncode == 0, done.stderr
+    assert "measured 8 commit(s), then 2 commit(s) beside steps again in 2 sweep(s)" in done.stdout
+    assert {f"{shas[3][:10]}-2", f"{shas[4][:10]}-2"} <= set(os.listdir(out))
+    assert "measured 0 commit(s), skipped 8" in harness(*args).stdout
+    steps = json.loads(harness("history", "regressions", "--db", db, "--json").stdout)
+    assert [(s["metric"], s["commit"]) for s in steps] == [("time", shas[4])]
+
+
 def test_history_find_bisects_to_the_commit_that_made_it_slower(tmp_path):
     repo = tmp_path / "repo"
     sources = {1: WORKLOAD, 2: SLOWER, 3: SLOWER + "# a comment\n"}

@@ -5,6 +5,8 @@ counting rule on stored sweeps, without measuring: a commit has as many passes a
 sweeps holding any one planned configuration, so sweeps that each hold a part add up.
 """
 
+import dataclasses
+
 import pytest
 
 from harness.history.commits import commit_range
@@ -60,3 +62,38 @@ def test_passes_count_per_configuration_and_later_passes_run_newest_first(result
 def test_a_request_needs_at_least_one_pass(tmp_path):
     with pytest.raises(ValueError, match="passes must be >= 1"):
         RangeRequest(str(tmp_path), "", (), (), (), str(tmp_path), None, frozenset(), passes=0)
+
+
+def test_the_commits_either_side_of_a_step_are_measured_again_in_alternate_order(results, tmp_path):
+    """history run --confirm: a 30% step between commits 4 and 5 of 8 (stored, not measured) has
+    neighbours 4 and 5; two more sweeps each, oldest first then newest first, as passes 2 and 3,
+    and none for a neighbour that holds them already."""
+    from harness.history.confirm import ConfirmSettings, confirm_tasks, step_neighbours
+    from harness.history.measure import _sweeps_done
+
+    repo = tmp_path / "repo"
+    shas = make_repo(repo, 8)
+    commits = commit_range(str(repo), "HEAD")
+    with HistoryStore.open(str(tmp_path / "h.sqlite"), create=True) as store:
+        for k, sha in enumerate(shas):
+            sweep = scaled_results(results, str(tmp_path / f"c{k}.json"), sha, level=1.3 if k >= 4 else 1.0, seed=k)
+            store.add(sweep_record(sweep, str(repo), sha))
+        (machine,) = {history.key.machine for history in store.load()}
+        planned = frozenset().union(*store.measured_sweeps(machine, shas[0]))
+        settings = ConfirmSettings(sweeps=2)
+        request = RangeRequest(str(repo), "", tuple(commits), (), (), str(tmp_path / "out"), machine, planned,
+                               confirm=settings)
+        neighbours = step_neighbours(store, request, settings)
+        assert [c.sha for c in neighbours] == [shas[3], shas[4]]
+        tasks = confirm_tasks(store, request, neighbours, settings, _sweeps_done)
+        assert [(shas.index(t.commit.sha) + 1, t.pass_number) for t in tasks] == [(4, 2), (5, 2), (5, 3), (4, 3)]
+        for extra in (2, 3):  # commit 5 measured twice more already
+            sweep = scaled_results(results, str(tmp_path / f"again{extra}.json"), shas[4], level=1.3, seed=extra)
+            store.add(sweep_record(sweep, str(repo), shas[4]))
+        tasks = confirm_tasks(store, request, neighbours, settings, _sweeps_done)
+        assert [(shas.index(t.commit.sha) + 1, t.pass_number) for t in tasks] == [(4, 2), (4, 3)]
+        other = RangeRequest(str(repo), "", tuple(commits), (), (), "", machine,
+                             frozenset(dataclasses.replace(k, n=k.n + 1) for k in planned), confirm=settings)
+        assert step_neighbours(store, other, settings) == ()  # a series the range does not measure
+    with pytest.raises(ValueError, match="confirm settings out of range"):
+        ConfirmSettings(sweeps=-1)

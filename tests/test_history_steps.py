@@ -45,6 +45,19 @@ def test_a_short_excursion_is_a_blip_not_two_steps():
     assert [s.index for s in detect_steps(history, settings=DetectorSettings(blip=0))] == [9, 13]
 
 
+def test_a_spurious_break_beside_a_short_segment_does_not_move_a_step():
+    """The per-commit medians of an end-to-end history (serial, -11.5% designed at commit 25).
+    The split search also broke at 20, where the level drifted 1.8%, leaving 4 commits between
+    it and the step. Judged by p first, the step's own 4-against-6 p (0.0095, the best 4 commits
+    can give) went before the drift's, and the step landed at 20; the drift goes first now."""
+    medians = [1.000, 0.998, 0.998, 1.000, 0.982, 1.026, 1.008, 1.019, 0.977, 1.280, 1.283, 1.303, 1.312, 1.314,
+               1.275, 1.269, 1.291, 1.272, 1.315, 1.284, 1.266, 1.254, 1.266, 1.266, 1.155, 1.150, 1.146, 1.127,
+               1.142, 1.133]
+    steps = detect_steps([[m * 0.99, m, m * 1.01] for m in medians])
+    assert [s.index for s in steps] == [9, 24]
+    assert steps[1].change == pytest.approx(-0.107, abs=0.005)
+
+
 def test_commits_without_samples_keep_their_index():
     history = stepped(6, 1.5)
     history[2] = []

@@ -46,6 +46,7 @@ def _range_request(args, tokens: list[str]):
     from harness.compare.ab import repository_root
     from harness.environment.metadata import machine_facts
     from harness.history.commits import commit_range, current_branch
+    from harness.history.confirm import ConfirmSettings
     from harness.history.measure import RangeRequest
     from harness.history.records import MachineKey
     from harness.results.facts import Machine
@@ -56,7 +57,8 @@ def _range_request(args, tokens: list[str]):
     out = os.path.abspath(args.out or os.path.join("reports", f"history-{_stamp()}"))
     return RangeRequest(repo=repo, prefix=prefix, commits=tuple(commits), sweep=sweep, modules=modules, out=out,
                         machine=MachineKey.of(Machine.from_dict(machine_facts())), planned=_planned_keys(namespace),
-                        branch=args.branch or current_branch(repo), passes=args.passes)
+                        branch=args.branch or current_branch(repo), passes=args.passes,
+                        confirm=ConfirmSettings(args.confirm, args.threshold / 100.0, args.alpha))
 
 
 def _with_progress(quiet: bool, work):
@@ -99,15 +101,18 @@ def command_run(args, tokens: list[str]) -> int:
                                                                                    pending))
         except (KeyboardInterrupt, Terminated) as exc:
             left = pending_sweeps(store, request).commits
-            sys.stderr.write(f"harness history run: interrupted; the worktrees are removed, {left} commit(s) "
-                             "still to measure: run the same command again to go on\n")
+            what = f"{left} commit(s) still to measure" if left else "the commits beside its steps still to measure again"
+            sys.stderr.write(f"harness history run: interrupted; the worktrees are removed, {what}: run the same "
+                             "command again to go on\n")
             return exit_codes.SIGINT if isinstance(exc, KeyboardInterrupt) else exit_codes.SIGTERM
         except _bad_input() as exc:
             print_error(str(exc), "history run")
             return exit_codes.USAGE
     passes = f" in {len(outcome.measured)} sweep(s) (--passes {args.passes})" if args.passes > 1 else ""
-    print(f"measured {outcome.commits_measured} commit(s){passes}, skipped {len(outcome.skipped)} already stored; "
-          f"results in {request.out}; store {args.db}")
+    confirmed = len({task.commit.sha for task in outcome.confirmed})
+    steps = f", then {confirmed} commit(s) beside steps again in {len(outcome.confirmed)} sweep(s)" if confirmed else ""
+    print(f"measured {outcome.commits_measured} commit(s){passes}{steps}, skipped {len(outcome.skipped)} already "
+          f"stored; results in {request.out}; store {args.db}")
     return exit_codes.OK
 
 

@@ -74,6 +74,11 @@ def _add_run(sub) -> None:
                           "that a slow spell of a shared machine moves a share of one commit's samples, not all; each "
                           "pass costs one sweep per commit (default: 1). A commit is skipped once the store holds P "
                           "sweeps of it")
+    run.add_argument("--confirm", type=int_at_least(0), default=2, metavar="N",
+                     help="once the range is measured, find its steps and measure the two commits either side of "
+                          "each N more times, so that one slow sweep beside a step does not move it; repeated (up to "
+                          "3 rounds) when that moves a step (default: 2; 0: off)")
+    _judging(run, "a step worth confirming")
     _repo(run)
     _db(run)
     _branch(run, "the branch the sweeps are filed under (default: the repository's current branch)")

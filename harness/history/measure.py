@@ -18,6 +18,9 @@ P=3 a linear drift leaves a third of its slope); the newest commit ends pass 1 a
 pass 2, so a spell at that turn can land on two of its sweeps. A commit is done for pass p
 when the store holds p sweeps of each planned configuration of it (sweeps that each hold a
 part add up), so an interrupted run resumes in the pass it was in.
+
+Then each step's two neighbouring commits are measured ``confirm.sweeps`` more times
+(:mod:`harness.history.confirm`), so that one slow sweep beside a step does not move it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Callable
 
 from harness.compare.ab.rounds import SideRunner, check_workload_modules, round_folder
 from harness.compare.ab.worktrees import side_worktrees
+from harness.history.confirm import MAX_ROUNDS, ConfirmSettings, confirm_tasks, step_neighbours
 from harness.history.ingest import sweep_record
 from harness.history.records import CommitInfo, MachineKey
 from harness.history.store import HistoryStore
@@ -52,6 +56,7 @@ class RangeRequest:
     planned: frozenset[RunKey]  # the sweep's configurations; python None: any interpreter
     branch: str | None = None
     passes: int = 1  # sweeps per commit, one per pass over the range
+    confirm: ConfirmSettings = ConfirmSettings(sweeps=0)  # more sweeps of each step's neighbours
 
     def __post_init__(self) -> None:
         if self.passes < 1:
@@ -86,10 +91,12 @@ class PendingSweeps:
 
 @dataclass(frozen=True, slots=True)
 class RangeOutcome:
-    """The sweeps measured now, and the commits skipped because the store held all their passes."""
+    """The sweeps measured now (the range's passes, then the steps' neighbours: ``confirmed``),
+    and the commits skipped because the store held all their passes."""
 
     measured: tuple[SweepTask, ...]
     skipped: tuple[CommitInfo, ...]
+    confirmed: tuple[SweepTask, ...] = ()
 
     @property
     def commits_measured(self) -> int:
@@ -144,5 +151,23 @@ def measure_range(store: HistoryStore, request: RangeRequest,
         on_progress(number, len(tasks), f"{within}{task.commit.short} {subject}")
         _measure_one(store, request, task)
         measured.append(task)
+    confirmed = _confirm_steps(store, request, on_progress) if request.confirm.sweeps else []
     on_progress(len(tasks), len(tasks), "done")
-    return RangeOutcome(tuple(measured), pending.skipped)
+    return RangeOutcome(tuple(measured), pending.skipped, tuple(confirmed))
+
+
+def _confirm_steps(store: HistoryStore, request: RangeRequest,
+                   on_progress: Callable[[int, int, str], None]) -> list[SweepTask]:
+    """Up to MAX_ROUNDS rounds: find the steps, measure their neighbours up to their count."""
+    confirmed: list[SweepTask] = []
+    for round_number in range(1, MAX_ROUNDS + 1):
+        neighbours = step_neighbours(store, request, request.confirm)
+        tasks = confirm_tasks(store, request, neighbours, request.confirm, _sweeps_done)
+        if not tasks:
+            break
+        for number, task in enumerate(tasks):
+            subject = (task.commit.subject or "")[:40]
+            on_progress(number, len(tasks), f"confirming steps ({round_number}) {task.commit.short} {subject}")
+            _measure_one(store, request, task)
+            confirmed.append(task)
+    return confirmed
