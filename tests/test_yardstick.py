@@ -2,9 +2,7 @@
 
 import pytest
 
-import numpy as np
-
-from harness.history.yardstick import leans_on_slowest, matched_reference, slowest_weight
+from harness.history.yardstick import matched_reference, slowest_weight
 
 
 @pytest.mark.parametrize(("cores_used", "workers", "weight"), [
@@ -61,12 +59,3 @@ def test_a_run_taking_turns_on_cores_that_drift_apart_is_steady_per_matched_refe
     parallel = [max(10 * a, 10 * b) for a, b in cores]  # the same chunks at once: the slowest core
     per_parallel = [t / r for t, r in zip(parallel, matched_reference(slowest, mean, 2.0, 2))]
     assert per_parallel == pytest.approx([10.0] * 4)
-
-
-def test_which_side_of_the_yardstick_a_run_leans_on_for_its_share():
-    """history's reference share is estimated per side: runs mostly matched to the slowest worker
-    (weight >= 0.5), and the rest; unknown busy cores count as the slowest, as compare divides."""
-    used = np.array([2.0, 1.6, 1.5, 1.4, 1.0, np.nan])
-    assert leans_on_slowest(used, 2).tolist() == [True, True, True, False, False, True]
-    assert leans_on_slowest(used, 1).tolist() == [True] * 6  # one worker: its only worker is both
-    assert leans_on_slowest(used, 4, 2).tolist() == [True, True, True, False, False, True]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from contextlib import contextmanager
 
 __all__ = ["Terminated", "terminate_as_exception", "raise_if_interrupted"]
@@ -34,6 +35,7 @@ def _reset_in_forked_child() -> None:
     global _active
     if _active:
         _active = False
+        _pending.clear()  # the parent's interrupts are not the child's
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -52,6 +54,17 @@ def terminate_as_exception():
         _pending.append(KeyboardInterrupt)
         raise KeyboardInterrupt()
 
+    previous_unraisable = sys.unraisablehook
+
+    def quiet_for_pending(unraisable) -> None:
+        # Python reports an exception it had to drop ("Exception ignored in ...", with a
+        # traceback) through this hook. An interrupt dropped that way is remembered in
+        # _pending and raised again at the next check, so its traceback would only alarm;
+        # anything else is reported as before.
+        if isinstance(unraisable.exc_value, (Terminated, KeyboardInterrupt)) and _pending:
+            return
+        previous_unraisable(unraisable)
+
     if not _fork_hook_registered and hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_reset_in_forked_child)
         _fork_hook_registered = True
@@ -59,6 +72,7 @@ def terminate_as_exception():
     previous_int = signal.signal(signal.SIGINT, on_int) if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN \
         else None  # an ignored SIGINT (a background job) stays ignored
     _pending.clear()
+    sys.unraisablehook = quiet_for_pending
     _active = True
     try:
         yield
@@ -66,6 +80,7 @@ def terminate_as_exception():
     finally:
         _active = False
         _pending.clear()
+        sys.unraisablehook = previous_unraisable
         signal.signal(signal.SIGTERM, previous)
         if previous_int is not None:
             signal.signal(signal.SIGINT, previous_int)

@@ -8,9 +8,7 @@ harness records more than wall time, so a history can say *which* property stepp
   commit then does not pose as a step. The reference time is the one matched to how the run
   used its cores (``harness.history.yardstick``: between the loop's slowest worker and the
   loop on one worker alone, schema 9, or its mean worker, schema 7) where every run of the
-  series recorded it the same way, else the slowest worker's, as compare divides), and only
-  as far as the series' repeats follow that loop within their runs (:func:`reference_share`):
-  on this VM the loop on two workers also varies on its own. Worse is up.
+  series recorded it the same way, else the slowest worker's, as compare divides. Worse is up.
 * ``speedup``: serial's median over each repeat (speedup x median / repeat), so a commit has
   as many samples as repeats. Where the time is divided by the reference loop, so is the
   speedup: serial's median time per reference over each repeat's time per reference. The
@@ -41,8 +39,7 @@ if TYPE_CHECKING:  # numpy and the detector load only when a series is read
 
     from harness.history.steps import Samples
 
-__all__ = ["METRICS", "MIN_SHARE_DOF", "Metric", "MetricSeries", "ReferenceShare", "metric_series",
-           "reference_share"]
+__all__ = ["METRICS", "Metric", "MetricSeries", "metric_series"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,33 +61,17 @@ _BY_NAME = {m.name: m for m in METRICS}
 class MetricSeries:
     """One property of one series: its measured commits (oldest first) and their samples, commit
     ``i``'s being ``samples.row(i)``. ``normalized``: time samples divided by their reference
-    times (unit "x reference"), each by ``reference ** share`` of its side of the yardstick and
-    the rest of the way by that side's median reference (:class:`ReferenceShare`; None when
-    not normalized)."""
+    times (unit "x reference")."""
 
     key: SeriesKey
     metric: Metric
     commits: tuple[CommitInfo, ...]
     samples: "Samples"
     normalized: bool = False
-    reference_share: "ReferenceShare | None" = None
 
     @property
     def unit(self) -> str:
         return "x reference" if self.normalized else self.metric.unit
-
-
-@dataclass(frozen=True, slots=True)
-class ReferenceShare:
-    """How much of the reference loop's variation a series' times follow (:func:`reference_share`),
-    for its runs on each side of the matched yardstick: ``at_once`` for runs matched mostly to
-    the loop's slowest worker (computing at once), ``turns`` for runs matched mostly to the loop
-    alone or the mean worker (taking turns). The two loops vary differently (on this VM the loop
-    on two workers also varies on its own; the loop alone far less), so each side has its own.
-    None: the series has no run on that side."""
-
-    at_once: float | None = None
-    turns: float | None = None
 
 
 class _Columns:
@@ -129,50 +110,10 @@ class _Columns:
         self.baseline_per_reference = column("baseline_per_reference")
         used = column("cores_used")
         self.busy = used if not np.isnan(used).any() else column("busy_cores")
-        self.at_once = self._computing_at_once(history, used)
         self.normalized = None not in references and all(map(lambda r, t: len(r) == len(t), references, samples))
         if self.normalized:
             self.references = np.frombuffer(b"".join(references), dtype=float)
             self.normalized = bool((self.references > 0).all())
-
-    @staticmethod
-    def _computing_at_once(history: SeriesHistory, used) -> "np.ndarray":
-        """Per run: did its matched reference lean on the loop's slowest worker (computing at once)?"""
-        from harness.execution.backends import workers_used
-        from harness.history.yardstick import leans_on_slowest
-
-        config = history.key.config
-        return leans_on_slowest(used, workers_used(config.backend, config.workers), history.key.machine.logical_cpus)
-
-    @property
-    def shares(self) -> "ReferenceShare | None":
-        """How much of the reference loop's variation the times follow, per side (None: not normalized)."""
-        import numpy as np
-
-        if not self.normalized:
-            return None
-        if not hasattr(self, "_shares"):
-            def share(runs):
-                if not runs.any():
-                    return None
-                repeats = np.repeat(runs, self.counts)
-                return reference_share(self.times[repeats], self.references[repeats], self.counts[runs])
-
-            self._shares = ReferenceShare(share(self.at_once), share(~self.at_once))
-        return self._shares
-
-    def per_reference(self) -> "np.ndarray":
-        """Each repeat over ``reference ** share`` and the rest of the way over its side's median
-        reference (``share`` 1: over its reference outright)."""
-        import numpy as np
-
-        values = np.empty_like(self.times)
-        at_once = np.repeat(self.at_once, self.counts)
-        for repeats, share in ((at_once, self.shares.at_once), (~at_once, self.shares.turns)):
-            if share is not None:
-                loop = self.references[repeats]
-                values[repeats] = self.times[repeats] / loop ** share / float(np.median(loop)) ** (1.0 - share)
-        return values
 
     @staticmethod
     def _turn_taking_sides(history: SeriesHistory, columns) -> set[str]:
@@ -216,7 +157,7 @@ class _Columns:
         import numpy as np
 
         if name == "time":
-            values = self.per_reference() if self.normalized else self.times
+            values = self.times / self.references if self.normalized else self.times
             return self.samples(values, np.ones(self.rows, dtype=bool), self.counts)
         if name == "speedup":
             if self.normalized and not np.isnan(self.baseline_per_reference).any():
@@ -230,42 +171,6 @@ class _Columns:
         return self.samples(values, ~np.isnan(values), np.ones(self.rows, dtype=np.int64))
 
 
-MIN_SHARE_DOF = 30  # repeats beyond each run's first: fewer cannot tell a share from noise
-
-
-def reference_share(times, references, counts) -> float:
-    """The share of the reference loop's variation that the timed repeats follow: in [0, 1].
-
-    Dividing by the reference cancels the machine's drift only as far as the repeat and the
-    loop drift together. Where the loop also varies on its own (on this VM the loop on two
-    workers ran 12.5-18 ms between the repeats of one run while a pool's own 51 ms repeats did
-    not move), dividing outright adds the loop's noise to the series. So the times are divided
-    by ``reference ** share``, where ``share`` is the least-squares slope of log time on log
-    reference *within* each run (each run's repeats about their own mean, so that a step
-    between commits does not enter it): the control variate that leaves the series the least
-    variance. Clamped to [0, 1]: a repeat is never divided by more than its loop, and a loop
-    that varied against the repeats is ignored. 1 (divide outright) when the runs have fewer
-    than ``MIN_SHARE_DOF`` repeats beyond their first, or their loops did not vary.
-
-    Pure: ``times`` and ``references`` are the repeats (> 0) in run order, ``counts`` each
-    run's number of repeats.
-    """
-    import numpy as np
-
-    counts = np.asarray(counts, dtype=np.int64)
-    if int(np.sum(np.maximum(counts - 1, 0))) < MIN_SHARE_DOF:
-        return 1.0
-    run = np.repeat(np.arange(len(counts)), counts)
-    log_t, log_r = np.log(np.asarray(times, dtype=float)), np.log(np.asarray(references, dtype=float))
-    size = np.maximum(counts, 1)
-    d_t = log_t - (np.bincount(run, log_t, minlength=len(counts)) / size)[run]
-    d_r = log_r - (np.bincount(run, log_r, minlength=len(counts)) / size)[run]
-    spread = float(np.dot(d_r, d_r))
-    if not spread > 1e-12 * len(d_r):
-        return 1.0
-    return min(max(float(np.dot(d_t, d_r)) / spread, 0.0), 1.0)
-
-
 def metric_series(history: SeriesHistory, metrics: tuple[str, ...] = tuple(_BY_NAME)) -> list[MetricSeries]:
     """The series' properties that have samples at two commits or more."""
     columns = _Columns(history)
@@ -277,7 +182,6 @@ def metric_series(history: SeriesHistory, metrics: tuple[str, ...] = tuple(_BY_N
             continue
         commits, samples = columns.metric(name)
         if len(commits) >= 2:
-            normalized = columns.normalized and name == "time"
-            out.append(MetricSeries(history.key, _BY_NAME[name], commits, samples, normalized,
-                                    columns.shares if normalized else None))
+            out.append(MetricSeries(history.key, _BY_NAME[name], commits, samples,
+                                    columns.normalized and name == "time"))
     return out

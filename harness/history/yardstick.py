@@ -37,7 +37,7 @@ from typing import Sequence
 
 from harness.analysis.baseline import ideal_speedup
 
-__all__ = ["leans_on_slowest", "matched_reference", "slowest_weight", "takes_turns"]
+__all__ = ["matched_reference", "slowest_weight", "takes_turns"]
 
 
 def slowest_weight(cores_used: float | None, workers: int, cpus: int | None = None) -> float:
@@ -56,20 +56,6 @@ def takes_turns(cores_used: float | None, workers: int, cpus: int | None = None)
     """Did the run keep fewer cores busy than it could, so that its matched reference leans on
     the turn-taking side? (A run that kept every core busy is matched to its slowest worker.)"""
     return slowest_weight(cores_used, workers, cpus) < 1.0
-
-
-def leans_on_slowest(cores_used, workers: int, cpus: int | None = None):
-    """Is the run's matched reference mostly its slowest worker (weight >= 0.5: computing at
-    once) rather than its turn-taking side? Vectorized: ``cores_used`` may be an array (NaN:
-    unknown, the slowest)."""
-    import numpy as np
-
-    at_once = ideal_speedup(workers, cpus)
-    used = np.asarray(cores_used, dtype=float)
-    if at_once <= 1:
-        return np.ones(used.shape, dtype=bool)
-    weight = np.clip((used - 1.0) / (at_once - 1), 0.0, 1.0)
-    return np.where(np.isnan(used), True, weight >= 0.5)
 
 
 def matched_reference(slowest_s: Sequence[float], mean_s: Sequence[float] | None, cores_used: float | None,
