@@ -15,7 +15,7 @@ from harness.analysis.answer import LINE_WIDTH, MAX_LINES, answer_lines, warning
 from harness.analysis.estimates import PAIRED_MIN, _u_counts, paired_ratio, pass_times, ratio_estimate, unpaired_ratio
 from harness.analysis.noise import host_noise, spread
 from harness.analysis.speedup import attach_baseline_speedups, attach_speedups
-from harness.analysis.ties import compare_times, simplest, tied_with
+from harness.analysis.ties import compare_times, family_confidence, simplest, tied_with
 from harness.analysis.verdict import build_verdict
 from harness.results.facts import Interpreter
 from harness.results.model import RunResult
@@ -110,6 +110,58 @@ def test_threads_under_the_gil_are_never_tied_with_a_pool_twice_as_fast():
     threads = run("threads", 2, noisy(1.9, 0.2, 6, 6), passes=range(1, 7))
     pool = run("pool", 2, noisy(1.0, 0.2, 6, 7), passes=range(1, 7))
     assert compare_times(pool, threads).beyond_noise
+
+
+def test_each_of_many_comparisons_is_made_at_the_confidence_that_holds_for_all():
+    assert family_confidence(1) == pytest.approx(0.95)
+    assert family_confidence(14) == pytest.approx(1 - 0.05 / 14)
+    assert family_confidence(0) == pytest.approx(0.95)
+
+
+def test_paired_passes_too_few_for_the_family_confidence_fall_back_to_the_repeats():
+    base = [1.00, 1.05, 0.98, 1.10, 1.02, 0.99, 1.07, 1.01, 1.03]
+    passes = range(1, 10)
+    # Nine passes: the sign test's widest interval, [min, max], holds 1 - 2/2**9 = 99.6%, short of
+    # 1 - 5%/14 = 99.64%; the Mann-Whitney interval of 9 repeats a side reaches it.
+    high = ratio_estimate([t * 1.02 for t in base], passes, base, passes, confidence=family_confidence(14))
+    assert high.method == "unpaired" and high.ci is not None and high.confidence == pytest.approx(family_confidence(14))
+    # Ten passes reach it only with [min, max], one odd pass from anywhere: still the repeats.
+    ten = [*base, 1.04]
+    assert ratio_estimate([t * 1.02 for t in ten], range(1, 11), ten, range(1, 11),
+                          confidence=family_confidence(14)).method == "unpaired"
+    # Thirteen reach it with [x_(2), x_(12)] (99.66%): paired.
+    thirteen = [*ten, 0.97, 1.06, 1.00]
+    stays = ratio_estimate([t * 1.02 for t in thirteen], range(1, 14), thirteen, range(1, 14),
+                           confidence=family_confidence(14))
+    assert stays.method == "paired" and stays.ci == pytest.approx((1.02, 1.02))
+    # At 95% nine passes pair, as they always did.
+    assert ratio_estimate([t * 1.02 for t in base], passes, base, passes).method == "paired"
+
+
+def _steady_two_percent_slower(base):
+    passes = range(1, len(base) + 1)
+    return (run("pool", 2, base, passes=passes), run("process-executor", 2, [t * 1.02 for t in base], passes=passes))
+
+
+def test_a_steady_two_percent_gap_is_beyond_noise_alone_and_tied_among_fifteen():
+    base = [1.00, 1.05, 0.98, 1.10, 1.02, 0.99, 1.07, 1.01, 1.03]
+    best, close = _steady_two_percent_slower(base)
+    # As the only comparison: every pass has it 2% slower, beyond noise.
+    assert compare_times(best, close).beyond_noise
+    assert tied_with(best, [best, close]) == []
+    # As one of 14 made at once (the fastest of 15 picked): a 2% shift under repeats that vary
+    # 12% is within noise of the family, while candidates twice as slow stay beyond it.
+    far = [run("threads", w, [t * 2.0 for t in base], passes=range(1, 10)) for w in range(2, 15)]
+    tied = [c.other for c in tied_with(best, [best, close, *far])]
+    assert tied == [close]
+
+
+def test_a_thirty_percent_gap_with_five_percent_noise_names_a_winner_among_fifteen():
+    fast = run("pool", 2, noisy(1.0, 0.05, 9, 1), passes=range(1, 10))
+    slow = [run("processes", w, noisy(1.3, 0.05, 9, 20 + w), passes=range(1, 10)) for w in range(2, 16)]
+    assert tied_with(fast, [fast, *slow]) == []
+    verdict = build_verdict([run("serial", 1, noisy(1.9, 0.05, 9, 3), passes=range(1, 10)), fast, *slow])
+    assert verdict.best.backend == "pool" and verdict.tied == ()
 
 
 # --- the verdict -----------------------------------------------------------------------------

@@ -177,7 +177,8 @@ def _chunk_advice(verdict: Verdict, runs: Sequence[RunResult]) -> str | None:
         if run is None or run is choice.best:
             continue
         excess = f"{run.median_s / choice.best.median_s - 1:+.0%}"
-        if compare_times(choice.best, run).tied:
+        # The best chunksize was picked from all of them: one comparison among len(runs) - 1.
+        if compare_times(choice.best, run, len(choice.runs) - 1).tied:
             parts.append(f"{label} ties with it ({excess})")
         elif label == "auto":
             parts.append(f"{_chunk(run)} {excess}: set it by hand")

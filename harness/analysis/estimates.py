@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping, Sequence
 
-from harness.stats import median, median_ci
+from harness.stats import median, median_ci, median_ci_coverage
 
 __all__ = ["CONFIDENCE", "PAIRED_MIN", "RATIO_METHOD", "Estimate", "paired_ratio", "ratio_estimate",
            "unpaired_ratio", "pass_times"]
@@ -41,12 +41,14 @@ UNPAIRED = "unpaired"
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
-    """A ratio, its 95% interval (None where the samples are too few for one) and how it was got."""
+    """A ratio, its interval (95% unless ``confidence`` says more; None where the samples are too
+    few for one) and how it was got."""
 
     value: float
     ci: tuple[float, float] | None
     method: str  # "paired" or "unpaired"
     count: int  # the ratios (paired) or the pairs of repeats (unpaired) it rests on
+    confidence: float = CONFIDENCE  # what the interval holds: above 95% where one of many comparisons
 
     def __post_init__(self) -> None:
         if self.method not in (PAIRED, UNPAIRED):
@@ -71,15 +73,17 @@ def pass_times(times: Sequence[float], passes: Sequence[int | None] | None) -> d
     return {p: t for t, p in zip(times, passes) if p is not None}
 
 
-def paired_ratio(numerator: Mapping[int, float], denominator: Mapping[int, float]) -> Estimate | None:
-    """The median per-pass ratio with the sign test's interval; None below PAIRED_MIN common passes."""
+def paired_ratio(numerator: Mapping[int, float], denominator: Mapping[int, float],
+                 confidence: float = CONFIDENCE) -> Estimate | None:
+    """The median per-pass ratio with the sign test's interval (None where the passes are too few
+    to reach ``confidence``); None below PAIRED_MIN common passes."""
     common = sorted(set(numerator) & set(denominator))
     ratios = [numerator[p] / denominator[p] for p in common if denominator[p] > 0]
     if len(ratios) < PAIRED_MIN:
         return None
-    interval = median_ci(ratios, CONFIDENCE)
-    ci = (interval.lo, interval.hi) if interval.confidence_achieved >= CONFIDENCE else None
-    return Estimate(median(ratios), ci, PAIRED, len(ratios))
+    interval = median_ci(ratios, confidence)
+    ci = (interval.lo, interval.hi) if interval.confidence_achieved >= confidence else None
+    return Estimate(median(ratios), ci, PAIRED, len(ratios), confidence)
 
 
 @lru_cache(maxsize=256)
@@ -109,15 +113,16 @@ def _lower_rank(m: int, n: int, confidence: float) -> int:
     return k
 
 
-def unpaired_ratio(numerator: Sequence[float], denominator: Sequence[float]) -> Estimate:
-    """The Hodges-Lehmann ratio of two independent samples with its exact 95% interval."""
+def unpaired_ratio(numerator: Sequence[float], denominator: Sequence[float],
+                   confidence: float = CONFIDENCE) -> Estimate:
+    """The Hodges-Lehmann ratio of two independent samples with its exact interval at ``confidence``."""
     if not numerator or not denominator or min(numerator) <= 0 or min(denominator) <= 0:
         raise ValueError("unpaired_ratio needs positive times on both sides")
     logs = sorted(math.log(x) - math.log(y) for x in numerator for y in denominator)
     value = math.exp(statistics.median(logs))  # log ratios may be negative: stats.median refuses those
-    k = _lower_rank(len(numerator), len(denominator), CONFIDENCE)
+    k = _lower_rank(len(numerator), len(denominator), confidence)
     ci = (math.exp(logs[k - 1]), math.exp(logs[len(logs) - k])) if k >= 1 else None
-    return Estimate(value, ci, UNPAIRED, len(logs))
+    return Estimate(value, ci, UNPAIRED, len(logs), confidence)
 
 
 # Which estimator the tie rule and the verdict use: "paired" where PAIRED_MIN passes pair up (else
@@ -130,16 +135,33 @@ def unpaired_ratio(numerator: Sequence[float], denominator: Sequence[float]) -> 
 RATIO_METHOD = "paired"
 
 
+def _inside_extremes(passes: int, confidence: float) -> bool:
+    """Whether the sign test over ``passes`` reaches ``confidence`` with [x_(2), x_(n-1)]."""
+    return passes >= 3 and median_ci_coverage(passes, 2) >= confidence
+
+
 def ratio_estimate(numerator: Sequence[float], numerator_passes: Sequence[int | None] | None,
                    denominator: Sequence[float], denominator_passes: Sequence[int | None] | None,
-                   method: str | None = None) -> Estimate:
+                   method: str | None = None, confidence: float = CONFIDENCE) -> Estimate:
     """The ratio of two configurations' times by ``method`` (default RATIO_METHOD): "paired"
-    where they were timed in PAIRED_MIN passes together (else unpaired), or "unpaired"."""
+    where they were timed in PAIRED_MIN passes together (else unpaired), or "unpaired".
+
+    Above 95% (one of many comparisons made at once: ``ties.family_confidence``), paired is used
+    only where its passes reach ``confidence`` inside their extremes, else the repeats' unpaired
+    interval is. The sign test over n passes reaches at most 1 - 2 / 2**n with [min, max]
+    (99.6% at 9): an interval that rests on the single slowest and fastest pass moves with one
+    odd pass, while the Mann-Whitney interval of 9 repeats a side still has inner ranks there.
+    At 95%, PAIRED_MIN passes always reach it, as before.
+    """
     method = method or RATIO_METHOD
     if method not in ("paired", "unpaired", "auto"):
         raise ValueError(f"method must be paired, unpaired or auto, got {method!r}")
+    paired = None
     if method != "unpaired":
-        paired = paired_ratio(pass_times(numerator, numerator_passes), pass_times(denominator, denominator_passes))
-        if paired is not None:
+        paired = paired_ratio(pass_times(numerator, numerator_passes), pass_times(denominator, denominator_passes),
+                              confidence)
+        if paired is not None and paired.ci is not None and (
+                confidence <= CONFIDENCE or _inside_extremes(paired.count, confidence)):
             return paired
-    return unpaired_ratio(numerator, denominator)
+    unpaired = unpaired_ratio(numerator, denominator, confidence)
+    return paired if paired is not None and unpaired.ci is None else unpaired

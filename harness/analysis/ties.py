@@ -1,13 +1,23 @@
 """Ties: when two configurations' times differ beyond noise, and which of those tied to pick.
 
-The rule: configuration B is slower than A beyond noise when the 95% interval of the ratio
-of their times (``estimates.ratio_estimate``: paired per pass where they shared passes, else
-the Hodges-Lehmann interval) lies wholly above 1. Otherwise they are tied. Without any
-interval (too few repeats for one: fewer than 6 paired passes and a 3-vs-3 sample), a
-ratio within TIE_WITHOUT_INTERVAL is a tie. The verdict crowns a winner only when it beats
-every other candidate by this rule; the chunksize advice and "threads match processes" use
-the same rule. Among tied configurations the simplest is recommended: the fewest workers,
-then the plainest model (``Backend.plainness``), then the faster.
+The rule: configuration B is slower than A beyond noise when the interval of the ratio of
+their times (``estimates.ratio_estimate``: paired per pass where they shared passes, else the
+Hodges-Lehmann interval) lies wholly above 1. Otherwise they are tied. Without any interval
+(too few repeats for one: fewer than 6 paired passes and a 3-vs-3 sample), a ratio within
+TIE_WITHOUT_INTERVAL is a tie.
+
+One comparison is made at 95%. Picking the fastest of k + 1 configurations makes k of them
+at once, so each is made at 1 - 5%/k (``family_confidence``, Bonferroni): then the fastest
+and those tied with it hold the truly fastest configuration 95% of the time (a confidence set
+for the best, as in Hsu's multiple comparisons with the best). At 95% each, the chance that
+one of k comparisons with near-equal configurations comes out "beyond noise" by chance grows
+with k: on 20 back-to-back runs of `make bench`'s sweep (14 comparisons each), the three
+process pools at 2 workers, within 2-5% of each other, swapped places while a run's tied set
+left out another run's winner in 3 of 4 sets of 5 runs. The verdict (the fastest of its
+candidates) and the chunksize advice (the fastest chunksize of a backend) pick among many;
+"threads match processes" is one comparison. Among tied configurations the simplest is
+recommended: the fewest workers, then the plainest model (``Backend.plainness``), then the
+faster.
 """
 
 from __future__ import annotations
@@ -15,13 +25,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from harness.analysis.estimates import PAIRED, Estimate, pass_times, ratio_estimate
+from harness.analysis.estimates import CONFIDENCE, PAIRED, Estimate, pass_times, ratio_estimate
 from harness.analysis.rerun import RerunInterval, rerun_ratio
 from harness.execution.backends import backend_trait
 from harness.results.model import RunResult
 
-__all__ = ["TIE_WITHOUT_INTERVAL", "Comparison", "compare_times", "simplest", "speedup_estimate", "speedup_rerun",
-           "tied_with"]
+__all__ = ["TIE_WITHOUT_INTERVAL", "Comparison", "compare_times", "family_confidence", "simplest", "speedup_estimate",
+           "speedup_rerun", "tied_with"]
 
 TIE_WITHOUT_INTERVAL = 0.10
 
@@ -52,9 +62,16 @@ def _passes(run: RunResult, other: RunResult):
     return run.repeat_passes if run.python == other.python else None
 
 
-def compare_times(reference: RunResult, other: RunResult) -> Comparison:
-    """How ``other``'s time compares with ``reference``'s, beyond noise or not."""
-    ratio = ratio_estimate(other.times_s, _passes(other, reference), reference.times_s, _passes(reference, other))
+def family_confidence(comparisons: int) -> float:
+    """The confidence each of ``comparisons`` made at once needs for all of them to hold 95%."""
+    return 1.0 - (1.0 - CONFIDENCE) / max(1, comparisons)
+
+
+def compare_times(reference: RunResult, other: RunResult, comparisons: int = 1) -> Comparison:
+    """How ``other``'s time compares with ``reference``'s, beyond noise or not, as one of
+    ``comparisons`` made at once (see the module docstring)."""
+    ratio = ratio_estimate(other.times_s, _passes(other, reference), reference.times_s, _passes(reference, other),
+                           confidence=family_confidence(comparisons))
     return Comparison(reference, other, ratio, _decide(ratio))
 
 
@@ -74,8 +91,10 @@ def speedup_rerun(run: RunResult, baseline: RunResult, estimate: Estimate) -> Re
 
 
 def tied_with(best: RunResult, candidates: Sequence[RunResult]) -> list[Comparison]:
-    """The candidates (``best`` left out) whose time is not beyond noise of ``best``'s."""
-    return [c for c in (compare_times(best, run) for run in candidates if run is not best) if c.tied]
+    """The candidates (``best`` left out) whose time is not beyond noise of ``best``'s, every one
+    compared at the confidence that holds for all of them at once."""
+    others = [run for run in candidates if run is not best]
+    return [c for c in (compare_times(best, run, len(others)) for run in others) if c.tied]
 
 
 def simplest(runs: Sequence[RunResult]) -> RunResult:

@@ -134,7 +134,8 @@ def build_verdict(runs: Sequence[RunResult], *, logical_cpus: int | None = None,
     else:
         best = min(pool, key=lambda r: (r.median_s, r.workers)) if pool else None
         # Every candidate compared with best once: the tie rule and the noise it resolved read the same.
-        comparisons = [compare_times(best, r) for r in pool if r is not best] if best is not None else []
+        others = [r for r in pool if r is not best] if best is not None else []
+        comparisons = [compare_times(best, r, len(others)) for r in others]
         tied = [c.other for c in comparisons if c.tied]
         resolvable = _resolvable(comparisons) if best is not None else None
     recommended = simplest([best] + tied) if best is not None else None
