@@ -24,7 +24,7 @@ from typing import ClassVar, Iterable, Sequence
 from harness.execution.partition import Chunk
 from harness.results.repeats import TaskResult
 
-__all__ = ["Backend", "BackendError", "WorkerFailure", "RunTimeout", "describe_exitcode", "kill_processes",
+__all__ = ["Backend", "BackendError", "FORKSERVER_LOST", "WorkerFailure", "RunTimeout", "describe_exitcode", "kill_processes",
            "abandon_threads", "abandoned_threads", "FlushEveryOption"]
 
 # Threads a backend gave up on after a timeout (they cannot be killed).
@@ -43,8 +43,17 @@ class RunTimeout(BackendError):
     """A run went past its deadline; its workers were killed (or abandoned, for threads)."""
 
 
-def describe_exitcode(exitcode: int | None) -> str:
-    """'exit code 3' or 'killed by signal 9 (SIGKILL)'."""
+# Under forkserver a child's status travels back through the forkserver; when that read fails
+# (under load: CPython issue 140867), multiprocessing reports 255 whatever ended the child, a
+# SIGKILL included. Said so, since the true status cannot be recovered: the child is not ours.
+FORKSERVER_LOST = 255
+
+
+def describe_exitcode(exitcode: int | None, start_method: str | None = None) -> str:
+    """'exit code 3' or 'killed by signal 9 (SIGKILL)'; under forkserver, 255 says it may be either."""
+    if exitcode == FORKSERVER_LOST and start_method == "forkserver":
+        return ("exit code 255 (under forkserver also what a worker killed by a signal reports when the "
+                "forkserver loses its status)")
     if exitcode is None:
         return "still running"
     if exitcode < 0:

@@ -114,7 +114,7 @@ class ProcessExecutorBackend(_ExecutorBackend):
                 time.sleep(0.01)
             causes = ([code for code in codes if code not in (-signal.SIGTERM, 255)]
                       or [code for code in codes if code != -signal.SIGTERM] or codes)
-            dead = [describe_exitcode(code) for code in causes]
+            dead = [describe_exitcode(code, self.context.get_start_method()) for code in causes]
             return f"a worker process died ({', '.join(dead) or 'abruptly'})"
         return super().describe_failure(exc)
 

@@ -16,7 +16,8 @@ import multiprocessing.pool
 import threading
 
 from harness._compat import pool_task_queue_lock, pool_workers
-from harness.execution.backends.base import Backend, RunTimeout, WorkerFailure, describe_exitcode, kill_processes
+from harness.execution.backends.base import (FORKSERVER_LOST, Backend, RunTimeout, WorkerFailure, describe_exitcode,
+                                              kill_processes)
 from harness.execution.backends.worker import TaskFailure, init_worker_process, run_task
 
 __all__ = ["PoolBackend", "PoolAsyncBackend"]
@@ -87,10 +88,11 @@ class PoolBackend(Backend):
         self._processes = pool_workers(self._pool)
 
     def _check_workers(self):
-        for proc in self._processes:
-            code = proc.exitcode
-            if code is not None:
-                raise WorkerFailure(f"pool worker pid {proc.pid} {describe_exitcode(code)}")
+        ended = [(proc, proc.exitcode) for proc in self._processes if proc.exitcode is not None]
+        if ended:
+            # Prefer a status that is not forkserver's "255: lost it" (describe_exitcode).
+            proc, code = min(ended, key=lambda pair: pair[1] == FORKSERVER_LOST)
+            raise WorkerFailure(f"pool worker pid {proc.pid} {describe_exitcode(code, self.context.get_start_method())}")
 
     def _wait(self, async_results, deadline):
         pending = list(async_results)

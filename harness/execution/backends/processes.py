@@ -55,8 +55,10 @@ def _queue_main(task_queue, result_queue, ref, parent_pid: int) -> None:
             return
 
 
-def collect_from_queue(result_queue, processes, count: int, deadline: float) -> list[TaskResult]:
-    """Read ``count`` outcomes, failing fast when a worker dies and at the deadline."""
+def collect_from_queue(result_queue, processes, count: int, deadline: float,
+                       start_method: str | None = None) -> list[TaskResult]:
+    """Read ``count`` outcomes, failing fast when a worker dies and at the deadline
+    (``start_method``, the processes', words a status forkserver lost)."""
     results: list[TaskResult] = []
     exited_clean_since: float | None = None
     while len(results) < count:
@@ -71,7 +73,7 @@ def collect_from_queue(result_queue, processes, count: int, deadline: float) -> 
                 code = proc.exitcode
                 if code is not None and code != 0:
                     kill_processes(processes)
-                    raise WorkerFailure(f"worker {index} {describe_exitcode(code)}")
+                    raise WorkerFailure(f"worker {index} {describe_exitcode(code, start_method)}")
             if all(proc.exitcode == 0 for proc in processes):
                 exited_clean_since = exited_clean_since or time.perf_counter()
                 if time.perf_counter() - exited_clean_since > _FLUSH_GRACE_S:
@@ -113,7 +115,8 @@ class ProcessesBackend(Backend):
             return self._run_from_queue(ref, tasks, deadline, result_queue)
         procs = self._spawn(_process_main, lambda task: (result_queue, ref, task, self.parent_pid), tasks)
         try:
-            results = collect_from_queue(result_queue, procs, len(tasks), deadline)
+            results = collect_from_queue(result_queue, procs, len(tasks), deadline,
+                                         self.context.get_start_method())
             for proc in procs:
                 proc.join(max(self.remaining(deadline), 0.1))
             return results
@@ -136,7 +139,8 @@ class ProcessesBackend(Backend):
         try:
             for proc in procs:
                 proc.start()
-            results = collect_from_queue(result_queue, procs, len(tasks), deadline)
+            results = collect_from_queue(result_queue, procs, len(tasks), deadline,
+                                         self.context.get_start_method())
             for proc in procs:
                 proc.join(max(self.remaining(deadline), 0.1))
             return sorted(results, key=lambda r: r.worker)

@@ -92,7 +92,8 @@ class SharedBackend(FlushEveryOption, ProcessesBackend):
         procs = self._spawn(_shared_main,
                             lambda task: (result_queue, acc, lock, ref, task, flush_every, self.parent_pid), tasks)
         try:
-            results = collect_from_queue(result_queue, procs, len(tasks), deadline)
+            results = collect_from_queue(result_queue, procs, len(tasks), deadline,
+                                         self.context.get_start_method())
             for proc in procs:
                 proc.join(max(self.remaining(deadline), 0.1))
         finally:
