@@ -134,6 +134,10 @@ def test_paired_passes_too_few_for_the_family_confidence_fall_back_to_the_repeat
     stays = ratio_estimate([t * 1.02 for t in thirteen], range(1, 14), thirteen, range(1, 14),
                            confidence=family_confidence(14))
     assert stays.method == "paired" and stays.ci == pytest.approx((1.02, 1.02))
+    # A zero time has no unpaired estimate: the paired one stands, without an interval at that level.
+    zero = [0.0, *base[1:]]
+    kept = ratio_estimate([t * 1.02 for t in base], passes, zero, passes, confidence=family_confidence(14))
+    assert kept.method == "paired" and kept.ci is None
     # At 95% nine passes pair, as they always did.
     assert ratio_estimate([t * 1.02 for t in base], passes, base, passes).method == "paired"
 

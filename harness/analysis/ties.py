@@ -8,8 +8,8 @@ TIE_WITHOUT_INTERVAL is a tie.
 
 One comparison is made at 95%. Picking the fastest of k + 1 configurations makes k of them
 at once, so each is made at 1 - 5%/k (``family_confidence``, Bonferroni): then the fastest
-and those tied with it hold the truly fastest configuration 95% of the time (a confidence set
-for the best, as in Hsu's multiple comparisons with the best). At 95% each, the chance that
+and those tied with it hold the truly fastest configuration at least 95% of the time (a
+confidence set for the best, as in Hsu's multiple comparisons with the best). At 95% each, the chance that
 one of k comparisons with near-equal configurations comes out "beyond noise" by chance grows
 with k: on 6 sets of 5 back-to-back runs of `make bench`'s sweep (14 comparisons each), the
 three process pools at 2 workers, within 2-5% of each other, swapped places while a run's tied
