@@ -166,4 +166,23 @@ def ratio_estimate(numerator: Sequence[float], numerator_passes: Sequence[int | 
     if paired is not None and (not numerator or not denominator or min(*numerator, *denominator) <= 0):
         return paired  # no unpaired estimate of a zero time: the paired one, as it is
     unpaired = unpaired_ratio(numerator, denominator, confidence)
-    return paired if paired is not None and unpaired.ci is None else unpaired
+    if unpaired.ci is not None:
+        return unpaired
+    if paired is not None and paired.ci is not None:
+        return paired  # the passes reach it on their extremes only, the repeats not at all
+    if confidence > CONFIDENCE:
+        # Too few repeats for the family's level: the widest interval the repeats give, where it
+        # holds 95% at least, rather than none (which would leave the decision to a fixed margin).
+        widest = _widest_unpaired(numerator, denominator)
+        if widest is not None:
+            return widest
+    return paired if paired is not None else unpaired
+
+
+def _widest_unpaired(numerator: Sequence[float], denominator: Sequence[float]) -> Estimate | None:
+    """The extremes of the pairwise ratios, which hold 1 - 2 / C(m+n, m); None under 95%."""
+    coverage = 1.0 - 2.0 / math.comb(len(numerator) + len(denominator), len(numerator))
+    if coverage < CONFIDENCE:
+        return None
+    found = unpaired_ratio(numerator, denominator, coverage - 1e-12)
+    return None if found.ci is None else Estimate(found.value, found.ci, UNPAIRED, found.count, coverage)
