@@ -163,7 +163,7 @@ def ratio_estimate(numerator: Sequence[float], numerator_passes: Sequence[int | 
         if paired is not None and paired.ci is not None and (
                 confidence <= CONFIDENCE or _inside_extremes(paired.count, confidence)):
             return paired
-    if paired is not None and (not numerator or not denominator or min(*numerator, *denominator) <= 0):
+    if paired is not None and min(*numerator, *denominator) <= 0:
         return paired  # no unpaired estimate of a zero time: the paired one, as it is
     unpaired = unpaired_ratio(numerator, denominator, confidence)
     if unpaired.ci is not None:

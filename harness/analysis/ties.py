@@ -11,15 +11,18 @@ at once, so each is made at 1 - 10%/k (``family_confidence``: Bonferroni over on
 each interval): then the fastest and those tied with it hold the truly fastest configuration
 at least 95% of the time (a confidence set for the best, as in Hsu's multiple comparisons with
 the best). Where the repeats are too few for that level, the widest interval they give stands
-in when it holds 95% (6 repeats a side: 99.8%). At 95% each, the chance that
-one of k comparisons with near-equal configurations comes out "beyond noise" by chance grows
-with k: on 7 sets of 5 back-to-back runs of `make bench`'s sweep (14 comparisons each), the
-three process pools at 2 workers, within 2-5% of each other, swapped places while a run's tied
-set left out another run's winner in 4 of the 7 sets (4 of the 5 re-judged held as one family).
-The verdict (the fastest of its candidates) and the chunksize advice (the fastest chunksize of
-a backend) pick among many; "threads match processes" is one comparison. Among tied configurations the simplest is
-recommended: the fewest workers, then the plainest model (``Backend.plainness``), then the
-faster.
+in when it holds 95% (6 repeats a side: 99.8%).
+
+At 95% each, the chance that one of k comparisons with near-equal configurations comes out
+"beyond noise" by chance grows with k: on 7 sets of 5 back-to-back runs of `make bench`'s
+sweep (14 comparisons each), the three process pools at 2 workers, within 2-5% of each other,
+swapped places while a run's tied set left out another run's winner in 4 of the 7 sets (4 of
+the 5 re-judged held as one family). The verdict (the fastest of its candidates) and the
+chunksize advice (the fastest chunksize of a backend) pick among many; "threads match
+processes" is one comparison.
+
+Among tied configurations the simplest is recommended: the fewest workers, then the plainest
+model (``Backend.plainness``), then the faster.
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ from typing import ClassVar, Iterable, Sequence
 from harness.execution.partition import Chunk
 from harness.results.repeats import TaskResult
 
-__all__ = ["Backend", "BackendError", "FORKSERVER_LOST", "WorkerFailure", "RunTimeout", "describe_exitcode", "kill_processes",
-           "abandon_threads", "abandoned_threads", "FlushEveryOption"]
+__all__ = ["Backend", "BackendError", "FORKSERVER_LOST", "WorkerFailure", "RunTimeout", "describe_exitcode",
+           "kill_processes", "abandon_threads", "abandoned_threads", "FlushEveryOption"]
 
 # Threads a backend gave up on after a timeout (they cannot be killed).
 _ABANDONED: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()

@@ -16,8 +16,8 @@ import signal
 import time
 
 from harness._compat import executor_processes, executor_threads
-from harness.execution.backends.base import (Backend, WorkerFailure, abandon_threads, describe_exitcode,
-                                   kill_processes)
+from harness.execution.backends.base import (FORKSERVER_LOST, Backend, WorkerFailure, abandon_threads,
+                                              describe_exitcode, kill_processes)
 from harness.execution.backends.worker import TaskFailure, describe_exception, init_worker_process, run_task
 
 __all__ = ["ThreadExecutorBackend", "ProcessExecutorBackend"]
@@ -112,7 +112,7 @@ class ProcessExecutorBackend(_ExecutorBackend):
                 if None not in exits or time.monotonic() > give_up:
                     break
                 time.sleep(0.01)
-            causes = ([code for code in codes if code not in (-signal.SIGTERM, 255)]
+            causes = ([code for code in codes if code not in (-signal.SIGTERM, FORKSERVER_LOST)]
                       or [code for code in codes if code != -signal.SIGTERM] or codes)
             dead = [describe_exitcode(code, self.context.get_start_method()) for code in causes]
             return f"a worker process died ({', '.join(dead) or 'abruptly'})"

@@ -88,11 +88,12 @@ class PoolBackend(Backend):
         self._processes = pool_workers(self._pool)
 
     def _check_workers(self):
-        ended = [(proc, proc.exitcode) for proc in self._processes if proc.exitcode is not None]
+        ended = [(proc, code) for proc in self._processes if (code := proc.exitcode) is not None]
         if ended:
             # Prefer a status that is not forkserver's "255: lost it" (describe_exitcode).
             proc, code = min(ended, key=lambda pair: pair[1] == FORKSERVER_LOST)
-            raise WorkerFailure(f"pool worker pid {proc.pid} {describe_exitcode(code, self.context.get_start_method())}")
+            how = describe_exitcode(code, self.context.get_start_method())
+            raise WorkerFailure(f"pool worker pid {proc.pid} {how}")
 
     def _wait(self, async_results, deadline):
         pending = list(async_results)
