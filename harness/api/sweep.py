@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import multiprocessing
 import os
 import time
 from typing import Callable
@@ -267,6 +268,7 @@ class Sweep:
         """Run every interpreter's part; (the interrupt that ended it, another interpreter's error)."""
         from harness.api.assemble import with_timing_warnings
         from harness.environment.pythons import ExternalPythonError
+        from harness.execution.backends.base import kill_stray_children
         from harness.execution.memory import SWEEP_METRIC
         from harness.execution.passes import SweepEvents
         from harness.execution.sampler import CpuSampler
@@ -275,6 +277,7 @@ class Sweep:
         events = SweepEvents(on_run=lambda run: recorder.record_run(with_timing_warnings(run)),
                              on_repeat=recorder.record_repeat, on_progress=self._on_progress)
         skip = {r.key for r in self.journal.runs}
+        before = multiprocessing.active_children()
         try:
             with terminate_as_exception():
                 try:
@@ -286,6 +289,9 @@ class Sweep:
                     for index, other in enumerate(self.others, start=1):
                         other.run(sampler, skip, self.journal.repeats, events,
                                   on_facts=lambda facts, i=index: self._on_facts(i, facts))
+                except (KeyboardInterrupt, Terminated):
+                    kill_stray_children(spared=before)  # nothing may outlive an interrupt, nor hold up the exit
+                    raise
                 finally:
                     if sampler is not None:
                         sampler.close()

@@ -16,9 +16,12 @@ import signal
 import sys
 from contextlib import contextmanager
 
-__all__ = ["Terminated", "terminate_as_exception", "raise_if_interrupted"]
+__all__ = ["Terminated", "terminate_as_exception", "raise_if_interrupted", "interrupts_deferred"]
 
 _active = False
+# How deep in interrupts_deferred() blocks the main thread is: while above 0 the handlers only
+# remember an interrupt, and the outermost block raises it when it ends.
+_deferring = 0
 _fork_hook_registered = False
 # The interrupts that arrived while the handlers were installed. Python prints and drops an
 # exception raised where it cannot propagate: an at-fork hook (logging's _releaseLock runs
@@ -32,9 +35,9 @@ class Terminated(BaseException):
 
 
 def _reset_in_forked_child() -> None:
-    global _active
+    global _active, _deferring
     if _active:
-        _active = False
+        _active, _deferring = False, 0
         _pending.clear()  # the parent's interrupts are not the child's
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -48,11 +51,13 @@ def terminate_as_exception():
         # Later SIGTERMs during cleanup are ignored: cleanup must finish to save results.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         _pending.append(Terminated)
-        raise Terminated()
+        if not _deferring:
+            raise Terminated()
 
     def on_int(signum, frame):
         _pending.append(KeyboardInterrupt)
-        raise KeyboardInterrupt()
+        if not _deferring:
+            raise KeyboardInterrupt()
 
     previous_unraisable = sys.unraisablehook
 
@@ -92,3 +97,25 @@ def raise_if_interrupted() -> None:
         kind = _pending[0]
         _pending.clear()
         raise kind()
+
+
+@contextmanager
+def interrupts_deferred():
+    """Hold back SIGINT and SIGTERM while the block runs; one that arrived is raised when it ends.
+
+    For code that must not be cut in the middle: multiprocessing.Pool's constructor forks its
+    workers and starts its handler threads, and it cleans up only after an ``Exception``. An
+    interrupt landing inside it leaves a pool nobody holds: its workers live on, and its
+    worker-handler thread forks replacements for any that die, so multiprocessing's exit
+    hook, which joins every child, then waits forever (measured: a SIGTERM mid-sweep hung the
+    harness past 30 s). Deferred, the pool is built and held, then killed. Only the
+    harness's own handlers (``terminate_as_exception``) defer; the block must be short.
+    """
+    global _deferring
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+    if not _deferring:
+        raise_if_interrupted()

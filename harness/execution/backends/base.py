@@ -25,7 +25,7 @@ from harness.execution.partition import Chunk
 from harness.results.repeats import TaskResult
 
 __all__ = ["Backend", "BackendError", "FORKSERVER_LOST", "WorkerFailure", "RunTimeout", "describe_exitcode",
-           "kill_processes", "abandon_threads", "abandoned_threads", "FlushEveryOption"]
+           "kill_processes", "kill_stray_children", "abandon_threads", "abandoned_threads", "FlushEveryOption"]
 
 # Threads a backend gave up on after a timeout (they cannot be killed).
 _ABANDONED: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
@@ -80,6 +80,18 @@ def kill_processes(processes) -> None:
             proc.join(timeout=2)
         except (OSError, ValueError, AssertionError):
             pass
+
+
+def kill_stray_children(spared: Iterable = ()) -> None:
+    """SIGKILL and reap every multiprocessing child of this process still alive but ``spared``
+    (those that were there before the sweep: a caller's own pool in a notebook).
+
+    After an interrupt's cleanup there should be none; one a backend lost track of would
+    hold multiprocessing's exit hook, which joins every child without a time limit (a
+    pool worker waits for work forever), and keep the sampler's pipe open.
+    """
+    spared = set(spared)
+    kill_processes([child for child in multiprocessing.active_children() if child not in spared])
 
 
 def abandon_threads(threads: Iterable[threading.Thread]) -> None:

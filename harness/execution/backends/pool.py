@@ -19,6 +19,7 @@ from harness._compat import pool_task_queue_lock, pool_workers
 from harness.execution.backends.base import (FORKSERVER_LOST, Backend, RunTimeout, WorkerFailure, describe_exitcode,
                                               kill_processes)
 from harness.execution.backends.worker import TaskFailure, init_worker_process, run_task
+from harness.execution.signals import interrupts_deferred
 
 __all__ = ["PoolBackend", "PoolAsyncBackend"]
 
@@ -82,10 +83,14 @@ class PoolBackend(Backend):
         self._processes: list = []
 
     def start(self):
-        self._pool = self.context.Pool(self.workers, initializer=init_worker_process, initargs=(self.parent_pid,))
-        # Pool starts its workers lazily in some versions; make sure they exist now so
-        # their start-up is counted here, not in the first repeat.
-        self._processes = pool_workers(self._pool)
+        # Pool() cut short by an interrupt leaves its workers and threads running with no
+        # one to end them (interrupts_deferred says how that hung an exit); built whole and
+        # held first, the interrupt then kills it like any other.
+        with interrupts_deferred():
+            self._pool = self.context.Pool(self.workers, initializer=init_worker_process, initargs=(self.parent_pid,))
+            # Pool starts its workers lazily in some versions; make sure they exist now so
+            # their start-up is counted here, not in the first repeat.
+            self._processes = pool_workers(self._pool)
 
     def _check_workers(self):
         ended = [(proc, code) for proc in self._processes if (code := proc.exitcode) is not None]
@@ -129,17 +134,19 @@ class PoolBackend(Backend):
         return self._wait(self._submit(ref, tasks), deadline)
 
     def close(self, kill=False):
-        pool, self._pool = self._pool, None
+        pool = self._pool
         if pool is None:
             return
         if kill:
+            self._pool = None
             try:
                 _terminate(pool, self._processes)
             finally:  # a second Ctrl-C while waiting must not leave workers running
                 kill_processes(list(self._processes) + pool_workers(pool))
         else:
             pool.close()
-            pool.join()
+            pool.join()  # held until joined: an interrupt here leaves close(kill=True) the pool to kill
+            self._pool = None
         self._processes = []
 
 
