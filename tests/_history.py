@@ -86,3 +86,18 @@ def scaled_results(template: str, path: str, commit: str | None, level: float = 
                                 cpu_time_s=None if run.cpu_time_s is None else run.cpu_time_s * median / run.median_s))
     save_suite(suite.replace(runs=tuple(runs), git_commit=commit, **suite_changes), path)
     return path
+
+
+def host_changed(template, path, commit, seed, threads_time=1.0, threads_reference=1.0) -> str:
+    """A sweep at ``commit`` whose threads run's repeats (and the reference loops beside them)
+    took ``threads_time`` (``threads_reference``) times as long; serial's did not change."""
+    scaled_results(template, path, commit, seed=seed)
+    suite = load_suite(path)
+    runs = tuple(r.replace(times_s=tuple(t * threads_time for t in r.times_s), median_s=r.median_s * threads_time,
+                           reference_times_s=tuple(t * threads_reference for t in r.reference_times_s),
+                           reference_mean_times_s=tuple(t * threads_reference for t in r.reference_mean_times_s),
+                           reference_alone_times_s=None if r.reference_alone_times_s is None else
+                           tuple(t * threads_reference for t in r.reference_alone_times_s))
+                 if r.backend == "threads" else r for r in suite.runs)
+    save_suite(suite.replace(runs=runs), path)
+    return path

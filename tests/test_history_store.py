@@ -19,7 +19,7 @@ from harness.history.store import HistoryStore
 from harness.results.facts import Machine
 from harness.results.storage import load_suite, save_suite
 
-from tests._history import make_repo, real_results, scaled_results
+from tests._history import host_changed, make_repo, real_results, scaled_results
 
 
 @pytest.fixture(scope="module")
@@ -250,30 +250,15 @@ def test_a_version_3_store_is_migrated_and_a_series_with_older_points_divides_by
     assert divided[1] == pytest.approx(divided[0] / 1.3, rel=0.03)  # by the slowest: the host's spread shows
 
 
-def _host_changed(template, path, commit, seed, threads_time=1.0, threads_reference=1.0) -> str:
-    """A sweep at ``commit`` whose threads run's repeats (and the reference loops beside them)
-    took ``threads_time`` (``threads_reference``) times as long; serial's did not change."""
-    scaled_results(template, path, commit, seed=seed)
-    suite = load_suite(path)
-    runs = tuple(r.replace(times_s=tuple(t * threads_time for t in r.times_s), median_s=r.median_s * threads_time,
-                           reference_times_s=tuple(t * threads_reference for t in r.reference_times_s),
-                           reference_mean_times_s=tuple(t * threads_reference for t in r.reference_mean_times_s),
-                           reference_alone_times_s=None if r.reference_alone_times_s is None else
-                           tuple(t * threads_reference for t in r.reference_alone_times_s))
-                 if r.backend == "threads" else r for r in suite.runs)
-    save_suite(suite.replace(runs=runs), path)
-    return path
-
-
 def test_the_speedup_is_divided_by_the_reference_loop_as_the_time_is(url, results, repo, tmp_path):
     """A machine half as fast while threads ran (its reference loop, on threads' own workers,
     took twice as long too) keeps threads' speedup; a lock that doubles threads' time alone
     halves it."""
     path, shas = repo
-    sweeps = [_host_changed(results, str(tmp_path / "quiet.json"), shas[0], 1),
-              _host_changed(results, str(tmp_path / "slow-host.json"), shas[1], 2, threads_time=2.0,
+    sweeps = [host_changed(results, str(tmp_path / "quiet.json"), shas[0], 1),
+              host_changed(results, str(tmp_path / "slow-host.json"), shas[1], 2, threads_time=2.0,
                             threads_reference=2.0),
-              _host_changed(results, str(tmp_path / "lock.json"), shas[2], 3, threads_time=2.0)]
+              host_changed(results, str(tmp_path / "lock.json"), shas[2], 3, threads_time=2.0)]
     with HistoryStore.open(url, create=True) as store:
         for sweep in sweeps:
             store.add(sweep_record(sweep, path))

@@ -3,10 +3,12 @@
 A configuration group is one workload at one size and scaling, in one interpreter on one
 machine; its lines are the backends at their worker counts and chunk sizes. Each group with a
 step gets a figure of its own (time above, speedup below, every step a vertical line at the
-commit where it happened, labelled with the commit's sha and subject); every group, stepped or
-not, is also a panel of its section's small multiples, so a store of hundreds of
-configurations is one PNG per section plus one per group that stepped. matplotlib (Agg) is
-imported only when a figure is drawn.
+commit where it happened, labelled with the commit's sha and subject). The lines are the levels
+the detector and the regressions table read: a commit's median sample, per reference loop
+where the series timed one beside each repeat. Every group, stepped or not, is also a panel
+of its section's small multiples, so a store of hundreds of configurations is one PNG per
+section plus one per group that stepped. matplotlib (Agg) is imported only when a figure is
+drawn.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from harness.history.regressions import StepReport
-from harness.history.store import COLUMN, SeriesHistory
+from harness.history.series import metric_levels
+from harness.history.store import SeriesHistory
 from harness.report.axes import GridSpacing, fixed_grid, grid_shape, new_figure, to_png
 from harness.report.plots import Plot
 from harness.report.series import backend_colour, backend_marker
@@ -50,21 +53,22 @@ def group_histories(histories: Sequence[SeriesHistory]) -> list[Group]:
     return groups
 
 
-def _line(history: SeriesHistory, metric: str) -> tuple[list[int], list[float]]:
-    """Per commit: its position and the median (of time) or the speedup, over its ok runs."""
-    column = COLUMN["median_s" if metric == "time" else "speedup"]
-    xs: list[int] = []
-    ys: list[list[float]] = []
-    for commit, row in zip(history.commits, history.rows):
-        value = row[column]
-        if row[1] != "ok" or value is None:
-            continue
-        if xs and xs[-1] == commit.position:
-            ys[-1].append(value)  # several sweeps at one commit: rare, so medians only there
-        else:
-            xs.append(commit.position)
-            ys.append([value])
-    return xs, [values[0] if len(values) == 1 else statistics.median(values) for values in ys]
+def _line(history: SeriesHistory, metric: str) -> tuple[list[int], list[float], bool]:
+    """Per commit: its position and the level the detector and the regressions table read (the
+    median of its samples: time per reference loop where the series is divided by it, and the
+    speedup likewise); whether the time is per reference."""
+    levels = metric_levels(history, metric)
+    if levels is None:
+        return [], [], False
+    return [c.position for c in levels.commits], list(levels.values), levels.normalized
+
+
+def _time_label(normalized: Sequence[bool]) -> str:
+    if all(normalized):
+        return "median time (x reference loop)"
+    if any(normalized):
+        return "median time (x reference loop; s where marked)"
+    return "median time (s)"
 
 
 def _commit_axis(ax, group: Group) -> None:
@@ -96,15 +100,19 @@ def detail_figure(group: Group, steps: Sequence[StepReport], name: str) -> Plot:
     time_ax, speed_ax = fixed_grid(fig, 2, 1, GridSpacing(left=0.8, right=0.2, top=0.2, bottom=0.95, wgap=0.0,
                                                           hgap=0.15), sharex=True)
     many = max(len(h.commits) for h in group.series) > _MAX_MARKED_COMMITS
-    for history in group.series:
+    times = [_line(history, "time") for history in group.series]
+    mixed = len({normalized for _, _, normalized in times}) > 1
+    for history, (xs, ys, normalized) in zip(group.series, times):
         c = history.key.config
+        label = c.short_label.rsplit(" n=", 1)[0] + (" (s)" if mixed and not normalized else "")
         style = {"color": backend_colour(c.backend), "marker": None if many else backend_marker(c.backend),
-                 "markersize": 3, "linewidth": 1.2, "label": c.short_label.rsplit(" n=", 1)[0]}
-        time_ax.plot(*_line(history, "time"), **style)
-        xs, ys = _line(history, "speedup")
-        if xs and any(y != 1.0 for y in ys):
-            speed_ax.plot(xs, ys, **style)
-    time_ax.set_ylabel("median time (s)")
+                 "markersize": 3, "linewidth": 1.2, "label": label}
+        time_ax.plot(xs, ys, **style)
+        speed_xs, speed_ys, _ = _line(history, "speedup")
+        if speed_xs:
+            speed_ax.plot(speed_xs, speed_ys, **style)
+    # The levels the steps were found in: a slow spell of the host, divided out, does not show.
+    time_ax.set_ylabel(_time_label([normalized for _, _, normalized in times]))
     speed_ax.set_ylabel("speedup vs serial")
     time_ax.legend(fontsize=7, loc="upper left", ncols=3)
     for ax in (time_ax, speed_ax):
@@ -114,7 +122,10 @@ def detail_figure(group: Group, steps: Sequence[StepReport], name: str) -> Plot:
     _commit_axis(speed_ax, group)
     others = sorted({f"{s.metric.title} at {s.commit.sha[:7]}" for s in steps if s.metric.name in ("busy_cores", "memory")})
     caption = (f"{len(steps)} step(s): red dashed lines make the property worse, green better; the line falls "
-               "between the last commit before the step and the first after it.")
+               "between the last commit before the step and the first after it. Each point is the median of the "
+               "commit's repeats as the regressions table reads them: where a series timed the reference loop "
+               "beside each repeat, its time and speedup are per reference loop, so the host's slow spells "
+               "divide out.")
     if others:
         caption += " Also stepped: " + ", ".join(others) + "."
     return Plot(name, group.title, caption, to_png(fig), wide=True)
@@ -140,7 +151,7 @@ def overview_figure(groups: Sequence[Group], stepped: set[str], name: str, title
     axes = fixed_grid(fig, rows, cols, GridSpacing(left=0.45, right=0.15, top=0.3, bottom=0.35, wgap=0.45, hgap=0.45))
     for ax, group in zip(axes, groups):
         for history in group.series:
-            xs, ys = _line(history, "time")
+            xs, ys, _ = _line(history, "time")
             if ys and ys[0] > 0:
                 xs, ys = _thinned(xs, [y / ys[0] for y in ys])
                 ax.plot(xs, ys, linewidth=0.8, color=backend_colour(history.key.config.backend))
@@ -151,6 +162,6 @@ def overview_figure(groups: Sequence[Group], stepped: set[str], name: str, title
     for ax in axes[len(groups):]:
         ax.set_visible(False)
     caption = ("Every configuration group at a glance: each line's median time over commits (by first-parent "
-               "position), relative to its first measured commit (1.0). Groups with steps are titled in red and "
-               "have a figure of their own.")
+               "position; per reference loop where the series timed one), relative to its first measured commit "
+               "(1.0). Groups with steps are titled in red and have a figure of their own.")
     return Plot(name, title, caption, to_png(fig), wide=True)

@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # numpy and the detector load only when a series is read
 
     from harness.history.steps import Samples
 
-__all__ = ["METRICS", "Metric", "MetricSeries", "metric_series"]
+__all__ = ["METRICS", "Levels", "Metric", "MetricSeries", "metric_levels", "metric_series"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +169,28 @@ class _Columns:
             return self.samples(values, ~np.isnan(serial), self.counts)
         values = self.busy if name == "busy_cores" else self.memory
         return self.samples(values, ~np.isnan(values), np.ones(self.rows, dtype=np.int64))
+
+
+@dataclass(frozen=True, slots=True)
+class Levels:
+    """One property of one series as the trend page draws it: per measured commit (oldest
+    first) the median of the samples the detector reads. ``normalized``: time per reference."""
+
+    commits: tuple[CommitInfo, ...]
+    values: tuple[float, ...]
+    normalized: bool = False
+
+
+def metric_levels(history: SeriesHistory, name: str) -> Levels | None:
+    """The per-commit medians of one property's samples, even at a single commit; None where
+    the series has none (the baseline's speedup, a property no run recorded)."""
+    columns = _Columns(history)
+    if not columns.rows or (name == "speedup" and columns.baseline):
+        return None
+    commits, samples = columns.metric(name)
+    if not commits:
+        return None
+    return Levels(commits, tuple(samples.medians().tolist()), bool(columns.normalized and name == "time"))
 
 
 def metric_series(history: SeriesHistory, metrics: tuple[str, ...] = tuple(_BY_NAME)) -> list[MetricSeries]:
