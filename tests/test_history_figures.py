@@ -71,3 +71,32 @@ def test_the_baseline_has_no_speedup_line_and_a_single_commit_still_draws(histor
     assert len(_line(threads, "time")[0]) == 1  # metric_series needs two commits; the figure does not
     (group,) = group_histories(loaded)
     assert detail_figure(group, (), "trend-one").png.startswith(b"\x89PNG")
+
+
+def _step(position: int, sha: str):
+    from harness.history.records import CommitInfo
+    from harness.history.regressions import StepReport
+    from harness.history.series import METRICS
+
+    return StepReport(series=None, metric=METRICS[0], unit="x reference",
+                      commit=CommitInfo(sha, position, "2026-01-01", f"commit {position}"),
+                      previous=CommitInfo("0" * 40, position - 1, "2026-01-01"), before=1.0, after=1.3, change=0.3,
+                      p_value=0.001, open=True)
+
+
+def test_step_labels_closer_than_a_label_are_left_out_and_counted():
+    from harness.history.figures import _mark_steps
+    from harness.report.axes import new_figure
+
+    fig = new_figure(10.5, 6.4, constrained=False)
+    ax = fig.add_subplot()
+    ax.plot([1, 1000], [1.0, 1.0])
+    steps = [_step(400, "a" * 40), _step(401, "b" * 40), _step(403, "c" * 40), _step(700, "d" * 40),
+             _step(700, "d" * 40)]  # two properties of one commit: one label
+    assert _mark_steps(ax, steps, top=True) == 2
+    assert sorted(t.get_text()[:7] for t in ax.texts) == ["aaaaaaa", "ddddddd"]
+    assert len(ax.lines) == 1 + len(steps)  # every step keeps its line
+    spread = [_step(100 * k, f"{k:040d}") for k in range(1, 10)]
+    fresh = new_figure(10.5, 6.4, constrained=False).add_subplot()
+    fresh.plot([1, 1000], [1.0, 1.0])
+    assert _mark_steps(fresh, spread, top=True) == 0 and len(fresh.texts) == 9

@@ -29,6 +29,7 @@ __all__ = ["Group", "detail_figure", "group_histories", "overview_figure"]
 _MAX_TICK_LABELS = 40  # every commit's sha below the axis up to this many commits
 _MAX_OVERVIEW_POINTS = 200
 _MAX_MARKED_COMMITS = 100  # a marker per commit up to this many; beyond, lines only (and faster)
+_MAX_STEP_LABELS = 60  # step labels side by side across the detail figure's width before they touch
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,16 +82,33 @@ def _commit_axis(ax, group: Group) -> None:
     ax.set_xlabel("commit (first-parent order)")
 
 
-def _mark_steps(ax, steps: Sequence[StepReport], top: bool) -> None:
-    labelled = set()
+def _step_x(step: StepReport) -> float:
+    return step.commit.position - 0.5 if step.contiguous else (step.commit.position + step.previous.position) / 2
+
+
+def _mark_steps(ax, steps: Sequence[StepReport], top: bool) -> int:
+    """Draw each step's line; on the top panel label them. Returns how many labels were left out."""
     for step in steps:
-        x = step.commit.position - 0.5 if step.contiguous else (step.commit.position + step.previous.position) / 2
-        ax.axvline(x, color="#b42318" if step.worse else "#067647", linestyle="--", linewidth=1.1, alpha=0.8)
-        if top and step.commit.sha not in labelled:
-            labelled.add(step.commit.sha)
-            text = f"{step.commit.sha[:7]} {(step.commit.subject or '')[:28]}"
-            ax.annotate(text, (x, 1.0), xycoords=("data", "axes fraction"), rotation=90, fontsize=6.5,
-                        va="top", ha="right", color="#5b6472")
+        ax.axvline(_step_x(step), color="#b42318" if step.worse else "#067647", linestyle="--", linewidth=1.1,
+                   alpha=0.8)
+    if not top:
+        return 0
+    # A label is a rotated line of text about 1/_MAX_STEP_LABELS of the axis wide: a step closer
+    # than that to one already labelled would print over it, so it keeps its line but no text.
+    low, high = ax.get_xlim()
+    gap = (high - low) / _MAX_STEP_LABELS
+    placed: list[float] = []
+    left_out = 0
+    for step in sorted({s.commit.sha: s for s in steps}.values(), key=_step_x):
+        x = _step_x(step)
+        if placed and x - placed[-1] < gap:
+            left_out += 1
+            continue
+        placed.append(x)
+        text = f"{step.commit.sha[:7]} {(step.commit.subject or '')[:28]}"
+        ax.annotate(text, (x, 1.0), xycoords=("data", "axes fraction"), rotation=90, fontsize=6.5,
+                    va="top", ha="right", color="#5b6472")
+    return left_out
 
 
 def detail_figure(group: Group, steps: Sequence[StepReport], name: str) -> Plot:
@@ -117,7 +135,7 @@ def detail_figure(group: Group, steps: Sequence[StepReport], name: str) -> Plot:
     time_ax.legend(fontsize=7, loc="upper left", ncols=3)
     for ax in (time_ax, speed_ax):
         ax.grid(alpha=0.3)
-    _mark_steps(time_ax, [s for s in steps if s.metric.name == "time"], top=True)
+    left_out = _mark_steps(time_ax, [s for s in steps if s.metric.name == "time"], top=True)
     _mark_steps(speed_ax, [s for s in steps if s.metric.name in ("speedup", "busy_cores")], top=False)
     _commit_axis(speed_ax, group)
     others = sorted({f"{s.metric.title} at {s.commit.sha[:7]}" for s in steps if s.metric.name in ("busy_cores", "memory")})
@@ -128,6 +146,9 @@ def detail_figure(group: Group, steps: Sequence[StepReport], name: str) -> Plot:
                "divide out.")
     if others:
         caption += " Also stepped: " + ", ".join(others) + "."
+    if left_out:
+        caption += (f" {left_out} step label(s) beside another are left out so the labels stay legible; "
+                    "the regressions table lists every step.")
     return Plot(name, group.title, caption, to_png(fig), wide=True)
 
 
