@@ -88,3 +88,34 @@ def test_load_view_shows_one_core_for_serial_two_for_processes_one_for_threads()
     assert serial.busy_cores <= 1.5, serial.busy_cores
     if gil_enabled():
         assert threads.busy_cores <= 1.5, threads.busy_cores
+
+
+def _sleep_long():
+    time.sleep(60)
+
+
+def test_a_forked_child_does_not_keep_the_sampler_alive_after_its_pipe_closes():
+    """The sampler ends on EOF of its command pipe; a child forked while it ran must not hold
+    that pipe open (it did: close() then waited its 2 s and killed the sampler)."""
+    import multiprocessing
+    import subprocess
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("needs the fork start method")
+    sampler = CpuSampler(0.05, memory=None)
+    child = multiprocessing.get_context("fork").Process(target=_sleep_long, daemon=True)
+    child.start()
+    try:
+        sampler.start()
+        sampler.stop()
+        sampler._proc.stdin.close()
+        try:
+            code = sampler._proc.wait(timeout=30)  # generous: it exits at once on EOF
+        except subprocess.TimeoutExpired:
+            code = None
+        assert code == 0, "the sampler did not see EOF while a forked child lived"
+        assert child.is_alive()
+    finally:
+        child.kill()
+        child.join()
+        sampler.close()

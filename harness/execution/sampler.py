@@ -35,6 +35,7 @@ import select
 import subprocess
 import sys
 import time
+import weakref
 
 from harness.execution.memory import TreeReading, read_tree, samples_from_readings
 from harness.results.samples import METRICS, CpuSamples, MemorySamples
@@ -43,6 +44,31 @@ __all__ = ["MEMORY_SHARE", "CpuSampler", "SamplerError", "next_memory_at", "samp
 
 # The most of one core memory readings may take while sampling.
 MEMORY_SHARE = 0.1
+
+
+# The samplers whose pipe a forked child must let go of (see _release_pipes_in_forked_child).
+_OPEN: "weakref.WeakSet[CpuSampler]" = weakref.WeakSet()
+_fork_hook_registered = False
+
+
+def _release_pipes_in_forked_child() -> None:
+    """Point a forked child's copy of each sampler's command pipe at /dev/null.
+
+    The sampler ends when that pipe reaches EOF, which needs every copy of its write end
+    closed; close-on-exec drops the copy only at exec, so a forked worker (or a process the
+    user's function forked) holds it for as long as it lives, and ``close()`` waited out its
+    2 s. dup2, not close: the child's file object stays valid, and if it is ever closed it
+    closes /dev/null, not whatever file reused the descriptor's number.
+    """
+    for sampler in list(_OPEN):
+        pipe = sampler._proc.stdin
+        if pipe is None or pipe.closed:
+            continue
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, pipe.fileno(), inheritable=False)
+        finally:
+            os.close(null)
 
 
 class SamplerError(RuntimeError):
@@ -164,6 +190,11 @@ class CpuSampler:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, bufsize=1,
         )
         self._start: float | None = None
+        global _fork_hook_registered
+        if not _fork_hook_registered and hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=_release_pipes_in_forked_child)
+            _fork_hook_registered = True
+        _OPEN.add(self)
 
     @property
     def pid(self) -> int:
@@ -190,6 +221,7 @@ class CpuSampler:
                           None if memory is None else MemorySamples.from_dict(memory))
 
     def close(self) -> None:
+        _OPEN.discard(self)
         proc = self._proc
         try:
             proc.stdin.close()
