@@ -48,7 +48,6 @@ MEMORY_SHARE = 0.1
 
 # The samplers whose pipe a forked child must let go of (see _release_pipes_in_forked_child).
 _OPEN: "weakref.WeakSet[CpuSampler]" = weakref.WeakSet()
-_fork_hook_registered = False
 
 
 def _release_pipes_in_forked_child() -> None:
@@ -62,13 +61,17 @@ def _release_pipes_in_forked_child() -> None:
     """
     for sampler in list(_OPEN):
         pipe = sampler._proc.stdin
-        if pipe is None or pipe.closed:
+        if pipe.closed:
             continue
         null = os.open(os.devnull, os.O_WRONLY)
         try:
             os.dup2(null, pipe.fileno(), inheritable=False)
         finally:
             os.close(null)
+
+
+if hasattr(os, "register_at_fork"):  # once, at import: a fork with no sampler open finds _OPEN empty
+    os.register_at_fork(after_in_child=_release_pipes_in_forked_child)
 
 
 class SamplerError(RuntimeError):
@@ -190,10 +193,6 @@ class CpuSampler:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, bufsize=1,
         )
         self._start: float | None = None
-        global _fork_hook_registered
-        if not _fork_hook_registered and hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=_release_pipes_in_forked_child)
-            _fork_hook_registered = True
         _OPEN.add(self)
 
     @property

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from harness.history.regressions import StepReport
-from harness.history.series import metric_levels
+from harness.history.series import metric_series
 from harness.history.store import SeriesHistory
 from harness.report.axes import GridSpacing, fixed_grid, grid_shape, new_figure, to_png
 from harness.report.plots import Plot
@@ -54,14 +54,23 @@ def group_histories(histories: Sequence[SeriesHistory]) -> list[Group]:
     return groups
 
 
-def _line(history: SeriesHistory, metric: str) -> tuple[list[int], list[float], bool]:
-    """Per commit: its position and the level the detector and the regressions table read (the
-    median of its samples: time per reference loop where the series is divided by it, and the
-    speedup likewise); whether the time is per reference."""
-    levels = metric_levels(history, metric)
-    if levels is None:
-        return [], [], False
-    return [c.position for c in levels.commits], list(levels.values), levels.normalized
+class _Line(NamedTuple):
+    xs: list[int]
+    ys: list[float]
+    normalized: bool  # time per reference loop
+
+
+def _lines(history: SeriesHistory, metrics: tuple[str, ...]) -> dict[str, _Line]:
+    """Per property: each commit's position and the level the detector and the regressions table
+    read (the median of its samples: time per reference loop where the series is divided by it,
+    and the speedup likewise). One read of the series' columns for every property asked."""
+    return {m.metric.name: _Line([c.position for c in m.commits], m.samples.medians().tolist(), m.normalized)
+            for m in metric_series(history, metrics, least=1)}
+
+
+def _line(history: SeriesHistory, metric: str) -> _Line:
+    """One property's line (empty where the series has none: the baseline's speedup)."""
+    return _lines(history, (metric,)).get(metric, _Line([], [], False))
 
 
 def _time_label(normalized: Sequence[bool]) -> str:
@@ -118,19 +127,19 @@ def detail_figure(group: Group, steps: Sequence[StepReport], name: str) -> Plot:
     time_ax, speed_ax = fixed_grid(fig, 2, 1, GridSpacing(left=0.8, right=0.2, top=0.2, bottom=0.95, wgap=0.0,
                                                           hgap=0.15), sharex=True)
     many = max(len(h.commits) for h in group.series) > _MAX_MARKED_COMMITS
-    times = [_line(history, "time") for history in group.series]
-    mixed = len({normalized for _, _, normalized in times}) > 1
-    for history, (xs, ys, normalized) in zip(group.series, times):
+    lines = [_lines(history, ("time", "speedup")) for history in group.series]
+    times = [found.get("time", _Line([], [], False)) for found in lines]
+    mixed = len({time.normalized for time in times}) > 1
+    for history, time, found in zip(group.series, times, lines):
         c = history.key.config
-        label = c.short_label.rsplit(" n=", 1)[0] + (" (s)" if mixed and not normalized else "")
+        label = c.short_label.rsplit(" n=", 1)[0] + (" (s)" if mixed and not time.normalized else "")
         style = {"color": backend_colour(c.backend), "marker": None if many else backend_marker(c.backend),
                  "markersize": 3, "linewidth": 1.2, "label": label}
-        time_ax.plot(xs, ys, **style)
-        speed_xs, speed_ys, _ = _line(history, "speedup")
-        if speed_xs:
-            speed_ax.plot(speed_xs, speed_ys, **style)
+        time_ax.plot(time.xs, time.ys, **style)
+        if "speedup" in found:
+            speed_ax.plot(found["speedup"].xs, found["speedup"].ys, **style)
     # The levels the steps were found in: a slow spell of the host, divided out, does not show.
-    time_ax.set_ylabel(_time_label([normalized for _, _, normalized in times]))
+    time_ax.set_ylabel(_time_label([time.normalized for time in times]))
     speed_ax.set_ylabel("speedup vs serial")
     time_ax.legend(fontsize=7, loc="upper left", ncols=3)
     for ax in (time_ax, speed_ax):

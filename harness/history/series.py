@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # numpy and the detector load only when a series is read
 
     from harness.history.steps import Samples
 
-__all__ = ["METRICS", "Levels", "Metric", "MetricSeries", "metric_levels", "metric_series"]
+__all__ = ["METRICS", "Metric", "MetricSeries", "metric_series"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,30 +171,10 @@ class _Columns:
         return self.samples(values, ~np.isnan(values), np.ones(self.rows, dtype=np.int64))
 
 
-@dataclass(frozen=True, slots=True)
-class Levels:
-    """One property of one series as the trend page draws it: per measured commit (oldest
-    first) the median of the samples the detector reads. ``normalized``: time per reference."""
-
-    commits: tuple[CommitInfo, ...]
-    values: tuple[float, ...]
-    normalized: bool = False
-
-
-def metric_levels(history: SeriesHistory, name: str) -> Levels | None:
-    """The per-commit medians of one property's samples, even at a single commit; None where
-    the series has none (the baseline's speedup, a property no run recorded)."""
-    columns = _Columns(history)
-    if not columns.rows or (name == "speedup" and columns.baseline):
-        return None
-    commits, samples = columns.metric(name)
-    if not commits:
-        return None
-    return Levels(commits, tuple(samples.medians().tolist()), bool(columns.normalized and name == "time"))
-
-
-def metric_series(history: SeriesHistory, metrics: tuple[str, ...] = tuple(_BY_NAME)) -> list[MetricSeries]:
-    """The series' properties that have samples at two commits or more."""
+def metric_series(history: SeriesHistory, metrics: tuple[str, ...] = tuple(_BY_NAME),
+                  least: int = 2) -> list[MetricSeries]:
+    """The series' properties that have samples at ``least`` commits or more (the detector needs
+    two; the trend page draws one)."""
     columns = _Columns(history)
     if not columns.rows:
         return []
@@ -203,7 +183,7 @@ def metric_series(history: SeriesHistory, metrics: tuple[str, ...] = tuple(_BY_N
         if name == "speedup" and columns.baseline:
             continue
         commits, samples = columns.metric(name)
-        if len(commits) >= 2:
+        if len(commits) >= least:
             out.append(MetricSeries(history.key, _BY_NAME[name], commits, samples,
                                     columns.normalized and name == "time"))
     return out
