@@ -4,7 +4,10 @@ A sweep is sizes x backends x worker counts x chunksizes (``plan``). Each config
 started, warmed up and timed repeat by repeat (``measure``), then summed up into a RunResult
 (``summary``). With ``config.interleave`` the sweep makes passes over the plan, timing one
 repeat of each configuration per pass, until each has the repeats ``config.repeat`` asks
-for; without it each configuration's repeats run back to back.
+for; without it each configuration's repeats run back to back. Each pass times its
+configurations in its own shuffled order (``pass_order``), so whatever depends on a slot in
+the pass (the configuration before, the teardown it leaves) varies from pass to pass and
+shows in the repeats' spread, instead of biasing one configuration the same way all run long.
 
 Measurement never prints: progress and finished runs go to callbacks, and the CLI decides
 what a person sees. A failed or hung configuration becomes a RunResult with status
@@ -15,6 +18,7 @@ CLI's SIGTERM exception) kills the running workers and propagates.
 from __future__ import annotations
 
 import dataclasses
+import random
 from dataclasses import dataclass, field
 from typing import Callable, Collection, Mapping, Sequence
 
@@ -30,7 +34,13 @@ from harness.results.model import RunResult
 from harness.results.repeats import RepeatRecord
 from harness.workloads import Workload
 
-__all__ = ["Configuration", "SweepEvents", "SweepJob", "plan_configurations", "run_configuration", "run_sweep"]
+__all__ = ["Configuration", "SweepEvents", "SweepJob", "pass_order", "plan_configurations", "run_configuration",
+           "run_sweep"]
+
+# The shuffle of each pass is seeded by this and the pass's index alone: a rerun, and a
+# resumed sweep (which numbers its passes on), time pass p in the same order, and a
+# repeat's recorded pass (repeat_passes) says where in the order it ran.
+PASS_ORDER_SEED = "harness pass order"
 
 
 def _ignore(*_args) -> None:
@@ -95,6 +105,17 @@ def run_sweep(job: SweepJob) -> list[RunResult]:
     return results
 
 
+def pass_order(pending: Sequence[int], pass_index: int) -> list[int]:
+    """The order in which pass ``pass_index`` times ``pending`` (indices into the plan): a
+    shuffle seeded by the pass index alone (PASS_ORDER_SEED). The first pass keeps plan order,
+    serial first at each size, so serial's results are there to check the others against
+    before they run (a map workload), and a one-pass sweep runs as planned."""
+    order = sorted(pending)
+    if pass_index > 1:
+        random.Random(f"{PASS_ORDER_SEED}:{pass_index}").shuffle(order)
+    return order
+
+
 def _one_by_one(contexts, job: SweepJob) -> list[RunResult]:
     config, workload, events = job.config, job.workload, job.events
     policy = config.repeat_policy
@@ -135,7 +156,7 @@ def _interleaved(contexts, job: SweepJob) -> list[RunResult]:
         done = sum(len(m.repeats) for m in measured_all)
         total = sum(max(policy.planned, len(m.repeats) + (i in in_pass)) for i, m in enumerate(measured_all))
         of = f"/{policy.fixed}" if policy.fixed is not None else ""
-        for step, index in enumerate(pending):
+        for step, index in enumerate(pass_order(pending, pass_index)):
             ctx, measured = contexts[index], measured_all[index]
             events.on_progress(done + step, total, f"pass {pass_index}{of} {ctx.point.backend} w{ctx.point.workers}")
             _measure_one_repeat(ctx, job, measured, pass_index)
