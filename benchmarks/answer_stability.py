@@ -16,8 +16,8 @@ every results.json, and reports:
   Hodges-Lehmann ratio with its exact Mann-Whitney interval) and ``paired`` (per-pass ratios
   of the interleaved sweep, the sign test's interval): confidence intervals, about one run's
   true speedup. ``rerun-unpaired`` and ``rerun-paired`` are where a rerun's figure would land
-  (harness.analysis.rerun), and ``rerun`` is the one the verdict shows (paired where the passes
-  pair up): the interval the coverage test asks about.
+  (harness.analysis.rerun), and ``rerun`` is the one the verdict shows (each side's repeats on their
+  own, as rerun-unpaired but widened to hold the point): the interval the coverage test asks about.
 
 Measured on the 2-vCPU VM this project is built on (see the closing note of the answer issue
 for the figures and the estimator chosen as harness.analysis.estimates.RATIO_METHOD).
@@ -64,7 +64,7 @@ def _speedup(run, serial, estimator: str):
     from harness.analysis.estimates import paired_ratio, pass_times, unpaired_ratio
     from harness.analysis.rerun import rerun_ratio
 
-    if estimator == "rerun":  # what the verdict shows: paired where the passes pair up, else unpaired
+    if estimator == "rerun":  # what the verdict shows: from each side's repeats
         from harness.analysis.verdict import choice_of
 
         choice = choice_of(run, serial)

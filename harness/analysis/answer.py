@@ -49,12 +49,12 @@ def _against(verdict: Verdict, several: bool) -> str:
 
 
 def _rerun(choice: Choice) -> str:
-    """" (a rerun: 1.52-2.21x)": where a second run's speedup would land, from this run's passes;
-    how often, where that falls short of 95% (too few repeats)."""
+    """" (a rerun: 1.52-2.21x)": where a second run's speedup would land, from this run's repeats;
+    how often at least, where the guarantee falls short of 95% (9 repeats a side: 94%)."""
     if choice.speedup_rerun is None:
         return ""
     lo, hi = choice.speedup_rerun
-    often = "" if (choice.rerun_coverage or 0.0) >= 0.95 else f", {choice.rerun_coverage:.0%} of the time"
+    often = "" if (choice.rerun_coverage or 0.0) >= 0.95 else f", at least {choice.rerun_coverage:.0%} of the time"
     return f" (a rerun{often}: {lo:.2f}-{hi:.2f}x)"
 
 

@@ -71,7 +71,7 @@ def build_suite(config: RunConfig, runs, environment: dict, created: str, warnin
         all_warnings.append(f"with {config.repeat} repeats the medians' intervals fall short of 95% confidence; "
                             f"at least {needed} repeats are needed (--repeat {needed})")
     elif config.repeat != AUTO and config.repeat < for_rerun:
-        all_warnings.append(f"with {config.repeat} repeats the answer's rerun interval holds a rerun's speedup less "
+        all_warnings.append(f"with {config.repeat} repeats the answer's rerun interval holds a rerun's median less "
                             f"than 95% of the time; at least {for_rerun} repeats are needed (--repeat {for_rerun})")
     all_warnings += [w for r in runs for w in r.warnings]
     all_warnings += drift_warnings(runs, logical_cpus)

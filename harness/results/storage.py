@@ -64,6 +64,8 @@ SCHEMA_VERSION history:
   8 -- adds, compatibly: in the verdict's best, tied and recommended, speedup_rerun (where a
        rerun's speedup would land: harness.analysis.rerun, from the same passes) and
        rerun_coverage (how often an interval so made holds a rerun's figure on a steady host).
+       Since December 2026 the interval rests on each side's repeats, not on the per-pass
+       ratios, and rerun_coverage is its lower bound (the field's meaning is unchanged).
        harness report works them out for older files too. --repeat auto now runs at least 9
        repeats (6 before), the fewest whose range can hold a rerun's median 95% of the time.
   9 -- adds, compatibly: per run reference_alone_times_s, beside reference_times_s: the same

@@ -25,8 +25,8 @@ class Choice:
     against the verdict's baseline, with its interval (``speedup_ci``) and how it was
     estimated (``method``: "paired" per-pass ratios, or "unpaired"). ``speedup_rerun`` is
     where a rerun's speedup would land (schema 8), with the share of reruns an interval so
-    made holds on a steady host (``rerun_coverage``; paired, of a rerun's median per-pass
-    speedup): wider than ``speedup_ci``, which is about this run's true speedup only.
+    made holds at least on a steady host (``rerun_coverage``; from each side's repeats on
+    their own): wider than ``speedup_ci``, which is about this run's true speedup only.
     """
 
     backend: str
