@@ -400,3 +400,58 @@ def test_files_of_older_schemas_get_the_new_verdict_in_their_report(cli, tmp_pat
     lead = page[page.index('<p class="lead">'):]
     assert lead.startswith('<p class="lead">Fastest: pool@2, ') and "1.9" in lead[:120]
     assert "The verdict in full" in page
+
+
+# --- the host's spread as the tie rule's margin ----------------------------------------------
+
+
+# Times (s) like one back-to-back run of `make bench`'s sweep: pool-async@2 4.4% slower than
+# process-executor@2, its interval [1.015, 1.082] wholly above 1; serial's repeats spread +-2.4%.
+PROCESS_EXECUTOR = [0.0700, 0.0702, 0.0705, 0.0709, 0.0711, 0.0714, 0.0718, 0.0731, 0.0760]
+POOL_ASYNC = [0.0716, 0.0722, 0.0731, 0.0740, 0.0745, 0.0752, 0.0763, 0.0788, 0.0820]
+SERIAL = [0.1330, 0.1345, 0.1352, 0.1360, 0.1368, 0.1375, 0.1390, 0.1402, 0.1430]
+
+
+def test_a_difference_within_the_hosts_spread_is_a_tie_though_the_interval_excludes_one():
+    best, close = run("process-executor", 2, PROCESS_EXECUTOR), run("pool-async", 2, POOL_ASYNC)
+    alone = compare_times(best, close)
+    assert alone.ratio.ci == pytest.approx((1.0155, 1.0823), abs=1e-4) and alone.beyond_noise
+    assert spread(SERIAL) == pytest.approx(0.02398, abs=1e-5)
+    within = compare_times(best, close, margin=spread(SERIAL))
+    assert within.tied and within.resolves == pytest.approx((1.0823 - 1.0155) / 1.0438 / 2 + 0.02398, abs=1e-4)
+    assert not compare_times(best, close, margin=0.015).tied  # the interval's lower end, 1.5%, clears it
+    verdict = build_verdict(attach_speedups([run("serial", 1, SERIAL), best, close], 2), logical_cpus=2)
+    assert [c.backend for c in verdict.tied] == ["pool-async"]
+    assert verdict.host_noise.spread == pytest.approx(0.024) and verdict.host_noise.resolvable == pytest.approx(0.056)
+    assert verdict.lines[0].startswith("Fastest, tied within noise")
+    assert verdict.lines[-1] == "Host noise: ±2% (serial's repeats); differences down to ~6% resolve."
+    with pytest.raises(ValueError, match="margin"):
+        compare_times(best, close, margin=-0.01)
+
+
+def test_the_margin_does_not_tie_a_pool_with_threads_twice_as_slow_on_a_noisy_host():
+    # Serial's repeats spread +-9.5%: a 2x gap still stands, a 10% one steady in every pass no longer does.
+    base = noisy(1.0, 0.12, 9, 7)
+    serial = run("serial", 1, [t * 2.0 for t in base], passes=range(1, 10))
+    pool = run("pool", 2, [t * 1.0 for t in base], passes=range(1, 10))
+    threads = run("threads", 2, [t * 2.0 for t in base], passes=range(1, 10))
+    near = run("processes", 2, [t * 1.1 for t in base], passes=range(1, 10))
+    verdict = build_verdict(attach_speedups([serial, pool, threads, near], 2), logical_cpus=2)
+    assert verdict.host_noise.spread == pytest.approx(0.0951, abs=1e-4)
+    assert verdict.best.backend == "pool" and [c.backend for c in verdict.tied] == ["processes"]
+    assert verdict.lines[0].startswith("This host's speed varied ±")
+
+
+def test_threads_match_processes_within_the_hosts_spread():
+    from harness.analysis.matrix import threads_vs_processes
+
+    passes = range(1, 10)
+    base = [0.50, 0.51, 0.505, 0.515, 0.52, 0.50, 0.51, 0.525, 0.53]
+    threads = run("threads", 2, [t * 1.02 for t in base], passes=passes)  # 2% slower in every pass
+    processes = run("processes", 2, base, passes=passes)
+    steady = run("serial", 1, [1.0, 1.001, 1.0, 0.999, 1.0, 1.001, 1.0, 0.999, 1.0], passes=passes)
+    swaying = run("serial", 1, [0.97, 1.0, 1.03, 0.96, 1.0, 1.04, 0.98, 1.02, 1.0], passes=passes)
+    (quiet,) = threads_vs_processes(attach_speedups([steady, threads, processes], 2))
+    assert quiet.tied is False and not quiet.match
+    (noisy_host,) = threads_vs_processes(attach_speedups([swaying, threads, processes], 2))
+    assert noisy_host.tied is True and noisy_host.match

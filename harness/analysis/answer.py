@@ -171,6 +171,7 @@ def _chunk_advice(verdict: Verdict, runs: Sequence[RunResult]) -> str | None:
     if not match:
         return None
     choice = match[0]
+    margin = verdict.host_noise.spread if verdict.host_noise is not None else 0.0  # the verdict's tie rule
     parts = [f"Chunksize for {choice.backend}@{choice.workers}: {_chunk(choice.best)} is best "
              f"({format_seconds(choice.best.median_s)})"]
     for label, run in (("auto", choice.auto), ("static", choice.static)):
@@ -178,7 +179,7 @@ def _chunk_advice(verdict: Verdict, runs: Sequence[RunResult]) -> str | None:
             continue
         excess = f"{run.median_s / choice.best.median_s - 1:+.0%}"
         # The best chunksize was picked from all of them: one comparison among len(runs) - 1.
-        if compare_times(choice.best, run, len(choice.runs) - 1).tied:
+        if compare_times(choice.best, run, len(choice.runs) - 1, margin).tied:
             parts.append(f"{label} ties with it ({excess})")
         elif label == "auto":
             parts.append(f"{_chunk(run)} {excess}: set it by hand")

@@ -10,7 +10,8 @@ the median (so one odd repeat does not set it):
   probe run again after the sweep when it was.
 
 The host's noise is the largest of them. What it blurs is measured directly: ``resolvable``
-is the typical half-width of the intervals the verdict's tie rule decided with. When that
+is the typical half-width of the intervals the verdict's tie rule decided with, plus the
+host's spread, within which the rule calls no difference (``analysis.ties``). When that
 exceeds BLURRED (compare's default threshold, 10%), differences the gate cares about cannot be
 told apart here, and the answer says so first. Pure functions over RunResults.
 """
@@ -25,7 +26,7 @@ from harness.results.model import RunResult
 from harness.results.verdict import HostNoise, NoiseSource
 from harness.stats import median
 
-__all__ = ["BLURRED", "host_noise", "noise_line", "spread"]
+__all__ = ["BLURRED", "host_noise", "host_spread", "noise_line", "spread"]
 
 BLURRED = 0.10
 
@@ -68,6 +69,12 @@ def _sources(runs: Sequence[RunResult], capacity: Capacity | None) -> list[Noise
     return found
 
 
+def host_spread(runs: Sequence[RunResult], capacity: Capacity | None = None) -> float:
+    """The host's spread during the sweep: the largest of the readings (0.0 when nothing measured
+    it). The tie rule does not call a difference within it (``analysis.ties``)."""
+    return max((s.spread for s in _sources(runs, capacity)), default=0.0)
+
+
 def host_noise(runs: Sequence[RunResult], capacity: Capacity | None = None,
                resolvable: float | None = None) -> HostNoise | None:
     """The host's noise during the sweep; None when nothing measured it (too few repeats).
@@ -95,8 +102,8 @@ def noise_line(noise: HostNoise, width: int = 120) -> str:
                        if noise.resolvable is not None else "")
             line = f"This host's speed varied ±{noise.spread:.0%} during the sweep ({worst.name}{also}){resolve}."
         else:
-            # The spread can exceed what is resolved: repeats timed side by side share a slow spell.
-            resolve = (f"; side by side, differences down to ~{noise.resolvable:.0%} resolve"
+            # What resolves is the tie rule's interval plus the spread, within which it calls no difference.
+            resolve = (f"; differences down to ~{noise.resolvable:.0%} resolve"
                        if noise.resolvable is not None else "")
             line = f"Host noise: ±{noise.spread:.0%} ({worst.name}{also}){resolve}."
         if len(line) <= width:

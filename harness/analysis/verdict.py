@@ -17,7 +17,7 @@ import dataclasses
 from typing import Sequence
 
 from harness.analysis.explain import Explanation, chosen_explanations
-from harness.analysis.noise import host_noise
+from harness.analysis.noise import host_noise, host_spread
 from harness.analysis.speedup import best_run
 from harness.analysis.ties import Comparison, compare_times, simplest, speedup_estimate, speedup_rerun
 from harness.execution.backends import is_baseline, is_exact_by_design
@@ -108,8 +108,9 @@ def _reason(explained: Explanation, several: bool) -> VerdictReason:
 
 
 def _resolvable(comparisons: Sequence[Comparison]) -> float | None:
-    """The median half-width, relative, of the intervals best was compared by."""
-    widths = sorted(w / 2 for w in (c.ratio.relative_width for c in comparisons) if w is not None)
+    """The median over best's comparisons of the smallest difference each could call beyond
+    noise (``Comparison.resolves``: its interval's half-width plus the host's spread)."""
+    widths = sorted(w for w in (c.resolves for c in comparisons) if w is not None)
     return widths[len(widths) // 2] if widths else None
 
 
@@ -134,7 +135,8 @@ def build_verdict(runs: Sequence[RunResult], *, logical_cpus: int | None = None,
         best = min(pool, key=lambda r: (r.median_s, r.workers)) if pool else None
         # Every candidate compared with best once: the tie rule and the noise it resolved read the same.
         others = [r for r in pool if r is not best] if best is not None else []
-        comparisons = [compare_times(best, r, len(others)) for r in others]
+        margin = host_spread(runs, capacity)
+        comparisons = [compare_times(best, r, len(others), margin) for r in others]
         tied = [c.other for c in comparisons if c.tied]
         resolvable = _resolvable(comparisons) if best is not None else None
     recommended = simplest([best] + tied) if best is not None else None
