@@ -15,7 +15,7 @@ within one run: one run had pool-async@2 slower than process-executor@2 in all 9
 +-1-4% in those runs, so the margin is the least a rerun on the same host can be expected
 to move; it is measured, not chosen, and grows on a noisier host (where the answer then says
 first what it cannot tell apart). With it, every run's tied set held every other run's
-fastest in 20 of 20 sets of 5 runs (10 of each sweep), against 18 of 20 without.
+fastest in 24 of 24 sets of 5 runs (12 of each sweep), against 22 of 24 without.
 
 One comparison is made at 95%. Picking the fastest of k + 1 configurations makes k of them
 at once, so each is made at 1 - 10%/k (``family_confidence``: Bonferroni over one side of
