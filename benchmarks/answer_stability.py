@@ -17,7 +17,7 @@ every results.json, and reports:
   of the interleaved sweep, the sign test's interval): confidence intervals, about one run's
   true speedup. ``rerun-unpaired`` and ``rerun-paired`` are where a rerun's figure would land
   (harness.analysis.rerun), and ``rerun`` is the one the verdict shows (each side's repeats on their
-  own, as rerun-unpaired but widened to hold the point): the interval the coverage test asks about.
+  own, as rerun-unpaired): the interval the coverage test asks about.
 
 Measured on the 2-vCPU VM this project is built on (see the closing note of the answer issue
 for the figures and the estimator chosen as harness.analysis.estimates.RATIO_METHOD).

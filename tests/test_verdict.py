@@ -455,3 +455,28 @@ def test_threads_match_processes_within_the_hosts_spread():
     assert quiet.tied is False and not quiet.match
     (noisy_host,) = threads_vs_processes(attach_speedups([swaying, threads, processes], 2))
     assert noisy_host.tied is True and noisy_host.match
+
+
+def test_the_margin_is_read_at_the_size_the_answer_is_about():
+    # A tiny size's serial spreads +-27% with its timer's jitter; at the headline size serial is
+    # steady, so processes 25% slower there stays beyond noise.
+    passes = range(1, 10)
+    jitter = [1.0, 1.4, 0.7, 1.3, 0.8, 1.0, 1.25, 0.75, 1.1]
+    tiny = [run("serial", 1, [t * 1e-4 for t in jitter], passes=passes, n=100)]
+    base = [1.00, 1.01, 0.99, 1.00, 1.02, 0.98, 1.00, 1.01, 0.99]
+    large = [run("serial", 1, [t * 2.0 for t in base], passes=passes, n=10**7),
+             run("pool", 2, base, passes=passes, n=10**7),
+             run("processes", 2, [t * 1.25 for t in base], passes=passes, n=10**7)]
+    verdict = build_verdict(attach_speedups(tiny + large, 2), logical_cpus=2)
+    assert verdict.host_noise.spread > 0.2  # the noise line still reads every size
+    assert verdict.best.backend == "pool" and verdict.tied == ()
+
+
+def test_only_slower_beyond_noise_counts_so_a_faster_candidate_is_never_dropped():
+    # The family's level assumes one side of each interval: a candidate faster than the one it
+    # is compared with (by its passes' median, which can differ from its median's) stays tied.
+    reference = run("pool", 2, [1.0] * 9, passes=range(1, 10))
+    faster = run("processes", 2, [0.9] * 9, passes=range(1, 10))
+    comparison = compare_times(reference, faster)
+    assert comparison.ratio.ci == pytest.approx((0.9, 0.9)) and comparison.tied
+    assert compare_times(faster, reference).beyond_noise

@@ -15,11 +15,12 @@ report's sections. Pure: strings out.
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 from harness.analysis.chunking import chunksize_choices
 from harness.analysis.loop_lag import loop_lag_summary
-from harness.analysis.noise import noise_line
+from harness.analysis.noise import noise_line, tie_margin
 from harness.analysis.ties import compare_times
 from harness.execution.backends import is_baseline, is_thread_based
 from harness.results.facts import Interpreter, interpreters_by_label
@@ -54,7 +55,8 @@ def _rerun(choice: Choice) -> str:
     if choice.speedup_rerun is None:
         return ""
     lo, hi = choice.speedup_rerun
-    often = "" if (choice.rerun_coverage or 0.0) >= 0.95 else f", at least {choice.rerun_coverage:.0%} of the time"
+    # Floored: the coverage is a lower bound, and 93.5% must not read as "at least 94%".
+    often = "" if (choice.rerun_coverage or 0.0) >= 0.95 else f", at least {math.floor(choice.rerun_coverage * 100)}% of the time"
     return f" (a rerun{often}: {lo:.2f}-{hi:.2f}x)"
 
 
@@ -171,7 +173,7 @@ def _chunk_advice(verdict: Verdict, runs: Sequence[RunResult]) -> str | None:
     if not match:
         return None
     choice = match[0]
-    margin = verdict.host_noise.spread if verdict.host_noise is not None else 0.0  # the verdict's tie rule
+    margin = tie_margin(runs, choice.n)  # the verdict's bar, so the advice and the answer cannot disagree
     parts = [f"Chunksize for {choice.backend}@{choice.workers}: {_chunk(choice.best)} is best "
              f"({format_seconds(choice.best.median_s)})"]
     for label, run in (("auto", choice.auto), ("static", choice.static)):

@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 
 from harness.execution.backends import backend_trait, is_baseline, is_exact_by_design
 from harness.analysis.chunking import chunk_order
-from harness.analysis.noise import host_spread
+from harness.analysis.noise import tie_margin
 from harness.analysis.ties import compare_times
 from harness.results.facts import Interpreter, interpreters_by_label
 from harness.results.model import RunResult
@@ -166,9 +166,8 @@ class ThreadsVsProcesses:
 
 def threads_vs_processes(runs: Sequence[RunResult]) -> list[ThreadsVsProcesses]:
     """Per interpreter, at its largest size and worker count where both kinds ran; tied by the
-    verdict's rule, with the host's spread over the sweep's repeats as its margin."""
+    verdict's rule, with the host's spread at that size in that interpreter as its margin."""
     out = []
-    margin = host_spread(runs)
     good = [r for r in _ok(runs) if r.workers > 1 and is_exact_by_design(r.backend)]
     for label in interpreter_labels(runs):
         mine = [r for r in good if r.python == label]
@@ -179,6 +178,7 @@ def threads_vs_processes(runs: Sequence[RunResult]) -> list[ThreadsVsProcesses]:
             procs = [r for r in at if backend_kind(r.backend) == "process"]
             if threads and procs:
                 t, p = max(threads, key=lambda r: r.speedup), max(procs, key=lambda r: r.speedup)
+                margin = tie_margin([r for r in runs if r.python == label], n)  # serial's included
                 tied = compare_times(p, t, margin=margin).tied if t.times_s and p.times_s else None
                 out.append(ThreadsVsProcesses(label, workers, n, t.series, t.speedup, p.series, p.speedup, tied))
                 break

@@ -17,7 +17,7 @@ import dataclasses
 from typing import Sequence
 
 from harness.analysis.explain import Explanation, chosen_explanations
-from harness.analysis.noise import host_noise, host_spread
+from harness.analysis.noise import host_noise, tie_margin
 from harness.analysis.speedup import best_run
 from harness.analysis.ties import Comparison, compare_times, simplest, speedup_estimate, speedup_rerun
 from harness.execution.backends import is_baseline, is_exact_by_design
@@ -135,7 +135,7 @@ def build_verdict(runs: Sequence[RunResult], *, logical_cpus: int | None = None,
         best = min(pool, key=lambda r: (r.median_s, r.workers)) if pool else None
         # Every candidate compared with best once: the tie rule and the noise it resolved read the same.
         others = [r for r in pool if r is not best] if best is not None else []
-        margin = host_spread(runs, capacity)
+        margin = tie_margin(runs, group[2]) if group is not None else 0.0
         comparisons = [compare_times(best, r, len(others), margin) for r in others]
         tied = [c.other for c in comparisons if c.tied]
         resolvable = _resolvable(comparisons) if best is not None else None
