@@ -480,3 +480,23 @@ def test_only_slower_beyond_noise_counts_so_a_faster_candidate_is_never_dropped(
     comparison = compare_times(reference, faster)
     assert comparison.ratio.ci == pytest.approx((0.9, 0.9)) and comparison.tied
     assert compare_times(faster, reference).beyond_noise
+
+
+def test_the_chunksize_advice_ties_within_the_hosts_spread_as_the_answer_does():
+    # pool at chunksize 16 is the fastest; "auto" is 3% slower in every pass. Steady serial: the
+    # advice says to set the chunksize by hand; serial swaying +-3%: auto ties with it.
+    passes = range(1, 10)
+    base = [0.50, 0.51, 0.505, 0.515, 0.52, 0.50, 0.51, 0.525, 0.53]
+
+    def advice(serial_times):
+        runs = [run("serial", 1, serial_times, passes=passes),
+                run("pool", 2, base, passes=passes, chunksize=16),
+                run("pool", 2, [t * 1.03 for t in base], passes=passes, chunksize="auto"),
+                run("pool", 2, [t * 1.6 for t in base], passes=passes, chunksize="static")]
+        verdict = build_verdict(attach_speedups(runs, 2), logical_cpus=2)
+        return next(line for line in verdict.lines if line.startswith("Chunksize for pool@2"))
+
+    steady = advice([1.0, 1.001, 1.0, 0.999, 1.0, 1.001, 1.0, 0.999, 1.0])
+    assert "auto +3%: set it by hand" in steady and "static +60%" in steady
+    swaying = advice([0.97, 1.0, 1.03, 0.96, 1.0, 1.04, 0.98, 1.02, 1.0])
+    assert "auto ties with it (+3%)" in swaying and "static +60%" in swaying
