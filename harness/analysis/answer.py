@@ -56,7 +56,8 @@ def _rerun(choice: Choice) -> str:
         return ""
     lo, hi = choice.speedup_rerun
     # Floored: the coverage is a lower bound, and 93.5% must not read as "at least 94%".
-    often = "" if (choice.rerun_coverage or 0.0) >= 0.95 else f", at least {math.floor(choice.rerun_coverage * 100)}% of the time"
+    coverage = choice.rerun_coverage or 0.0
+    often = "" if coverage >= 0.95 else f", at least {math.floor(coverage * 100)}% of the time"
     return f" (a rerun{often}: {lo:.2f}-{hi:.2f}x)"
 
 

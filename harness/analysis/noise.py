@@ -26,7 +26,7 @@ from harness.results.model import RunResult
 from harness.results.verdict import HostNoise, NoiseSource
 from harness.stats import median
 
-__all__ = ["BLURRED", "host_noise", "host_spread", "noise_line", "spread", "tie_margin"]
+__all__ = ["BLURRED", "host_noise", "noise_line", "spread", "tie_margin"]
 
 BLURRED = 0.10
 
@@ -69,18 +69,14 @@ def _sources(runs: Sequence[RunResult], capacity: Capacity | None) -> list[Noise
     return found
 
 
-def host_spread(runs: Sequence[RunResult], capacity: Capacity | None = None) -> float:
-    """The host's spread during the sweep: the largest of the readings (0.0 when nothing measured it)."""
-    return max((s.spread for s in _sources(runs, capacity)), default=0.0)
-
-
 def tie_margin(runs: Sequence[RunResult], n: int) -> float:
     """The tie rule's margin for runs of size ``n`` (``analysis.ties``): the host's spread read
     beside that size alone, from serial's repeats and the reference loop. A small size's serial
     spreads by its timer's jitter, not by the host, and the capacity probe reads parallel
     throughput before and after the sweep rather than beside these runs; every caller (the
-    verdict, the chunksize advice, threads against processes) reads the same figure."""
-    return host_spread([r for r in runs if r.n == n])
+    verdict, the chunksize advice, threads against processes) reads the same figure. 0.0 where
+    nothing measured it."""
+    return max((s.spread for s in _sources([r for r in runs if r.n == n], None)), default=0.0)
 
 
 def host_noise(runs: Sequence[RunResult], capacity: Capacity | None = None,

@@ -134,11 +134,11 @@ def speedup_rerun(run: RunResult, baseline: RunResult) -> RerunInterval | None:
     return rerun_ratio(baseline.times_s, run.times_s)
 
 
-def tied_with(best: RunResult, candidates: Sequence[RunResult], margin: float = 0.0) -> list[Comparison]:
+def tied_with(best: RunResult, candidates: Sequence[RunResult]) -> list[Comparison]:
     """The candidates (``best`` left out) whose time is not beyond noise of ``best``'s, every one
     compared at the confidence that holds for all of them at once."""
     others = [run for run in candidates if run is not best]
-    return [c for c in (compare_times(best, run, len(others), margin) for run in others) if c.tied]
+    return [c for c in (compare_times(best, run, len(others)) for run in others) if c.tied]
 
 
 def simplest(runs: Sequence[RunResult]) -> RunResult:
